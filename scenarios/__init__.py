@@ -1,0 +1,1 @@
+"""Referencing scenarios of the DSR (next round: engine, steps, expected exchanges)."""

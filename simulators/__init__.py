@@ -1,0 +1,1 @@
+"""Simulated national services (one package per mock, shaped like a `moto` service)."""

@@ -1,0 +1,33 @@
+"""Shared fixtures: the reference artefacts, a session-wide test PKI, a fresh journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from banc.journal import Journal
+from banc.paths import reference_dir
+from banc.pki import TestPki
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """`../shared/reference` (or BANC_REFERENCE); tests needing it skip, saying why."""
+    found = reference_dir()
+    if found is None:
+        pytest.skip(
+            "artefacts de référence ANS absents : placez-les dans ../shared/reference "
+            "ou indiquez leur dossier dans BANC_REFERENCE"
+        )
+    return found
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    return TestPki.ensure(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    return Journal(tmp_path / "journal.sqlite")
