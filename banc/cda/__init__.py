@@ -1,0 +1,1 @@
+"""CDA conformance engine: ANS package, Schematron compilation and cache, validation, rendering."""
