@@ -1,0 +1,45 @@
+"""The thin CLI: exit codes, French messages, no stack traces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from banc.cli import main
+from banc.journal import Exchange, Journal
+from banc.verdict import Finding
+
+
+def test_journal_commands_show_sessions_exchanges_and_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "j.sqlite"
+    journal = Journal(db)
+    session = journal.start_session("démonstration")
+    ident = journal.record(
+        Exchange(
+            "insi", "rechercherInsAvecTraitsIdentite", request=b"<req/>", status="500",
+            findings=[Finding("INSI.CTX.LPS", "ContexteLPS absent", requirements=("SC.INS.27.MS1",))],
+        )
+    )
+    assert main(["journal", "--db", str(db), "sessions"]) == 0
+    assert session in capsys.readouterr().out
+    assert main(["journal", "--db", str(db), "list", "--session", session]) == 0
+    assert "1 constat(s)" in capsys.readouterr().out
+    assert main(["journal", "--db", str(db), "show", str(ident)]) == 0
+    shown = capsys.readouterr().out
+    assert "INSI.CTX.LPS [SC.INS.27.MS1] : ContexteLPS absent" in shown
+    assert main(["journal", "--db", str(db), "show", "999"]) == 2
+    assert "aucun échange n° 999" in capsys.readouterr().err
+
+
+def test_unknown_service_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["up", "--ephemeral-ports", "pas-un-service"]) == 2
+    assert "pas-un-service" in capsys.readouterr().err
+
+
+def test_pki_init_lists_the_certificates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pki", "init", "--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "INSI-AUTO" in out and (tmp_path / "insi-auto.p12").exists()
