@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("pki", "up", "journal")
+COMMANDS = ("pki", "up", "journal", "insi")
 """Sub-command modules, in the order `banc --help` lists them."""
 
 

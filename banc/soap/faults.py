@@ -70,12 +70,12 @@ def build_fault(
     return build_envelope(fault_element(fault, prefix=prefix), headers, prefix=prefix)
 
 
-def version_mismatch_fault(reason: str) -> bytes:
+def version_mismatch_fault(reason: str, detail: Iterable[etree._Element] = ()) -> bytes:
     """The answer to a non-SOAP-1.2 envelope: VersionMismatch plus the Upgrade header."""
     upgrade = etree.Element(f"{{{SOAP12_NS}}}Upgrade", nsmap={"soap": SOAP12_NS})
     supported = etree.SubElement(upgrade, f"{{{SOAP12_NS}}}SupportedEnvelope")
     supported.set("qname", "soap:Envelope")
-    return build_fault(Fault("VersionMismatch", reason), [upgrade])
+    return build_fault(Fault("VersionMismatch", reason, detail=list(detail)), [upgrade])
 
 
 def _resolve(element: etree._Element, value: str) -> tuple[str, str]:

@@ -1,0 +1,73 @@
+"""Simulator of the CNAM INSi teleservice (SOAP 1.2, WSDL `DESIR_ICIR_EXP_1.5.0`).
+
+`launch(context)` starts it for `banc up`, tests and notebooks; the returned `InsiMock` is also
+the Python API scenarios use (`mock.identities.add(...)`, `mock.exchanges()`…). See
+docs/insi-mock.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from banc.journal import Exchange, Journal
+from banc.mocks import MockContext
+from banc.server import ServedApp
+from simulators.insi_mock.app import SERVICE, InsiApp
+from simulators.insi_mock.models import IdentityStore
+from simulators.insi_mock.seed import DEFAULT_GENERATED, seed_store
+from simulators.insi_mock.wire import load_schemas
+
+SOAP_PATH = "/lps"
+"""Path of the SOAP endpoint (the WSDL's address ends in /lps)."""
+
+
+@dataclass
+class InsiMock:
+    """A running INSi mock and the handles a scenario drives it with."""
+
+    server: ServedApp
+    identities: IdentityStore
+    journal: Journal
+    name: str = SERVICE
+    endpoints: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        """The SOAP endpoint to configure in the DUI."""
+        return self.endpoints[SERVICE]
+
+    def register_software(self, idam: str, name: str = "") -> None:
+        """Accept calls from a software identified by this IDAM (ContexteLPS/LPS/IDAM)."""
+        self.identities.register_software(idam, name)
+
+    def exchanges(self, session: str | None = None, since_id: int = 0) -> list[Exchange]:
+        """What the mock received (SOAP and admin), in order."""
+        return self.journal.exchanges(session=session, service=SERVICE, since_id=since_id)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def launch(
+    context: MockContext, *, generated: int = DEFAULT_GENERATED, fixture: Path | None = None
+) -> InsiMock:
+    """Start the INSi mock: TLS with optional client certificate (the app decides), or plain
+    HTTP only when the context asks for the insecure demo mode."""
+    data_dir = Path(context.data_dir) / "insi"
+    store = IdentityStore(data_dir / "identities.sqlite")
+    if store.count() == 0:
+        seed_store(store, generated=generated, seed=context.seed, fixture=fixture)
+    app = InsiApp(
+        store, context.journal, load_schemas(),
+        ca_file=str(context.pki.ca_cert), insecure=context.insecure,
+    )
+    server = ServedApp(
+        app,
+        pki=None if context.insecure else context.pki,
+        client_cert="optional",
+        port=context.port(SERVICE),
+        name="insi-mock",
+    ).start()
+    endpoints = {SERVICE: f"{server.url}{SOAP_PATH}", f"{SERVICE}.admin": f"{server.url}/admin"}
+    return InsiMock(server, store, context.journal, endpoints=endpoints)

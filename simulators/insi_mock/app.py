@@ -1,0 +1,265 @@
+"""The INSi mock as an ASGI application: SOAP endpoint `/lps` and a JSON admin API `/admin`.
+
+One request flows wire → rules → models → answer (or faults). Every request, refused or not,
+is recorded in the journal with its raw bytes, a summary (operation, traits, CR, INS, fault
+code, authentication mode), the peer certificate subject and the findings. Nothing a client
+sends can crash the service: unexpected errors become a `Receiver` fault and are journaled.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from banc.journal import Exchange, Journal
+from banc.pki import certificate_subject, common_name
+from banc.population import identity_from_dict, identity_to_dict
+from banc.server import client_certificate
+from banc.soap import SOAP12_CONTENT_TYPE, SoapError, content_type_action, parse_envelope
+from banc.verdict import Finding, Severity
+from simulators.insi_mock import faults, rules
+from simulators.insi_mock.models import IdentityStore, InsiRecord, individual
+from simulators.insi_mock.wire import (
+    OP_TRAITS,
+    InsiRequest,
+    InsiSchemas,
+    read_request,
+    response_envelope,
+    result_element,
+)
+
+SERVICE = "insi"
+MAX_REQUEST_BYTES = 1024 * 1024
+"""An INSi request is a few kilobytes; anything above a megabyte is refused unread."""
+JOURNAL_MAX_BYTES = 64 * 1024
+"""A refused oversized body is journaled truncated to this size (its full size in the summary)."""
+
+
+def _record_to_dict(record: InsiRecord) -> dict:
+    data = identity_to_dict(record.identity)
+    data["ins"] = record.ins
+    data["history"] = [h.__dict__ for h in record.history]
+    data["tiq_omit"] = sorted(record.tiq_omit)
+    return data
+
+
+class InsiApp:
+    """ASGI callable. `today` is injectable so that date rules are testable."""
+
+    def __init__(
+        self,
+        store: IdentityStore,
+        journal: Journal,
+        schemas: InsiSchemas | None,
+        *,
+        ca_file: str | None,
+        insecure: bool = False,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.store = store
+        self.journal = journal
+        self.schemas = schemas
+        self.ca_file = ca_file
+        self.insecure = insecure
+        self.max_request_bytes = max_request_bytes
+        self.today = today
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        body, complete = await _read_body(receive, self.max_request_bytes)
+        if scope["path"].startswith("/admin"):
+            status, content_type, payload, exchange = self._admin(scope, body)
+        elif scope["method"] == "POST":
+            status, content_type, payload, exchange = self._soap(scope, body, complete)
+        else:
+            status, content_type = 405, "text/plain; charset=utf-8"
+            payload = (
+                "Simulateur du téléservice INSi : envoyez une requête SOAP 1.2 en POST sur /lps.\n"
+            ).encode()
+            exchange = Exchange(SERVICE, f"{scope['method']} {scope['path']}", status="405")
+        exchange.request = body if len(body) <= JOURNAL_MAX_BYTES else body[:JOURNAL_MAX_BYTES]
+        exchange.response = payload
+        exchange.channel = scope.get("scheme", "http")
+        client = scope.get("client")
+        exchange.peer = f"{client[0]}:{client[1]}" if client else ""
+        exchange.peer_certificate = certificate_subject(client_certificate(scope))
+        exchange.duration_ms = (time.perf_counter() - started) * 1000
+        self.journal.record(exchange)
+        await send({
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type.encode()),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        })
+        await send({"type": "http.response.body", "body": payload})
+
+    # -- SOAP -------------------------------------------------------------------------------
+    def _soap(self, scope: dict, body: bytes, complete: bool) -> tuple[int, str, bytes, Exchange]:
+        summary: dict = {"size": len(body)}
+        exchange = Exchange(SERVICE, summary=summary)
+        try:
+            return self._soap_checked(scope, body, complete, exchange)
+        except Exception as exc:  # the service never crashes: internal errors become a fault
+            finding = Finding(
+                "insi.interne", f"erreur interne du simulateur ({type(exc).__name__} : {exc})",
+                Severity.ERROR, ruleset=rules.RULESET,
+            )
+            return self._refuse(exchange, [finding], None)
+
+    def _soap_checked(
+        self, scope: dict, body: bytes, complete: bool, exchange: Exchange
+    ) -> tuple[int, str, bytes, Exchange]:
+        if not complete:
+            finding = Finding(
+                "insi.soap.too-large",
+                f"message de plus de {self.max_request_bytes // 1024} Ko refusé sans être analysé "
+                "(une requête INSi fait quelques Ko)",
+                Severity.ERROR, "HTTP body", rules.RULESET,
+            )
+            exchange.summary["truncated"] = True
+            return self._refuse(exchange, [finding], None)
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        try:
+            envelope = parse_envelope(body, max_bytes=self.max_request_bytes)
+        except SoapError as exc:
+            finding = Finding(f"insi.soap.{exc.code}", exc.message, Severity.ERROR, "", rules.RULESET)
+            if exc.fault_code == "VersionMismatch":
+                payload, code = faults.version_mismatch(exc.message)
+                exchange.findings = [finding]
+                exchange.status = "500"
+                exchange.summary["fault"] = code
+                return faults.HTTP_STATUS, SOAP12_CONTENT_TYPE, payload, exchange
+            return self._refuse(exchange, [finding], None)
+        request = read_request(envelope, content_type_action(content_type))
+        exchange.operation = request.operation or ""
+        exchange.summary.update(request.summary())
+        caller = self._caller(scope, request)
+        exchange.summary["auth"] = (
+            "demo" if caller.insecure else
+            f"certificat {caller.client_cn}" if caller.client_cn else
+            f"assertion {caller.assertion_detail}" if caller.assertion_ok else "aucune"
+        )
+        findings = rules.check_request(
+            request, caller, self.schemas, set(self.store.software()), self.today()
+        )
+        if any(f.is_error for f in findings):
+            return self._refuse(exchange, findings, request)
+        code, found = self._search(request)
+        result = result_element(code, individual(found) if found else None)
+        payload = response_envelope(result, request.operation or OP_TRAITS, request.addressing.message_id)
+        exchange.findings = findings
+        exchange.status = "200"
+        exchange.summary["cr"] = code
+        if found:
+            exchange.summary["ins"] = found.ins
+            exchange.summary["oid"] = found.identity.oid
+        return 200, SOAP12_CONTENT_TYPE, payload, exchange
+
+    def _caller(self, scope: dict, request: InsiRequest) -> rules.Caller:
+        if self.insecure:
+            return rules.Caller(None, insecure=True)
+        der = client_certificate(scope)
+        if der:
+            return rules.Caller(common_name(der) or "")
+        assertion = rules.assertion_element(request)
+        if assertion is None or self.ca_file is None:
+            return rules.Caller(None)
+        ok, detail = rules.verify_card_assertion(assertion, self.ca_file)
+        return rules.Caller(None, ok, detail)
+
+    def _search(self, request: InsiRequest) -> tuple[str, InsiRecord | None]:
+        if request.traits is not None:
+            traits = request.traits
+            found = self.store.search_traits(
+                traits.birth_name or "", traits.first_names, traits.sex or "",
+                traits.birth_date or "", traits.birth_place,
+            )
+        elif request.vitale is not None:
+            query = request.vitale
+            found = self.store.search_vitale(
+                query.matricule, query.holder_matricule, query.birth_date, query.birth_name
+            )
+        else:
+            found = []
+        if not found:
+            return "01", None
+        if len(found) > 1:
+            return "02", None
+        return "00", found[0]
+
+    def _refuse(
+        self, exchange: Exchange, findings: list[Finding], request: InsiRequest | None
+    ) -> tuple[int, str, bytes, Exchange]:
+        first = next(f for f in findings if f.is_error)
+        message_id = request.addressing.message_id if request is not None else None
+        payload, code = faults.fault_for(first, message_id=message_id)
+        exchange.findings = findings
+        exchange.status = str(faults.HTTP_STATUS)
+        exchange.summary["fault"] = code
+        exchange.summary["rule"] = first.rule_id
+        return faults.HTTP_STATUS, SOAP12_CONTENT_TYPE, payload, exchange
+
+    # -- admin (JSON) -----------------------------------------------------------------------
+    def _admin(self, scope: dict, body: bytes) -> tuple[int, str, bytes, Exchange]:
+        method, path = scope["method"], scope["path"].rstrip("/")
+        exchange = Exchange(SERVICE, f"admin {method} {path}", channel="admin")
+        try:
+            status, data = self._admin_route(method, path, body)
+        except (ValueError, KeyError, TypeError) as exc:
+            status, data = 400, {"erreur": f"requête d'administration invalide : {exc}"}
+        exchange.status = str(status)
+        payload = json.dumps(data, ensure_ascii=False).encode()
+        return status, "application/json; charset=utf-8", payload, exchange
+
+    def _admin_route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        parts = path.split("/")[2:]  # after "/admin"
+        if parts == ["identities"] and method == "GET":
+            return 200, [_record_to_dict(r) for r in self.store.all()]
+        if parts == ["identities"] and method == "POST":
+            data = json.loads(body or b"null")
+            entries = data if isinstance(data, list) else [data]
+            added = [self.store.add(identity_from_dict(e), tiq_omit=set(e.get("tiq_omit", ())))
+                     for e in entries]
+            return 201, {"ajoutées": [r.ins for r in added]}
+        if len(parts) == 2 and parts[0] == "identities":
+            if method == "GET":
+                record = self.store.get(parts[1])
+                if record is None:
+                    return 404, {"erreur": f"INS {parts[1]} inconnu"}
+                return 200, _record_to_dict(record)
+            if method == "DELETE":
+                removed = self.store.remove(parts[1])
+                return (200, {"supprimée": parts[1]}) if removed else (404, {"erreur": f"INS {parts[1]} inconnu"})
+        if parts == ["software"] and method == "GET":
+            return 200, self.store.software()
+        if parts == ["software"] and method == "POST":
+            data = json.loads(body or b"{}")
+            self.store.register_software(str(data["idam"]), str(data.get("name", "")))
+            return 201, {"enregistré": data["idam"]}
+        return 404, {"erreur": f"route d'administration inconnue : {method} {path}"}
+
+
+async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:
+    """The request body, or its first `limit`+ bytes and False when it is larger."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks), True
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit or size - len(chunk) <= limit:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks), size <= limit

@@ -1,0 +1,325 @@
+"""Pure checks of an INSi request → findings. The same code judges live traffic and captures.
+
+Order matters only for the fault: the app answers with the first error, so checks run from the
+outside in — who is calling, is the message well-formed for the service, then the business
+content. Rule ids are stable; requirement ids cite the DSR (SC.INS.27.MS1: call INSi with a
+CPx card or a software certificate; SC.INS.26.MS1: verify/fetch the INS through INSi).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from lxml import etree
+
+from banc.verdict import Finding, Severity
+from simulators.insi_mock.wire import (
+    CTXBAM_NS,
+    CTXLPS_NS,
+    OPERATIONS,
+    SAML_NS,
+    InsiRequest,
+    InsiSchemas,
+    Traits,
+    VitaleQuery,
+)
+
+REQ_AUTH = ("SC.INS.27.MS1",)
+REQ_SEARCH = ("SC.INS.26.MS1",)
+AUTHORISED_CN = ("INSI-AUTO", "INSI-MANU")
+RULESET = "insi-mock"
+
+_NAME = re.compile(r"^[A-Z]+(?:(?:-|'| |--)[A-Z]+)*$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_PLACE = re.compile(r"^(?:\d{2}|2A|2B)\d{3}$")
+_MATRICULE = re.compile(r"^[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{6}$")
+
+
+def _finding(rule: str, message: str, location: str = "", requirements=REQ_SEARCH,
+             severity: Severity = Severity.ERROR) -> Finding:
+    return Finding(rule, message, severity, location, RULESET, tuple(requirements))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as the transport and the WS-Security header tell it."""
+
+    client_cn: str | None  # CN of a client certificate the TLS layer verified, else None
+    assertion_ok: bool | None = None  # None: no assertion; else the signature verification result
+    assertion_detail: str = ""  # subject of the signer, or why verification failed
+    insecure: bool = False  # plain-HTTP demo mode
+
+
+def check_caller(caller: Caller) -> list[Finding]:
+    """Mutual TLS with an INSI-AUTO/INSI-MANU certificate, or a signed card assertion."""
+    if caller.insecure:
+        return [_finding(
+            "insi.auth.demo", "mode démonstration sans TLS : authentification non contrôlée",
+            requirements=REQ_AUTH, severity=Severity.WARNING,
+        )]
+    if caller.client_cn is not None:
+        if caller.client_cn in AUTHORISED_CN:
+            return []
+        return [_finding(
+            "insi.auth.certificat",
+            f"certificat client « CN={caller.client_cn} » non autorisé : le téléservice INSi "
+            f"exige un certificat d'organisation de CN {' ou '.join(AUTHORISED_CN)}",
+            "TLS", REQ_AUTH,
+        )]
+    if caller.assertion_ok is None:
+        return [_finding(
+            "insi.auth.absente",
+            "ni certificat client (CN INSI-AUTO/INSI-MANU) ni assertion de carte signée dans "
+            "wsse:Security : appel non authentifié",
+            "TLS / soap:Header/wsse:Security", REQ_AUTH,
+        )]
+    if not caller.assertion_ok:
+        return [_finding(
+            "insi.auth.assertion",
+            f"assertion de carte (wsse:Security) refusée : {caller.assertion_detail}",
+            "soap:Header/wsse:Security/saml:Assertion", REQ_AUTH,
+        )]
+    return []
+
+
+def check_addressing(request: InsiRequest) -> list[Finding]:
+    """wsa:Action names an operation of the WSDL and agrees with the body; MessageID present."""
+    findings: list[Finding] = []
+    action = request.addressing.action or request.content_type_action
+    if not action:
+        findings.append(_finding(
+            "insi.wsa.action", "en-tête wsa:Action absent (ni paramètre action du Content-Type)",
+            "soap:Header/wsa:Action",
+        ))
+    elif action not in OPERATIONS:
+        findings.append(_finding(
+            "insi.wsa.action",
+            f"action « {action} » inconnue : attendu l'une de {', '.join(OPERATIONS)}",
+            "soap:Header/wsa:Action",
+        ))
+    else:
+        operation, tag = OPERATIONS[action]
+        payload = request.envelope.payload
+        if payload is not None and payload.tag != tag:
+            findings.append(_finding(
+                "insi.wsa.action",
+                f"l'action {operation} attend un corps {etree.QName(tag).localname}, reçu "
+                f"{etree.QName(payload).localname}",
+                "soap:Body",
+            ))
+    if not request.addressing.message_id:
+        findings.append(_finding(
+            "insi.wsa.messageid", "en-tête wsa:MessageID absent", "soap:Header/wsa:MessageID",
+        ))
+    return findings
+
+
+def _schema_errors(schema: etree.XMLSchema, element: etree._Element, where: str) -> list[Finding]:
+    if schema.validate(element):
+        return []
+    findings = []
+    for error in schema.error_log:
+        message = re.sub(r"\{[^}]*\}", "", error.message)
+        findings.append(_finding(
+            "insi.xsd", f"{where} non conforme au schéma XSD INSi : {message}",
+            error.path or where,
+        ))
+    return findings
+
+
+def check_schema(request: InsiRequest, schemas: InsiSchemas) -> list[Finding]:
+    """Body and service headers against the WSDL's XSDs; each error names the element."""
+    findings: list[Finding] = []
+    payload = request.envelope.payload
+    if payload is not None and request.operation is None:
+        findings.append(_finding(
+            "insi.xsd",
+            f"corps {etree.QName(payload).localname!r} inattendu : RECSANSVITALE ou RECVITALE attendu",
+            "soap:Body",
+        ))
+    elif payload is not None:
+        findings += _schema_errors(schemas.request, payload, etree.QName(payload).localname)
+    for header in (request.lps, request.bam, request.security):
+        if header is not None:
+            findings += _schema_errors(schemas.request, header, etree.QName(header).localname)
+    return findings
+
+
+def _field(element: etree._Element, namespace: str, path: str) -> str:
+    found = element.find("/".join(f"{{{namespace}}}{p}" for p in path.split("/")))
+    return (found.text or "").strip() if found is not None else ""
+
+
+def check_contexte_lps(request: InsiRequest, known_idams: frozenset[str] | set[str]) -> list[Finding]:
+    """ContexteLPS present, Nature CTXLPS, Version 01_00, LPS identified, IDAM registered."""
+    lps = request.lps
+    where = "soap:Header/ctxlps:ContexteLPS"
+    if lps is None:
+        return [_finding("insi.lps.absent", "en-tête ctxlps:ContexteLPS absent", where)]
+    findings: list[Finding] = []
+    if lps.get("Nature") not in (None, "CTXLPS"):
+        findings.append(_finding("insi.lps.champ", f"Nature « {lps.get('Nature')} » : CTXLPS attendu", f"{where}/@Nature"))
+    if lps.get("Version") != "01_00":
+        findings.append(_finding("insi.lps.champ", f"Version « {lps.get('Version')} » : 01_00 attendu", f"{where}/@Version"))
+    for path in ("Id", "Temps", "LPS/IDAM", "LPS/Version", "LPS/Instance", "LPS/Nom"):
+        if not _field(lps, CTXLPS_NS, path):
+            findings.append(_finding("insi.lps.champ", f"ContexteLPS/{path} absent ou vide", f"{where}/{path}"))
+    idam_element = lps.find(f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}IDAM")
+    if idam_element is not None and idam_element.get("R") != "4":
+        findings.append(_finding(
+            "insi.lps.champ", f"attribut R de l'IDAM « {idam_element.get('R')} » : 4 attendu",
+            f"{where}/LPS/IDAM/@R",
+        ))
+    idam = _field(lps, CTXLPS_NS, "LPS/IDAM")
+    if idam and idam not in known_idams:
+        findings.append(_finding(
+            "insi.lps.idam",
+            f"identifiant de logiciel (IDAM) « {idam} » inconnu : logiciel non autorisé à "
+            "appeler le téléservice INSi",
+            f"{where}/LPS/IDAM",
+        ))
+    return findings
+
+
+def check_contexte_bam(request: InsiRequest) -> list[Finding]:
+    bam = request.bam
+    where = "soap:Header/ctxbam:ContexteBAM"
+    if bam is None:
+        return [_finding("insi.bam.absent", "en-tête ctxbam:ContexteBAM absent", where)]
+    findings: list[Finding] = []
+    if bam.get("Version") != "01_02":
+        findings.append(_finding("insi.bam.champ", f"Version « {bam.get('Version')} » : 01_02 attendu", f"{where}/@Version"))
+    for path in ("Id", "Temps"):
+        if not _field(bam, CTXBAM_NS, path):
+            findings.append(_finding("insi.bam.champ", f"ContexteBAM/{path} absent ou vide", f"{where}/{path}"))
+    if bam.find(f"{{{CTXBAM_NS}}}COUVERTURE") is None:
+        findings.append(_finding("insi.bam.champ", "ContexteBAM/COUVERTURE absent", f"{where}/COUVERTURE"))
+    return findings
+
+
+def _check_name(value: str | None, element: str, where: str) -> list[Finding]:
+    if value is None or not value.strip():
+        return [_finding("insi.traits.manquant", f"{element} absent ou vide", where)]
+    if not _NAME.match(value):
+        bad = sorted({c for c in value if not ("A" <= c <= "Z" or c in "-' ")})
+        detail = (
+            f"caractère(s) non autorisé(s) {' '.join(repr(c) for c in bad)}" if bad
+            else "séparateurs mal placés"
+        )
+        return [_finding(
+            "insi.traits.nom",
+            f"{element} « {value} » : {detail} ; les traits sont transmis en majuscules sans "
+            "accent (A-Z, tiret, apostrophe, espace)",
+            where,
+        )]
+    return []
+
+
+def check_date(value: str | None, where: str, today: date) -> list[Finding]:
+    """YYYY-MM-DD; a lunar date (00 for an unknown month/day) is accepted, as INSi does."""
+    if not value:
+        return [_finding("insi.traits.manquant", "DateNaissance absente", where)]
+    match = _DATE.match(value)
+    if not match:
+        return [_finding("insi.traits.date", f"DateNaissance « {value} » : format AAAA-MM-JJ attendu", where)]
+    year, month, day = (int(g) for g in match.groups())
+    if month > 12 or day > 31 or year < 1850:
+        return [_finding("insi.traits.date", f"DateNaissance « {value} » : date impossible", where)]
+    if month and day:
+        try:
+            born = date(year, month, day)
+        except ValueError:
+            return [_finding("insi.traits.date", f"DateNaissance « {value} » : date impossible", where)]
+        if born > today:
+            return [_finding("insi.traits.date", f"DateNaissance « {value} » : date future", where)]
+    return []
+
+
+def check_traits(traits: Traits, today: date) -> list[Finding]:
+    where = "soap:Body/RECSANSVITALE"
+    findings = _check_name(traits.birth_name, "NomNaissance", f"{where}/NomNaissance")
+    if not traits.first_names:
+        findings.append(_finding("insi.traits.manquant", "Prenom absent", f"{where}/Prenom"))
+    for index, first in enumerate(traits.first_names, 1):
+        findings += _check_name(first, "Prenom", f"{where}/Prenom[{index}]")
+    if traits.sex not in ("M", "F"):
+        findings.append(_finding("insi.traits.sexe", f"Sexe « {traits.sex or ''} » : M ou F attendu", f"{where}/Sexe"))
+    findings += check_date(traits.birth_date, f"{where}/DateNaissance", today)
+    if traits.birth_place is not None and not _PLACE.match(traits.birth_place):
+        findings.append(_finding(
+            "insi.traits.lieu",
+            f"LieuNaissance « {traits.birth_place} » : code INSEE de 5 caractères attendu "
+            "(ex. 63220, 2A020, 99350)",
+            f"{where}/LieuNaissance",
+        ))
+    return findings
+
+
+def check_vitale(query: VitaleQuery, today: date) -> list[Finding]:
+    where = "soap:Body/RECVITALE"
+    findings: list[Finding] = []
+    number = query.matricule or query.holder_matricule
+    if not number:
+        findings.append(_finding(
+            "insi.vitale.matricule", "ni MatriculeIndividu ni MatriculeOD : NIR lu sur la carte attendu",
+            f"{where}/MatriculeIndividu",
+        ))
+    elif not _MATRICULE.match(number.upper()):
+        findings.append(_finding(
+            "insi.vitale.matricule", f"NumIdentifiant « {number} » : 13 caractères attendus",
+            f"{where}/MatriculeIndividu/NumIdentifiant",
+        ))
+    findings += check_date(query.birth_date, f"{where}/DateNaissance", today)
+    if query.birth_name is not None:
+        findings += _check_name(query.birth_name, "NomNaissance", f"{where}/NomNaissance")
+    return findings
+
+
+def check_request(
+    request: InsiRequest, caller: Caller, schemas: InsiSchemas | None,
+    known_idams: frozenset[str] | set[str], today: date,
+) -> list[Finding]:
+    """Every check of one request, outside in. The first error decides the fault."""
+    findings = check_caller(caller) + check_addressing(request)
+    if schemas is not None:
+        findings += check_schema(request, schemas)
+    else:
+        findings.append(_finding(
+            "insi.xsd.indisponible",
+            "schémas XSD INSi absents (dossier de référence) : validation XSD non évaluée",
+            severity=Severity.WARNING,
+        ))
+    findings += check_contexte_lps(request, known_idams) + check_contexte_bam(request)
+    if request.traits is not None:
+        findings += check_traits(request.traits, today)
+    if request.vitale is not None:
+        findings += check_vitale(request.vitale, today)
+    return findings
+
+
+def assertion_element(request: InsiRequest) -> etree._Element | None:
+    if request.security is None:
+        return None
+    return request.security.find(f"{{{SAML_NS}}}Assertion")
+
+
+def verify_card_assertion(assertion: etree._Element, ca_file: str) -> tuple[bool, str]:
+    """Verify the enveloped XML signature of a card assertion against the bench CA.
+
+    Returns (True, signer subject) or (False, French reason). Only local files are read.
+    """
+    from copy import deepcopy
+
+    from signxml import InvalidInput, InvalidSignature, XMLVerifier
+
+    try:
+        result = XMLVerifier().verify(deepcopy(assertion), ca_pem_file=ca_file)
+    except (InvalidSignature, InvalidInput) as exc:
+        return False, f"signature invalide ou certificat non émis par l'AC du banc ({exc})"
+    except Exception as exc:  # signxml/cryptography raise several unrelated types on bad input
+        return False, f"assertion illisible ({type(exc).__name__} : {exc})"
+    certificate = result.signing_cert if hasattr(result, "signing_cert") else None
+    subject = certificate.subject.rfc4514_string() if certificate is not None else "signataire inconnu"
+    return True, subject

@@ -1,0 +1,269 @@
+"""INSi messages on the wire: parse requests, build RESULTAT answers. No decisions here.
+
+Names and namespaces follow the CNAM WSDL `DESIR_ICIR_EXP_1.5.0.wsdl` and its XSDs. The XSDs
+themselves are read from the reference folder at run time (never copied into the project);
+`InsiSchemas` compiles them once per process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from lxml import etree
+
+from banc.paths import reference_path
+from banc.soap import Addressing, Envelope, addressing_headers, build_envelope, read_addressing
+from banc.soap.offline import known_schema_files
+
+RECSANS_NS = "http://www.cnamts.fr/INSiRecSans"
+RECVIT_NS = "http://www.cnamts.fr/INSiRecVit"
+RESULTAT_NS = "http://www.cnamts.fr/INSiResultat"
+CTXLPS_NS = "urn:siram:lps:ctxlps"
+CTXBAM_NS = "urn:siram:bam:ctxbam"
+SIRAM_NS = "urn:siram"
+WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
+
+ACTION_PREFIX = "urn:ServiceIdentiteCertifiee:1.0.0:"
+OP_TRAITS = "rechercherInsAvecTraitsIdentite"
+OP_VITALE = "rechercherInsAvecCarteVitale"
+OPERATIONS = {
+    f"{ACTION_PREFIX}{OP_TRAITS}": (OP_TRAITS, f"{{{RECSANS_NS}}}RECSANSVITALE"),
+    f"{ACTION_PREFIX}{OP_VITALE}": (OP_VITALE, f"{{{RECVIT_NS}}}RECVITALE"),
+}
+"""wsa:Action → (operation, expected body element)."""
+
+PAYLOAD_OPERATIONS = {tag: op for op, tag in OPERATIONS.values()}
+
+CR_LABELS = {
+    "00": "OK",
+    "01": "Aucune identite trouvee",
+    "02": "Plusieurs identites trouvees",  # (?) wording not seen in a capture
+}
+
+
+def _text(element: etree._Element | None, path: str) -> str | None:
+    if element is None:
+        return None
+    found = element.find(path)
+    if found is None:
+        return None
+    return found.text if found.text is not None else ""
+
+
+@dataclass(frozen=True)
+class Traits:
+    """The RECSANSVITALE body: identity traits as sent (no normalisation)."""
+
+    birth_name: str | None
+    first_names: tuple[str, ...]
+    sex: str | None
+    birth_date: str | None
+    birth_place: str | None
+
+    def to_dict(self) -> dict:
+        return {
+            "NomNaissance": self.birth_name, "Prenom": list(self.first_names), "Sexe": self.sex,
+            "DateNaissance": self.birth_date, "LieuNaissance": self.birth_place,
+        }
+
+
+@dataclass(frozen=True)
+class VitaleQuery:
+    """The RECVITALE body: the beneficiary as read from a carte Vitale."""
+
+    matricule: str | None
+    key: str | None
+    holder_matricule: str | None
+    birth_name: str | None
+    birth_date: str | None
+    rank: str | None
+
+    def to_dict(self) -> dict:
+        return {
+            "MatriculeIndividu": self.matricule, "Cle": self.key, "MatriculeOD": self.holder_matricule,
+            "NomNaissance": self.birth_name, "DateNaissance": self.birth_date,
+            "RangNaissance": self.rank,
+        }
+
+
+@dataclass
+class InsiRequest:
+    """What a request says, as far as it could be read."""
+
+    envelope: Envelope
+    addressing: Addressing
+    content_type_action: str | None = None
+    operation: str | None = None
+    lps: etree._Element | None = None
+    bam: etree._Element | None = None
+    security: etree._Element | None = None
+    traits: Traits | None = None
+    vitale: VitaleQuery | None = None
+    extra: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        data: dict = {
+            "operation": self.operation,
+            "action": self.addressing.action or self.content_type_action,
+            "message_id": self.addressing.message_id,
+        }
+        if self.lps is not None:
+            data["lps"] = {
+                "idam": _text(self.lps, f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}IDAM"),
+                "nom": _text(self.lps, f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}Nom"),
+                "version": _text(self.lps, f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}Version"),
+                "instance": _text(self.lps, f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}Instance"),
+            }
+        if self.traits is not None:
+            data["traits"] = self.traits.to_dict()
+        if self.vitale is not None:
+            data["vitale"] = self.vitale.to_dict()
+        return data
+
+
+def read_request(envelope: Envelope, content_type_action: str | None = None) -> InsiRequest:
+    """Extract headers and body of a parsed SOAP envelope (never fails: absent is None)."""
+    request = InsiRequest(
+        envelope=envelope,
+        addressing=read_addressing(envelope),
+        content_type_action=content_type_action,
+        lps=envelope.header(CTXLPS_NS, "ContexteLPS"),
+        bam=envelope.header(CTXBAM_NS, "ContexteBAM"),
+        security=envelope.header(WSSE_NS, "Security"),
+    )
+    payload = envelope.payload
+    if payload is None:
+        return request
+    request.operation = PAYLOAD_OPERATIONS.get(payload.tag)
+    if payload.tag == f"{{{RECSANS_NS}}}RECSANSVITALE":
+        request.traits = Traits(
+            birth_name=_text(payload, f"{{{RECSANS_NS}}}NomNaissance"),
+            first_names=tuple(p.text or "" for p in payload.findall(f"{{{RECSANS_NS}}}Prenom")),
+            sex=_text(payload, f"{{{RECSANS_NS}}}Sexe"),
+            birth_date=_text(payload, f"{{{RECSANS_NS}}}DateNaissance"),
+            birth_place=_text(payload, f"{{{RECSANS_NS}}}LieuNaissance"),
+        )
+    elif payload.tag == f"{{{RECVIT_NS}}}RECVITALE":
+        individu = f"{{{RECVIT_NS}}}MatriculeIndividu"
+        request.vitale = VitaleQuery(
+            matricule=_text(payload, f"{individu}/{{{RECVIT_NS}}}NumIdentifiant"),
+            key=_text(payload, f"{individu}/{{{RECVIT_NS}}}Cle"),
+            holder_matricule=_text(payload, f"{{{RECVIT_NS}}}MatriculeOD/{{{RECVIT_NS}}}NumIdentifiant"),
+            birth_name=_text(payload, f"{{{RECVIT_NS}}}NomNaissance"),
+            birth_date=_text(payload, f"{{{RECVIT_NS}}}DateNaissance"),
+            rank=_text(payload, f"{{{RECVIT_NS}}}RangNaissance"),
+        )
+    return request
+
+
+# -- answers --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InsEntry:
+    """One INS of an answer (INSACTIF or INSHISTO)."""
+
+    matricule: str
+    key: str
+    oid: str
+    start: str | None = None
+    end: str | None = None
+
+
+@dataclass(frozen=True)
+class Individual:
+    """The INDIVIDU part of a CR 00 answer. `tiq` maps TIQ element names to values, in order."""
+
+    active: InsEntry
+    history: tuple[InsEntry, ...]
+    tiq: tuple[tuple[str, str], ...]
+
+
+def _ins_element(parent: etree._Element, name: str, entry: InsEntry) -> None:
+    node = etree.SubElement(parent, f"{{{RESULTAT_NS}}}{name}")
+    ident = etree.SubElement(node, f"{{{RESULTAT_NS}}}IdIndividu")
+    etree.SubElement(ident, f"{{{RESULTAT_NS}}}NumIdentifiant").text = entry.matricule
+    etree.SubElement(ident, f"{{{RESULTAT_NS}}}Cle").text = entry.key
+    etree.SubElement(node, f"{{{RESULTAT_NS}}}OID").text = entry.oid
+    if entry.start:
+        etree.SubElement(node, f"{{{RESULTAT_NS}}}DateDeb").text = entry.start
+    if entry.end:
+        etree.SubElement(node, f"{{{RESULTAT_NS}}}DateFin").text = entry.end
+
+
+def result_element(code: str, individual: Individual | None = None) -> etree._Element:
+    """`RESULTAT` with the namespace layout of the CNAM answers (default namespace)."""
+    root = etree.Element(
+        f"{{{RESULTAT_NS}}}RESULTAT", nsmap={"ns3": RECVIT_NS, "ns2": RECSANS_NS, None: RESULTAT_NS}
+    )
+    cr = etree.SubElement(root, f"{{{RESULTAT_NS}}}CR")
+    etree.SubElement(cr, f"{{{RESULTAT_NS}}}CodeCR").text = code
+    etree.SubElement(cr, f"{{{RESULTAT_NS}}}LibelleCR").text = CR_LABELS[code]
+    if individual is not None:
+        node = etree.SubElement(root, f"{{{RESULTAT_NS}}}INDIVIDU")
+        _ins_element(node, "INSACTIF", individual.active)
+        for entry in individual.history:
+            _ins_element(node, "INSHISTO", entry)
+        tiq = etree.SubElement(node, f"{{{RESULTAT_NS}}}TIQ")
+        for name, value in individual.tiq:
+            etree.SubElement(tiq, f"{{{RESULTAT_NS}}}{name}").text = value
+    return root
+
+
+def response_envelope(result: etree._Element, operation: str, relates_to: str | None) -> bytes:
+    """The SOAP 1.2 answer: WS-Addressing response Action, fresh MessageID, RelatesTo."""
+    headers = addressing_headers(f"{ACTION_PREFIX}{operation}Response", relates_to=relates_to)
+    return build_envelope(result, headers)
+
+
+# -- schemas --------------------------------------------------------------------------------
+
+_IMPORTS = (
+    (RECSANS_NS, "ServiceIdentiteCertifiee/INSi_RECSANS_INS.xsd"),
+    (RECVIT_NS, "ServiceIdentiteCertifiee/INSi_RECVITALE_INS.xsd"),
+    (CTXLPS_NS, "CTX/ROOT_ctxlps_CTXLPS_V01_00.xsd"),
+    (CTXBAM_NS, "CTX/ROOT_ctxbam_CTXBAM_V01_02.xsd"),
+    (WSSE_NS, "WSSE/Security.xsd"),
+    (SIRAM_NS, "schema_faultSOAP_V01_01.xsd"),
+)
+
+
+@dataclass(frozen=True)
+class InsiSchemas:
+    """Compiled XSDs of the service: requests (body and headers) and the RESULTAT answer."""
+
+    request: etree.XMLSchema
+    result: etree.XMLSchema
+    directory: Path
+
+
+def _wrapper(directory: Path, imports: tuple[tuple[str, str], ...], extra: dict[str, Path]) -> str:
+    lines = ['<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">']
+    for namespace, relative in imports:
+        lines.append(
+            f'<xs:import namespace="{namespace}" schemaLocation="{(directory / relative).as_uri()}"/>'
+        )
+    for namespace, path in extra.items():
+        lines.append(f'<xs:import namespace="{namespace}" schemaLocation="{path.as_uri()}"/>')
+    lines.append("</xs:schema>")
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=4)
+def load_schemas(directory: Path | None = None) -> InsiSchemas | None:
+    """Compile the INSi XSDs of `directory` (default: the reference folder); None if absent."""
+    directory = directory or reference_path("insi", "wsdl", "xsd")
+    if directory is None:
+        return None
+    extra: dict[str, Path] = {}
+    ws_addr = known_schema_files().get("http://www.w3.org/2006/03/addressing/ws-addr.xsd")
+    if ws_addr is not None:
+        extra["http://www.w3.org/2005/08/addressing"] = ws_addr
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    request = etree.XMLSchema(etree.fromstring(_wrapper(directory, _IMPORTS, extra), parser))
+    result = etree.XMLSchema(
+        etree.parse(str(directory / "ServiceIdentiteCertifiee" / "INSi_RESULTAT_INS.xsd"), parser)
+    )
+    return InsiSchemas(request=request, result=result, directory=directory)
