@@ -212,7 +212,7 @@ class Organisation:
     @property
     def technical_id(self) -> str:
         """`identifiantTechniqueDeLaStructure` as the directory and PSC show it."""
-        return "F" + self.finess if self.finess else "R" + self.id.rsplit("-", 1)[-1]
+        return "F" + self.finess if self.finess else "R" + (self.siret[3:13].lstrip("0") or "0")
 
     @property
     def finess_category(self) -> str:
@@ -407,7 +407,7 @@ def _named() -> tuple[dict[str, Professional | Organisation], list[Organisation]
     cabinet = Organisation(
         id="org-cabinet-domes", name="CABINET MEDICAL DES DOMES", kind="CABINET", sector="SA08",
         address=Address("3 rue des Volcans", "63460", "Combronde", "63116", "3", "R", "DES VOLCANS"),
-        siret=make_siret(0), phone="0473000200",
+        siret=make_siret(100), phone="0473000200",
         mailboxes=(Mailbox("cabinet.des.domes@medecin.mssante.fr", "CAB", "org-cabinet-domes",
                            "Secrétariat du cabinet médical des Dômes"),),
         last_updated=_STAMP,

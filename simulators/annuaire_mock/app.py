@@ -1,0 +1,178 @@
+"""Routes of the Annuaire Santé mock (Starlette): the FHIR API under /fhir/v2 and the open-data
+extraction download. Each request goes wire → rules → models, and is journaled with its verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from banc.directory import Directory
+from banc.journal import Exchange, Journal
+from banc.server import client_certificate
+from banc.verdict import Finding
+from simulators.annuaire_mock import faults, rules, wire
+from simulators.annuaire_mock.models import SEARCH_PARAMETERS, AnnuaireStore
+
+SERVICE = "annuaire"
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+BASE_PATH = "/fhir/v2"
+EXTRACTION_PATH = "/annuaire-sante-webservices/V300/services/extraction/PS_LibreAcces"
+DEFAULT_API_KEY = "banc-segur-annuaire"
+
+
+@dataclass
+class AnnuaireConfig:
+    directory: Directory
+    store: AnnuaireStore
+    journal: Journal | None = None
+    api_keys: set[str] = field(default_factory=lambda: {DEFAULT_API_KEY})
+    public_url: str = ""  # https://localhost:<port>, set once the server listens
+
+
+def _request_bytes(request: Request, body: bytes) -> bytes:
+    lines = [f"{request.method} {request.url.path}"
+             + (f"?{request.url.query}" if request.url.query else "")]
+    for name, value in request.headers.items():
+        shown = value[:4] + "…" if name.lower() == "esante-api-key" and value else value
+        lines.append(f"{name}: {shown}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def build_app(config: AnnuaireConfig) -> Starlette:
+    def base(request: Request) -> str:
+        root = config.public_url or f"{request.url.scheme}://{request.url.netloc}"
+        return root + BASE_PATH
+
+    def record(request: Request, body: bytes, operation: str, status: int, response: bytes,
+               findings: list[Finding], started: float, summary: dict) -> None:
+        if config.journal is None:
+            return
+        der = client_certificate(request.scope)
+        config.journal.record(Exchange(
+            service=SERVICE, operation=operation, channel="https",
+            request=_request_bytes(request, body), response=response, status=str(status),
+            peer=f"{request.client.host}:{request.client.port}" if request.client else "",
+            peer_certificate=der.hex() if der else "", summary=summary, findings=findings,
+            duration_ms=(time.perf_counter() - started) * 1000, started_at=time.time()))
+
+    def answer(request: Request, body: bytes, operation: str, started: float,
+               findings: list[Finding], summary: dict, ok: bytes | None = None,
+               media: str = FHIR_JSON, headers: dict | None = None) -> Response:
+        if findings:
+            status, payload = faults.operation_outcome(findings)
+            media, headers = FHIR_JSON, None
+        else:
+            status, payload = 200, ok or b""
+        record(request, body, operation, status, payload, findings, started, summary)
+        return Response(payload, status_code=status, media_type=media, headers=headers)
+
+    async def fhir(request: Request) -> Response:
+        started = time.perf_counter()
+        body = await request.body()
+        path = request.url.path[len(BASE_PATH):].strip("/")
+        parts = path.split("/") if path else []
+        method = request.method
+        summary: dict = {"path": request.url.path}
+        findings = rules.check_api_key(request.headers.get("esante-api-key"),
+                                       frozenset(config.api_keys))
+        if findings:
+            return answer(request, body, "refused", started, findings, summary)
+        searching = method == "POST" and len(parts) == 2 and parts[1] == "_search"
+        if method not in ("GET", "HEAD") and not searching:
+            return answer(request, body, "write", started,
+                          rules.check_write(method, request.url.path), summary)
+        if not parts:
+            return answer(request, body, "read", started, [rules._finding(
+                "RESOURCE.UNKNOWN_TYPE", "indiquez un type de ressource après /fhir/v2/")], summary)
+        if parts == ["metadata"]:
+            return answer(request, body, "capabilities", started, [], summary,
+                          json.dumps(capability_statement(base(request))).encode())
+        if parts == ["_page"]:
+            token = request.query_params.get("id", "")
+            decoded = wire.read_page_token(token)
+            if decoded is None:
+                return answer(request, body, "page", started, [rules._finding(
+                    "PAGE.INVALID", "lien de page invalide ou expiré : relancez la recherche")],
+                    summary)
+            rtype, pairs, after = decoded
+            return search(request, body, rtype, pairs, after, started, summary)
+        rtype = parts[0]
+        findings = rules.check_resource_type(rtype)
+        if findings:
+            return answer(request, body, "read", started, findings, summary)
+        if len(parts) == 1 or searching:
+            pairs = parse_qsl(request.url.query, keep_blank_values=True)
+            if searching:
+                pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+            return search(request, body, rtype, pairs, 0, started, summary)
+        if len(parts) == 2:
+            summary.update(resource=rtype, id=parts[1])
+            found = config.store.read(rtype, parts[1])
+            if found is None:
+                return answer(request, body, f"read {rtype}", started, [rules._finding(
+                    "RESOURCE.NOT_FOUND", f"{rtype}/{parts[1]} introuvable dans l'annuaire",
+                    f"{rtype}/{parts[1]}")], summary)
+            return answer(request, body, f"read {rtype}", started, [], summary, found.encode())
+        return answer(request, body, "read", started, [rules._finding(
+            "PARAM.UNKNOWN", f"opération {request.url.path} non prise en charge "
+            "(historique et opérations étendues absents de l'API publique)")], summary)
+
+    def search(request: Request, body: bytes, rtype: str, pairs: list[tuple[str, str]],
+               after: int, started: float, summary: dict) -> Response:
+        findings = rules.check_search(rtype, pairs)
+        summary.update(resource=rtype, query=pairs)
+        if findings:
+            return answer(request, body, f"search {rtype}", started, findings, summary)
+        page = config.store.search(wire.to_query(rtype, pairs, after))
+        summary.update(matches=len(page.matches), total=page.total, included=len(page.included))
+        return answer(request, body, f"search {rtype}", started, [], summary,
+                      wire.bundle(base(request), rtype, pairs, page))
+
+    async def extraction(request: Request) -> Response:
+        started = time.perf_counter()
+        name, payload = wire.extraction_zip(config.directory, dt.datetime.now())
+        summary = {"file": name, "bytes": len(payload)}
+        return answer(request, b"", "extraction PS_LibreAcces", started, [], summary, payload,
+                      "application/zip",
+                      {"Content-Disposition": f'attachment; filename="{name}"'})
+
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+    return Starlette(routes=[
+        Route(EXTRACTION_PATH, extraction, methods=["GET"]),
+        Route(BASE_PATH, fhir, methods=methods),
+        Route(BASE_PATH + "/{rest:path}", fhir, methods=methods),
+    ])
+
+
+def capability_statement(base: str) -> dict:
+    """What this server does, generated from the parameters it really supports."""
+    types = {"string": "string", "token": "token", "reference": "reference", "date": "date"}
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2024-01-01",
+        "kind": "instance",
+        "software": {"name": "Banc Ségur - simulateur Annuaire Santé"},
+        "implementation": {"description": "Annuaire Santé (données publiques), simulé",
+                           "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "resource": [{
+                "type": rtype,
+                "interaction": [{"code": "read"}, {"code": "search-type"}],
+                "searchParam": [{"name": name, "type": types[kind]}
+                                for name, kind in params.items()],
+            } for rtype, params in SEARCH_PARAMETERS.items()],
+        }],
+    }

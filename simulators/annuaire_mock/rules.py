@@ -1,0 +1,126 @@
+"""Checks of Annuaire API requests (pure: request parts in, findings out).
+
+The real API (HAPI FHIR behind an API gateway) refuses unknown search parameters, unsupported
+modifiers, malformed values and write methods with an OperationOutcome; these rules name each
+defect so the DUI's developer knows what to fix, and the journal keeps the verdict.
+"""
+
+from __future__ import annotations
+
+import re
+
+from banc.verdict import Finding
+from simulators.annuaire_mock.models import (
+    DATE,
+    REFERENCE_TARGETS,
+    SEARCH_PARAMETERS,
+    STRING,
+    TOKEN,
+)
+
+RULESET = "annuaire-api"
+RESULT_PARAMETERS = {"_count", "_total", "_include", "_revinclude", "_format", "_pretty"}
+MAX_COUNT = 1000
+_DATE = re.compile(r"^(eq|ne|gt|lt|ge|le|ap)?\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?$")
+_MODIFIERS = {STRING: {"", "exact", "contains"}, TOKEN: {""}, DATE: {""}, "reference": {""}}
+
+
+def _finding(rule: str, message: str, location: str = "", severity: str = "error") -> Finding:
+    from banc.verdict import Severity
+
+    return Finding(rule_id=f"ANNUAIRE.{rule}", message=message, severity=Severity(severity),
+                   location=location, ruleset=RULESET)
+
+
+def check_api_key(key: str | None, accepted: frozenset[str]) -> list[Finding]:
+    if not key:
+        return [_finding("AUTH.MISSING_KEY",
+                         "en-tête ESANTE-API-KEY absent : toute requête doit porter la clé d'API",
+                         "en-tête ESANTE-API-KEY")]
+    if key not in accepted:
+        return [_finding("AUTH.UNKNOWN_KEY", "clé d'API ESANTE-API-KEY inconnue ou révoquée",
+                         "en-tête ESANTE-API-KEY")]
+    return []
+
+
+def check_resource_type(rtype: str) -> list[Finding]:
+    if rtype in SEARCH_PARAMETERS:
+        return []
+    known = ", ".join(SEARCH_PARAMETERS)
+    return [_finding("RESOURCE.UNKNOWN_TYPE",
+                     f"type de ressource inconnu {rtype!r} ; le serveur connaît : {known}", rtype)]
+
+
+def check_write(method: str, path: str) -> list[Finding]:
+    return [_finding("METHOD.WRITE",
+                     f"méthode {method} interdite : l'API Annuaire Santé est en lecture seule "
+                     "(GET, et POST sur …/_search uniquement)", f"{method} {path}")]
+
+
+def check_search(rtype: str, pairs: list[tuple[str, str]]) -> list[Finding]:
+    """Every defect of a search query string (already split into name/value pairs)."""
+    found: list[Finding] = []
+    params = SEARCH_PARAMETERS[rtype]
+    for name, value in pairs:
+        if name in RESULT_PARAMETERS:
+            found += _check_result_parameter(rtype, name, value)
+            continue
+        param, _, modifier = name.partition(":")
+        if param not in params:
+            found.append(_finding(
+                "PARAM.UNKNOWN",
+                f"paramètre de recherche inconnu {param!r} pour {rtype} ; paramètres valides : "
+                + ", ".join(sorted(params)), name))
+            continue
+        kind = params[param]
+        if modifier not in _MODIFIERS.get(kind, {""}):
+            found.append(_finding(
+                "PARAM.MODIFIER",
+                f"modificateur :{modifier} non pris en charge pour {param} (type {kind})", name))
+            continue
+        if value == "":
+            found.append(_finding("PARAM.EMPTY", f"valeur vide pour le paramètre {param}", name))
+            continue
+        for item in value.split(","):
+            if kind == DATE and not _DATE.match(item):
+                found.append(_finding(
+                    "PARAM.DATE", f"date {item!r} invalide pour {param} (attendu : [eq|ne|gt|lt|ge"
+                    "|le]AAAA-MM-JJ)", name))
+            if param == "active" and item not in ("true", "false"):
+                found.append(_finding("PARAM.BOOLEAN",
+                                      f"valeur {item!r} invalide pour active (true ou false)", name))
+    return found
+
+
+def _check_result_parameter(rtype: str, name: str, value: str) -> list[Finding]:
+    if name == "_count":
+        if not value.isdigit() or int(value) > MAX_COUNT:
+            return [_finding("PARAM.COUNT",
+                             f"_count={value!r} invalide : entier de 0 à {MAX_COUNT} attendu", name)]
+    elif name == "_total":
+        if value not in ("none", "estimate", "accurate"):
+            return [_finding("PARAM.TOTAL",
+                             f"_total={value!r} invalide : none, estimate ou accurate", name)]
+    elif name == "_format":
+        if value not in ("json", "application/json", "application/fhir+json"):
+            return [_finding("PARAM.FORMAT",
+                             f"_format={value!r} non pris en charge (seul JSON est servi)", name)]
+    elif name in ("_include", "_revinclude"):
+        return [f for item in value.split(",") for f in _check_include(rtype, name, item)]
+    return []
+
+
+def _check_include(rtype: str, name: str, value: str) -> list[Finding]:
+    parts = value.split(":")
+    valid = sorted(f"{s}:{p}" for (s, p) in REFERENCE_TARGETS
+                   if (s == rtype if name == "_include" else REFERENCE_TARGETS[(s, p)] == rtype))
+    ok = len(parts) in (2, 3) and (parts[0], parts[1]) in REFERENCE_TARGETS
+    if ok and name == "_include":
+        ok = parts[0] == rtype and (len(parts) == 2 or parts[2] == REFERENCE_TARGETS[tuple(parts[:2])])
+    elif ok:
+        ok = REFERENCE_TARGETS[(parts[0], parts[1])] == rtype
+    if ok:
+        return []
+    hint = ", ".join(valid) if valid else "aucune pour ce type"
+    return [_finding("PARAM.INCLUDE",
+                     f"{name}={value!r} impossible sur {rtype} ; valeurs possibles : {hint}", name)]
