@@ -1,0 +1,178 @@
+"""The MSSanté mock assembled: store, postmaster, authenticator, SMTP and IMAP servers, and the
+Python API scenarios drive it with (patients' mailboxes, tokens, simulated correspondents)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from banc.access_tokens import JwksFetcher, TokenSigner
+from banc.identity import patient_mail_address, split_ins
+from banc.journal import Journal
+from banc.mail.compose import HealthMessage
+from banc.mail.health import CdaValidator
+from banc.mocks import MockContext
+from banc.pki import TestPki
+from simulators.mssante_mock import seed as seeding
+from simulators.mssante_mock.auth import Authenticator
+from simulators.mssante_mock.delivery import Outcome, Postmaster, Submission
+from simulators.mssante_mock.imap import ImapFactory, ImapServer
+from simulators.mssante_mock.models import INBOX, KnownPatient, MailboxRecord, MailStore
+from simulators.mssante_mock.smtp import SmtpServers, SubmissionHandler
+from simulators.mssante_mock.wire import Recipient
+
+HOSTNAME = "mssante.localhost"
+BENCH_ISSUER = "https://banc-segur.localhost/psc"
+
+
+class PatientMailboxes:
+    """Mon espace santé mailboxes (`<INS>@patient.mssante.fr`): open, close, add."""
+
+    def __init__(self, store: MailStore) -> None:
+        self._store = store
+
+    def address(self, ins: str) -> str:
+        return patient_mail_address(ins)
+
+    def add(self, patient: KnownPatient, *, is_open: bool = True) -> MailboxRecord:
+        """A qualified identity's mailbox; the simulated recipients also know the patient."""
+        self._store.add_patient(patient)
+        return self._store.add_mailbox(self.address(patient.ins), "PAT", owner=patient.ins,
+                                       simulated=True, is_open=is_open)
+
+    def close(self, ins: str) -> None:
+        self._store.set_open(self.address(ins), False)
+
+    def open(self, ins: str) -> None:
+        self._store.set_open(self.address(ins), True)
+
+    def is_open(self, ins: str) -> bool:
+        record = self._store.mailbox(self.address(ins))
+        return bool(record and record.is_open)
+
+    def messages(self, ins: str) -> list[bytes]:
+        return self._store.raw_messages(self.address(ins))
+
+    def forget(self, ins: str) -> None:
+        """Make the patient unknown to the simulated recipients (MDN 902 next time)."""
+        self._store.forget_patient("".join(split_ins(ins)))
+
+
+class MssanteMock:
+    """A running MSSanté operator: `endpoints`, `stop()`, and the scenario API below."""
+
+    name = "mssante"
+
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        pki: TestPki,
+        data_dir: Path,
+        ports: Callable[[str], int] = lambda _: 0,
+        checks: bool = True,
+        validate_cda: CdaValidator | None = None,
+        issuer: str | None = None,
+        jwks_uri: str | None = None,
+        seed: int | None = 20240101,
+        patients: int = 0,
+    ) -> None:
+        self.journal = journal
+        self.store = MailStore(data_dir / "mssante.sqlite")
+        self.directory = seeding.seed(self.store, seed=seed, patients=patients) if seed is not None else None
+        self.patients = PatientMailboxes(self.store)
+        self.postmaster = Postmaster(self.store, journal, hostname=HOSTNAME, checks=checks,
+                                     validate_cda=validate_cda)
+        if issuer:
+            fetcher = JwksFetcher(jwks_uri or _discover_jwks(issuer, pki), verify=str(pki.ca_cert))
+            self.signer: TokenSigner | None = None
+            self.authenticator = Authenticator(self.store, issuer=issuer, jwks=fetcher.get)
+        else:
+            self.signer = TokenSigner.load_or_create(data_dir / "mssante-signer.json", BENCH_ISSUER)
+            jwks = self.signer.jwks()
+            self.authenticator = Authenticator(self.store, issuer=BENCH_ISSUER, jwks=lambda _kid: jwks)
+        self.smtp = SmtpServers(
+            SubmissionHandler(self.postmaster, self.authenticator), pki.server_context("optional"),
+            starttls_port=ports("mssante.smtp"), implicit_port=ports("mssante.smtps"),
+            hostname=HOSTNAME,
+        )
+        self.imap = ImapServer(ImapFactory(self.store, self.authenticator, self.postmaster), pki,
+                               port=ports("mssante.imaps"))
+        self.smtp.start()
+        try:
+            self.imap.start()
+        except Exception:
+            self.smtp.stop()
+            raise
+        self.endpoints = {
+            "mssante.smtp": f"smtp://127.0.0.1:{self.smtp.starttls_port}",
+            "mssante.smtps": f"smtps://127.0.0.1:{self.smtp.implicit_port}",
+            "mssante.imaps": f"imaps://127.0.0.1:{self.imap.port}",
+            "mssante.issuer": issuer or BENCH_ISSUER,
+        }
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def stop(self) -> None:
+        self.imap.stop()
+        self.smtp.stop()
+
+    def __enter__(self) -> MssanteMock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- scenario API -----------------------------------------------------------------------
+    def token_for(self, mailbox: str, *, lifetime: float = 600.0, **claims: object) -> str:
+        """A bench-issued access token opening `mailbox` (only without an external issuer)."""
+        if self.signer is None:
+            raise RuntimeError("jetons émis par le mock PSC : demandez-les à Pro Santé Connect")
+        record = self.store.mailbox(mailbox)
+        people = [p for p in (record.authorized if record else ()) if p.startswith("8")]
+        if not people:
+            raise KeyError(f"aucun professionnel habilité sur {mailbox}")
+        return self.signer.issue(people[0], lifetime=lifetime, **claims)
+
+    def messages(self, mailbox: str, folder: str = INBOX) -> list[bytes]:
+        return self.store.raw_messages(mailbox, folder)
+
+    def add_mailbox(self, address: str, kind: str = "PER", **options: object) -> MailboxRecord:
+        return self.store.add_mailbox(address, kind, **options)  # type: ignore[arg-type]
+
+    def send_as(self, message: HealthMessage | bytes, *, sender: str | None = None,
+                recipients: list[str] | None = None) -> Outcome:
+        """A simulated correspondent (hospital, GP…) sends a message: delivered to the hosted
+        mailboxes like any submission, journaled as `correspondant`, without health checks on
+        the bench's own message unless they are on."""
+        if isinstance(message, HealthMessage):
+            raw, sender, recipients = message.build(), message.sender, message.recipients
+        else:
+            raw = message
+        if not sender or not recipients:
+            raise ValueError("expéditeur et destinataires requis pour un message brut")
+        submission = Submission(sender=sender.lower(), recipients=[Recipient(r.lower()) for r in recipients],
+                                raw=raw, principal=sender.lower(), channel="api")
+        return self.postmaster.submit(submission, operation="correspondant")
+
+
+def _discover_jwks(issuer: str, pki: TestPki) -> str:
+    """`jwks_uri` from the issuer's OpenID configuration (PSC mock)."""
+    base = issuer.rstrip("/")
+    for path in ("/.well-known/openid-configuration", "/.well-known/wallet-openid-configuration"):
+        try:
+            response = httpx.get(base + path, verify=str(pki.ca_cert), timeout=10)
+        except httpx.HTTPError:
+            continue
+        if response.status_code == 200 and "jwks_uri" in response.json():
+            return response.json()["jwks_uri"]
+    raise RuntimeError(f"configuration OpenID introuvable pour l'émetteur {issuer}")
+
+
+def from_context(context: MockContext, **options: object) -> MssanteMock:
+    return MssanteMock(
+        journal=context.journal, pki=context.pki, data_dir=context.data_dir / "mssante",
+        ports=context.port, issuer=context.endpoints.get("psc.issuer"),
+        jwks_uri=context.endpoints.get("psc.jwks_uri"), seed=context.seed, **options,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,187 @@
+"""What happens to a message once submitted: judge it, record it, deliver it to the hosted
+mailboxes, bounce what cannot be delivered (DSN), and let the simulated correspondents answer
+with read receipts (MDN) — the operator's and the recipients' behaviour in one place, called
+by the SMTP server and by the simulated correspondents alike."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from banc.journal import Exchange, Journal
+from banc.mail.health import CdaValidator, HealthFacts
+from banc.mail.message import ParsedMail, parse_mail
+from banc.mail.reports import DeliveryStatus, build_dsn, build_mdn
+from banc.verdict import Finding
+from simulators.mssante_mock import rules
+from simulators.mssante_mock.models import MailStore
+from simulators.mssante_mock.wire import DsnEnvelope, Recipient
+
+SERVICE = "mssante"
+MAILBOX_LIMIT_BYTES = 25 * 1024 * 1024
+"""Messages above 25 MB are refused by MSSanté mailboxes (DOMAIN.md §6)."""
+
+
+@dataclass
+class Submission:
+    """One SMTP transaction as the server saw it."""
+
+    sender: str
+    recipients: list[Recipient]
+    raw: bytes
+    dsn: DsnEnvelope = field(default_factory=DsnEnvelope)
+    principal: str = ""
+    peer: str = ""
+    peer_certificate: str = ""
+    channel: str = "smtp"
+    smtputf8: bool = False
+
+
+@dataclass
+class Outcome:
+    journal_id: int
+    findings: list[Finding]
+    delivered: list[str]
+    bounced: list[DeliveryStatus]
+    receipts: list[int] = field(default_factory=list)  # journal ids of MDN/DSN produced
+
+
+class Postmaster:
+    """Routes messages between the hosted mailboxes."""
+
+    def __init__(
+        self, store: MailStore, journal: Journal, *, hostname: str, checks: bool = True,
+        validate_cda: CdaValidator | None = None,
+    ) -> None:
+        self.validate_cda = validate_cda
+        self.store = store
+        self.journal = journal
+        self.hostname = hostname
+        self.checks = checks
+
+    # -- submission -------------------------------------------------------------------------
+    def submit(self, submission: Submission, *, operation: str = "smtp.submission") -> Outcome:
+        started = time.perf_counter()
+        parsed = parse_mail(submission.raw)
+        recipients = [r.address for r in submission.recipients]
+        facts = rules.inspect(parsed) if self.checks else None
+        findings = (
+            rules.check_submission(parsed, recipients, facts, validate_cda=self.validate_cda,
+                                   smtputf8=submission.smtputf8)
+            if facts is not None else []
+        )
+        delivered, bounced = [], []
+        for rcpt in submission.recipients:
+            status = self._route(rcpt, submission.raw)
+            if status is None:
+                delivered.append(rcpt.address)
+            else:
+                bounced.append(status)
+        summary = rules.summarise(parsed, submission.sender, recipients, facts)
+        summary.update(
+            {"delivered": delivered, "bounced": [b.recipient for b in bounced],
+             "principal": submission.principal, "checks": self.checks}
+        )
+        response = f"250 2.0.0 accepté ; {len([f for f in findings if f.is_error])} anomalie(s)"
+        exchange = Exchange(
+            service=SERVICE, operation=operation, channel=submission.channel,
+            request=submission.raw, response=response.encode(), status="250",
+            peer=submission.peer, peer_certificate=submission.peer_certificate,
+            summary=summary, findings=findings,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+        journal_id = self.journal.record(exchange)
+        outcome = Outcome(journal_id, findings, delivered, bounced)
+        self._deliver_all(submission, parsed, facts, delivered, journal_id, outcome)
+        self._dsn(submission, delivered, bounced, outcome)
+        return outcome
+
+    def _route(self, rcpt: Recipient, raw: bytes) -> DeliveryStatus | None:
+        """None when the mailbox takes the message, else why it bounces."""
+        record = self.store.mailbox(rcpt.address)
+        if record is None:
+            return DeliveryStatus(rcpt.address, "failed", "5.1.1",
+                                  "550 5.1.1 destinataire inconnu de l'annuaire MSSante",
+                                  rcpt.original)
+        if not record.is_open:
+            return DeliveryStatus(rcpt.address, "failed", "5.2.1",
+                                  "550 5.2.1 boite aux lettres fermee", rcpt.original)
+        if len(raw) > MAILBOX_LIMIT_BYTES:
+            return DeliveryStatus(rcpt.address, "failed", "5.2.3",
+                                  f"552 5.2.3 message de {len(raw) // 1_048_576} Mo, limite 25 Mo",
+                                  rcpt.original)
+        return None
+
+    def _deliver_all(
+        self, submission: Submission, parsed: ParsedMail, facts: HealthFacts | None,
+        delivered: list[str], journal_id: int, outcome: Outcome,
+    ) -> None:
+        for address in delivered:
+            self.store.deliver(address, submission.raw, journal_id=journal_id)
+            record = self.store.mailbox(address)
+            notify_to = rules.receipt_address(parsed)
+            if record is not None and record.simulated and not record.is_patient and notify_to:
+                if facts is None:
+                    facts = rules.inspect(parsed)
+                self._mdn(submission.raw, facts, address, notify_to, outcome)
+
+    # -- receipts ---------------------------------------------------------------------------
+    def _mdn(
+        self, raw: bytes, facts: HealthFacts, recipient: str, notify_to: str, outcome: Outcome
+    ) -> None:
+        code, reason = rules.integration_outcome(facts, self.store)
+        mdn = build_mdn(raw, final_recipient=recipient, notify_to=notify_to, error_code=code)
+        outcome.receipts.append(
+            self._receipt(mdn, recipient, notify_to, "mdn", {"error_code": code, "reason": reason})
+        )
+
+    def _dsn(
+        self, submission: Submission, delivered: list[str], bounced: list[DeliveryStatus],
+        outcome: Outcome,
+    ) -> None:
+        if not submission.sender:
+            return  # null reverse-path: never answer a bounce with a bounce
+        by_address = {r.address: r for r in submission.recipients}
+        statuses = [b for b in bounced if by_address[b.recipient].notify_failure]
+        statuses += [
+            DeliveryStatus(a, "delivered", "2.0.0", "", by_address[a].original)
+            for a in delivered if by_address[a].notify_success
+        ]
+        if not statuses:
+            return
+        dsn = build_dsn(
+            submission.raw, sender=submission.sender, statuses=statuses,
+            reporting_mta=self.hostname, envelope_id=submission.dsn.envelope_id,
+            return_full=submission.dsn.ret_full,
+        )
+        outcome.receipts.append(
+            self._receipt(dsn, f"MAILER-DAEMON@{self.hostname}", submission.sender, "dsn",
+                          {"statuses": [s.__dict__ for s in statuses]})
+        )
+
+    def _receipt(self, raw: bytes, sender: str, to: str, kind: str, summary: dict) -> int:
+        """Deliver a receipt the mock produced (MDN/DSN) and journal it."""
+        record = self.store.mailbox(to)
+        delivered = record is not None and record.is_open
+        exchange = Exchange(
+            service=SERVICE, operation=kind, channel="smtp", request=b"", response=raw,
+            status="delivered" if delivered else "undeliverable",
+            summary={"from": sender, "to": to, **summary},
+        )
+        journal_id = self.journal.record(exchange)
+        if delivered:
+            self.store.deliver(to, raw, journal_id=journal_id)
+        return journal_id
+
+    # -- refusals ---------------------------------------------------------------------------
+    def refused(
+        self, operation: str, request: bytes, reply: str, *, peer: str = "",
+        findings: list[Finding] | None = None, summary: dict | None = None, channel: str = "smtp",
+        peer_certificate: str = "",
+    ) -> int:
+        """Journal a command the server refused (auth, sender, size…)."""
+        return self.journal.record(Exchange(
+            service=SERVICE, operation=operation, channel=channel, request=request,
+            response=reply.encode(), status=reply.split(" ", 1)[0], peer=peer,
+            peer_certificate=peer_certificate, summary=summary or {}, findings=findings or [],
+        ))

@@ -1,0 +1,498 @@
+"""IMAP4rev1 server over implicit TLS: Twisted's `twisted.mail.imap4` protocol (maintained, pure
+Python) on a mailbox backend stored in the mock's SQLite database.
+
+Twisted runs one global reactor per process, so `ReactorThread` starts it once in a daemon
+thread (`installSignalHandlers=False`) and every mock instance of the process listens through it;
+stopping a mock closes its port, never the reactor. Authentication is the same as SMTP
+(`auth.Authenticator`): AUTHENTICATE XOAUTH2 with a PSC token, AUTHENTICATE EXTERNAL with the
+client certificate of an application mailbox; LOGIN is refused with an explanation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import re
+import threading
+import time
+import unicodedata
+from email.parser import BytesHeaderParser
+from email.utils import formatdate
+from typing import Any
+
+from OpenSSL import crypto
+from twisted.internet import defer, reactor, ssl, threads
+from twisted.internet.protocol import Factory
+from twisted.mail import imap4
+from zope.interface import implementer
+
+from banc.journal import Exchange
+from banc.pki import TestPki, certificate_subject
+from simulators.mssante_mock.auth import Authenticator, AuthOutcome
+from simulators.mssante_mock.delivery import SERVICE, Postmaster
+from simulators.mssante_mock.models import INBOX, MailStore, StoredMessage
+
+FLAGS = ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$MDNSent")
+
+
+def _ascii(text: str) -> bytes:
+    """IMAP response text in plain ASCII (accents folded) for every client's sake."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
+
+
+# -- reactor ---------------------------------------------------------------------------------
+
+class ReactorThread:
+    """The process-wide Twisted reactor, running in a daemon thread once started."""
+
+    _lock = threading.Lock()
+    _thread: threading.Thread | None = None
+
+    @classmethod
+    def ensure(cls) -> None:
+        with cls._lock:
+            if cls._thread is None:
+                cls._thread = threading.Thread(
+                    target=reactor.run, kwargs={"installSignalHandlers": False},
+                    name="twisted-reactor", daemon=True,
+                )
+                cls._thread.start()
+
+    @staticmethod
+    def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return threads.blockingCallFromThread(reactor, fn, *args, **kwargs)
+
+
+# -- messages --------------------------------------------------------------------------------
+
+def _split(raw: bytes) -> tuple[bytes, bytes]:
+    match = re.search(rb"\r?\n\r?\n", raw)
+    if not match:
+        return raw, b""
+    return raw[: match.start()], raw[match.end():]
+
+
+def _subparts(body: bytes, boundary: bytes) -> list[bytes]:
+    """The parts of a multipart body, split on the boundary lines (RFC 2046 §5.1.1)."""
+    parts: list[bytes] = []
+    current: list[bytes] | None = None
+    open_delim, close_delim = b"--" + boundary, b"--" + boundary + b"--"
+    for line in body.splitlines(keepends=True):
+        stripped = line.rstrip(b"\r\n").rstrip()
+        if stripped in (open_delim, close_delim):
+            if current is not None:
+                parts.append(re.sub(rb"\r?\n$", b"", b"".join(current)))
+            if stripped == close_delim:
+                return parts
+            current = []
+        elif current is not None:
+            current.append(line)
+    if current:
+        parts.append(b"".join(current))
+    return parts
+
+
+@implementer(imap4.IMessagePart)
+class _Part:
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        head, self.body = _split(raw)
+        self.headers = BytesHeaderParser().parsebytes(head + b"\r\n\r\n")
+
+    def getHeaders(self, negate: bool, *names: Any) -> dict[str, str]:
+        wanted = {(n.decode() if isinstance(n, bytes) else n).lower() for n in names}
+        out: dict[str, str] = {}
+        for key, value in self.headers.items():
+            if not names or (key.lower() in wanted) != negate:
+                out[key.lower()] = str(value)
+        return out
+
+    def getBodyFile(self) -> io.BytesIO:
+        return io.BytesIO(self.body)
+
+    def getSize(self) -> int:
+        return len(self.raw)
+
+    def isMultipart(self) -> bool:
+        return self.headers.get_content_maintype() == "multipart"
+
+    def getSubPart(self, part: int) -> _Part:
+        if not self.isMultipart():
+            raise TypeError("partie non multipart")
+        boundary = self.headers.get_boundary()
+        if not boundary:
+            raise IndexError(part)
+        return _Part(_subparts(self.body, boundary.encode())[part])
+
+
+@implementer(imap4.IMessage, imap4.IMessageFile)
+class _Message(_Part):
+    def __init__(self, raw: bytes, stored: StoredMessage) -> None:
+        super().__init__(raw)
+        self.stored = stored
+
+    def getUID(self) -> int:
+        return self.stored.uid
+
+    def getFlags(self) -> list[str]:
+        return [f for f in self.stored.flags if f != "\\Recent"]
+
+    def getInternalDate(self) -> str:
+        return formatdate(self.stored.internal_date)
+
+    def open(self) -> io.BytesIO:
+        return io.BytesIO(self.raw)
+
+
+# -- mailboxes -------------------------------------------------------------------------------
+
+@implementer(imap4.IMailbox, imap4.ICloseableMailbox)
+class SqliteMailbox:
+    """One folder of one mailbox; the message list is loaded at SELECT and kept in sync."""
+
+    def __init__(self, store: MailStore, address: str, folder: str) -> None:
+        self.store, self.address, self.folder = store, address, folder
+        self.listeners: list[Any] = []
+        self._load()
+        self.recent = sum(1 for m in self.messages if "\\Recent" in m.flags)
+        if self.recent:
+            self.store.set_flags(address, folder, {
+                m.uid: tuple(f for f in m.flags if f != "\\Recent")
+                for m in self.messages if "\\Recent" in m.flags
+            })
+
+    def _load(self) -> None:
+        self.messages = self.store.messages(self.address, self.folder)
+        state = self.store.folder_state(self.address, self.folder)
+        self.uidvalidity, self.uidnext = state if state else (int(time.time()), 1)
+
+    def getFlags(self) -> list[str]:
+        return list(FLAGS)
+
+    def getHierarchicalDelimiter(self) -> str:
+        return "/"
+
+    def getUIDValidity(self) -> int:
+        return self.uidvalidity
+
+    def getUIDNext(self) -> int:
+        return self.uidnext
+
+    def getUID(self, message: int) -> int:
+        return self.messages[message - 1].uid
+
+    def getMessageCount(self) -> int:
+        return len(self.messages)
+
+    def getRecentCount(self) -> int:
+        return self.recent
+
+    def getUnseenCount(self) -> int:
+        return sum(1 for m in self.messages if "\\Seen" not in m.flags)
+
+    def isWriteable(self) -> bool:
+        return True
+
+    def destroy(self) -> None:
+        self.store.delete_folder(self.address, self.folder)
+
+    def requestStatus(self, names: Any) -> dict:
+        self._load()
+        return imap4.statusRequestHelper(self, names)
+
+    def addListener(self, listener: Any) -> None:
+        self.listeners.append(listener)
+
+    def removeListener(self, listener: Any) -> None:
+        self.listeners.remove(listener)
+
+    def addMessage(self, message: Any, flags: Any = (), date: Any = None) -> defer.Deferred:
+        raw = message.read()
+        names = [f.decode() if isinstance(f, bytes) else f for f in flags or ()]
+        uid = self.store.deliver(self.address, raw, folder=self.folder, flags=names)
+        self._load()
+        return defer.succeed(uid)
+
+    def expunge(self) -> list[int]:
+        removed = [i + 1 for i, m in enumerate(self.messages) if "\\Deleted" in m.flags]
+        self.store.remove(self.address, self.folder,
+                          [m.uid for m in self.messages if "\\Deleted" in m.flags])
+        self._load()
+        return list(reversed(removed))
+
+    def _select(self, messages: imap4.MessageSet, uid: bool) -> list[tuple[int, StoredMessage]]:
+        if not self.messages:
+            return []
+        if uid:
+            messages.last = self.messages[-1].uid
+            return [(i + 1, m) for i, m in enumerate(self.messages) if m.uid in messages]
+        messages.last = len(self.messages)
+        return [(seq, self.messages[seq - 1]) for seq in messages if 0 < seq <= len(self.messages)]
+
+    def fetch(self, messages: imap4.MessageSet, uid: bool) -> Any:
+        for seq, stored in self._select(messages, uid):
+            yield seq, _Message(self.store.raw(self.address, self.folder, stored.uid), stored)
+
+    def store(self, messages: imap4.MessageSet, flags: Any, mode: int, uid: bool) -> dict:
+        names = {f.decode() if isinstance(f, bytes) else f for f in flags}
+        updates: dict[int, tuple[str, ...]] = {}
+        result: dict[int, list[str]] = {}
+        for seq, stored in self._select(messages, uid):
+            current = set(stored.flags)
+            new = current | names if mode == 1 else current - names if mode == -1 else names
+            updates[stored.uid] = tuple(sorted(new))
+            result[seq] = sorted(f for f in new if f != "\\Recent")
+        self.store.set_flags(self.address, self.folder, updates)
+        self._load()
+        return result
+
+    def close(self) -> None:
+        self.listeners.clear()
+
+
+@implementer(imap4.IAccount, imap4.INamespacePresenter)
+class SqliteAccount:
+    """The folders of one MSSanté mailbox."""
+
+    def __init__(self, store: MailStore, address: str) -> None:
+        self.store, self.address = store, address
+        self.subscriptions: set[str] = set(store.folders(address))
+
+    @staticmethod
+    def _name(name: Any) -> str:
+        name = name.decode("imap4-utf-7") if isinstance(name, bytes) else name
+        return INBOX if name.upper() == INBOX else name.strip("/")
+
+    def addMailbox(self, name: Any, mbox: Any = None) -> bool:
+        return self.create(name)
+
+    def create(self, pathspec: Any) -> bool:
+        return self.store.create_folder(self.address, self._name(pathspec))
+
+    def select(self, name: Any, rw: bool = True) -> SqliteMailbox | None:
+        folder = self._name(name)
+        if folder not in self.store.folders(self.address):
+            return None
+        return SqliteMailbox(self.store, self.address, folder)
+
+    def delete(self, name: Any) -> None:
+        folder = self._name(name)
+        if folder == INBOX:
+            raise imap4.MailboxException("INBOX ne peut pas etre supprimee")
+        self.store.delete_folder(self.address, folder)
+
+    def rename(self, oldname: Any, newname: Any) -> None:
+        raise imap4.MailboxException("RENAME non pris en charge par le serveur simule")
+
+    def isSubscribed(self, name: Any) -> bool:
+        return self._name(name) in self.subscriptions
+
+    def subscribe(self, name: Any) -> None:
+        self.subscriptions.add(self._name(name))
+
+    def unsubscribe(self, name: Any) -> None:
+        self.subscriptions.discard(self._name(name))
+
+    def listMailboxes(self, ref: Any, wildcard: Any) -> list[tuple[str, SqliteMailbox]]:
+        pattern = imap4.wildcardToRegexp(
+            wildcard.decode() if isinstance(wildcard, bytes) else wildcard, "/"
+        )
+        return [(name, _FolderInfo(name)) for name in self.store.folders(self.address)
+                if pattern.match(name)]
+
+    def getPersonalNamespaces(self) -> list:
+        return [[b"", b"/"]]
+
+    def getSharedNamespaces(self) -> None:
+        return None
+
+    def getOtherNamespaces(self) -> None:
+        return None
+
+    def getUserNamespaces(self) -> None:
+        return None
+
+
+@implementer(imap4.IMailboxInfo)
+class _FolderInfo:
+    """What LIST needs to know about a folder, without loading its messages."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def getFlags(self) -> list[str]:
+        return list(FLAGS)
+
+    def getHierarchicalDelimiter(self) -> str:
+        return "/"
+
+
+# -- protocol --------------------------------------------------------------------------------
+
+class MssImapServer(imap4.IMAP4Server):
+    """IMAP4Server with MSSanté authentication and journaling of each session."""
+
+    factory: ImapFactory
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.challengers = {b"XOAUTH2": None, b"EXTERNAL": None}
+        self.transcript: list[str] = []
+        self.fetched = 0
+        self.started = time.time()
+        self.principal: str = ""
+
+    # the capability list names our mechanisms; do_AUTHENTICATE handles them itself
+    def do_AUTHENTICATE(self, tag: bytes, args: bytes) -> None:
+        mechanism = args.upper().strip()
+        if mechanism not in (b"XOAUTH2", b"EXTERNAL"):
+            self.sendNegativeResponse(tag, _ascii("mécanisme non proposé : XOAUTH2 ou EXTERNAL"))
+            return
+        self._await_line(lambda line: self._on_sasl(line, mechanism, tag))
+
+    unauth_AUTHENTICATE = (do_AUTHENTICATE, imap4.IMAP4Server.arg_atom)
+
+    def _await_line(self, callback: Any, challenge: bytes = b"") -> None:
+        self.parseState = "pending"
+        self._pendingLiteral = defer.Deferred()
+        self._pendingLiteral.addCallback(callback)
+        self._pendingLiteral.addErrback(lambda failure: None)
+        self.sendContinuationRequest(challenge)
+
+    def _on_sasl(self, line: bytes, mechanism: bytes, tag: bytes) -> defer.Deferred | None:
+        if line.strip() == b"*":
+            self.sendBadResponse(tag, b"AUTHENTICATE abandonne par le client")
+            return None
+        try:
+            decoded = base64.b64decode(line.strip(), validate=True)
+        except binascii.Error:
+            self.sendBadResponse(tag, b"reponse SASL qui n'est pas du base64")
+            return None
+        authenticator = self.factory.authenticator
+        if mechanism == b"XOAUTH2":
+            work = threads.deferToThread(authenticator.xoauth2, decoded)
+        else:
+            der = self._peer_certificate()
+            work = threads.deferToThread(authenticator.external, der, decoded.decode("utf-8", "replace"))
+        work.addCallback(self._on_outcome, mechanism, tag, decoded)
+        return work
+
+    def _peer_certificate(self) -> bytes | None:
+        get = getattr(self.transport, "getPeerCertificate", None)
+        cert = get() if get else None
+        return crypto.dump_certificate(crypto.FILETYPE_ASN1, cert) if cert is not None else None
+
+    def _on_outcome(self, outcome: AuthOutcome, mechanism: bytes, tag: bytes, decoded: bytes) -> None:
+        self._journal_auth(outcome, mechanism, decoded)
+        if outcome.ok:
+            assert outcome.principal is not None
+            self.principal = outcome.principal.mailbox
+            self.account = SqliteAccount(self.factory.store, outcome.principal.mailbox)
+            self.state = "auth"
+            self.sendPositiveResponse(tag, _ascii(f"authentifie : {outcome.principal.mailbox}"))
+            self.setTimeout(self.POSTAUTH_TIMEOUT)
+            return
+        reason = "; ".join(f"[{f.rule_id}] {f.message}" for f in outcome.findings)
+        if mechanism == b"XOAUTH2":
+            error = {"status": "401", "schemes": "bearer", "scope": "openid scope_all"}
+
+            def conclude(_line: bytes) -> None:
+                self.sendNegativeResponse(tag, b"[AUTHENTICATIONFAILED] " + _ascii(reason))
+
+            self._await_line(conclude, base64.b64encode(json.dumps(error).encode()))
+        else:
+            self.sendNegativeResponse(tag, b"[AUTHENTICATIONFAILED] " + _ascii(reason))
+
+    def do_LOGIN(self, tag: bytes, user: bytes, passwd: bytes) -> None:
+        reason = ("LOGIN refuse : utilisez AUTHENTICATE XOAUTH2 (jeton Pro Sante Connect) ou "
+                  "AUTHENTICATE EXTERNAL (certificat de boite applicative)")
+        self.factory.postmaster.refused(
+            "imap.login", b"LOGIN " + user + b" ***", reason, channel="imap", peer=self._peer(),
+            summary={"user": user.decode("utf-8", "replace")},
+        )
+        self.sendNegativeResponse(tag, b"[AUTHENTICATIONFAILED] " + reason.encode())
+
+    unauth_LOGIN = (do_LOGIN, imap4.IMAP4Server.arg_astring, imap4.IMAP4Server.arg_finalastring)
+
+    def _peer(self) -> str:
+        peer = self.transport.getPeer() if self.transport else None
+        return f"{peer.host}:{peer.port}" if peer is not None else ""
+
+    def _journal_auth(self, outcome: AuthOutcome, mechanism: bytes, decoded: bytes) -> None:
+        status = "OK" if outcome.ok else "NO"
+        request = b"AUTHENTICATE " + mechanism + b" " + decoded
+        self.factory.postmaster.journal.record(Exchange(
+            service=SERVICE, operation="imap.authenticate", channel="imap", request=request,
+            response=status.encode(), status=status, peer=self._peer(),
+            peer_certificate=certificate_subject(self._peer_certificate()),
+            summary=outcome.summary, findings=list(outcome.findings),
+        ))
+
+    def dispatchCommand(self, tag: bytes, cmd: bytes, rest: bytes, uid: Any = None) -> None:
+        if len(self.transcript) < 200:
+            line = b" ".join(p for p in (tag, b"UID" if uid else b"", cmd, (rest or b"")[:200]) if p)
+            self.transcript.append(line.decode("utf-8", "replace"))
+        if cmd.upper() == b"FETCH":
+            self.fetched += 1
+        super().dispatchCommand(tag, cmd, rest, uid)
+
+    def connectionLost(self, reason: Any) -> None:
+        super().connectionLost(reason)
+        if self.principal:
+            self.factory.postmaster.journal.record(Exchange(
+                service=SERVICE, operation="imap.session", channel="imap",
+                request="\n".join(self.transcript).encode(), status="closed", peer=self._peer(),
+                summary={"mailbox": self.principal, "commands": len(self.transcript),
+                         "fetch_commands": self.fetched},
+                duration_ms=(time.time() - self.started) * 1000,
+            ))
+
+
+class ImapFactory(Factory):
+    protocol = MssImapServer
+
+    def __init__(self, store: MailStore, authenticator: Authenticator, postmaster: Postmaster) -> None:
+        self.store, self.authenticator, self.postmaster = store, authenticator, postmaster
+
+    def buildProtocol(self, addr: Any) -> MssImapServer:
+        proto = MssImapServer()
+        proto.factory = self
+        return proto
+
+
+def _tls_options(pki: TestPki) -> ssl.CertificateOptions:
+    """Server certificate of the bench, TLS ≥ 1.2, client certificate requested but optional
+    (personal mailboxes log in with a token, application mailboxes with their certificate)."""
+    server = ssl.PrivateCertificate.loadPEM(
+        pki.server_cert.read_text() + pki.server_key.read_text()
+    )
+    authority = ssl.Certificate.loadPEM(pki.ca_cert.read_text())
+    return ssl.CertificateOptions(
+        privateKey=server.privateKey.original, certificate=server.original,
+        verify=True, requireCertificate=False, caCerts=[authority.original],
+        raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
+    )
+
+
+class ImapServer:
+    """An IMAPS port of the process reactor."""
+
+    def __init__(self, factory: ImapFactory, pki: TestPki, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.factory, self.pki, self.host, self.wanted = factory, pki, host, port
+        self._port: Any = None
+        self.port = 0
+
+    def start(self) -> None:
+        ReactorThread.ensure()
+        options = _tls_options(self.pki)
+        self._port = ReactorThread.call(
+            reactor.listenSSL, self.wanted, self.factory, options, interface=self.host
+        )
+        self.port = self._port.getHost().port
+
+    def stop(self) -> None:
+        if self._port is not None:
+            ReactorThread.call(self._port.stopListening)
+            self._port = None

@@ -1,0 +1,85 @@
+"""Pure checks of the MSSanté mock: the health-message rules of `banc.mail.health` applied to
+what the DUI submits, and the simulated recipient's integration decision (MDN codes 900–906).
+
+No network, no state changes: the store is only read (which patients a recipient knows)."""
+
+from __future__ import annotations
+
+from banc.identity import PATIENT_MAIL_DOMAIN
+from banc.mail.health import CdaValidator, HealthFacts, check_health_message, inspect_message
+from banc.mail.message import ParsedMail
+from banc.verdict import Finding
+from simulators.mssante_mock.models import MailStore
+
+
+def check_submission(
+    parsed: ParsedMail,
+    recipients: list[str],
+    facts: HealthFacts,
+    *,
+    validate_cda: CdaValidator | None = None,
+    smtputf8: bool = False,
+) -> list[Finding]:
+    """Every finding about a message submitted by the DUI."""
+    return check_health_message(parsed, recipients, facts, validate_cda=validate_cda,
+                                smtputf8=smtputf8)
+
+
+def inspect(parsed: ParsedMail) -> HealthFacts:
+    return inspect_message(parsed)
+
+
+def receipt_address(parsed: ParsedMail) -> str | None:
+    """Where the sender wants the MDN (`Disposition-Notification-To`), if anywhere."""
+    found = parsed.addresses("Disposition-Notification-To")
+    return found[0] if found else None
+
+
+def integration_outcome(facts: HealthFacts, store: MailStore) -> tuple[int | None, str]:
+    """What the simulated recipient's software answers after trying to file the document:
+    (None, reason) when integrated, else (code 902–906, reason) as in the ANS IG table."""
+    if not facts.xdm:
+        return None, "message sans archive IHE_XDM : lu, rien à intégrer"
+    if not facts.documents:
+        return 906, "archive IHE_XDM illisible ou sans document CDA"
+    patients = facts.patients
+    if len(patients) > 1:
+        return 906, f"plusieurs patients dans le message ({', '.join(sorted(patients))})"
+    for doc in facts.documents:
+        if not doc.ins:
+            return 903, f"{doc.source} ne porte pas d'INS"
+        if not doc.traits_complete:
+            return 905, f"{doc.source} : INS sans les 4 traits (nom de naissance, prénom, date de naissance, sexe)"
+        if doc.metadata_patient and doc.metadata_patient != doc.ins:
+            return 904, f"INS de METADATA.XML {doc.metadata_patient} ≠ INS du CDA {doc.ins}"
+        known = store.patient(doc.ins)
+        if known is None:
+            return 902, f"patient {doc.ins} inconnu du destinataire"
+        mismatched = [
+            name for name, ours, theirs in (
+                ("nom de naissance", known.family, doc.family),
+                ("prénom", known.given, doc.given),
+                ("date de naissance", known.birth_date, doc.birth_time[:8]),
+                ("sexe", known.sex, doc.sex),
+            ) if ours.upper() != theirs.upper()
+        ]
+        if mismatched or known.oid != doc.ins_oid:
+            return 904, f"traits du CDA différents de ceux du destinataire : {', '.join(mismatched) or 'OID'}"
+    return None, "document intégré"
+
+
+def summarise(parsed: ParsedMail, sender: str, recipients: list[str], facts: HealthFacts | None) -> dict:
+    """The small JSON summary the journal keeps beside the raw message."""
+    summary = {
+        "from": sender,
+        "to": recipients,
+        "subject": parsed.header("Subject") or "",
+        "message_id": parsed.header("Message-ID") or "",
+        "size": len(parsed.raw),
+        "patient_mailbox": any(r.endswith("@" + PATIENT_MAIL_DOMAIN) for r in recipients),
+    }
+    if facts is not None:
+        summary["patients"] = sorted(facts.patients)
+        summary["documents"] = [{"source": d.source, "code": d.code, "ins": d.ins} for d in facts.documents]
+        summary["pdfs"] = [p.filename for p in facts.pdfs]
+    return summary
