@@ -72,11 +72,11 @@ class InsiApp:
         if scope["type"] != "http":
             return
         started = time.perf_counter()
-        body, complete = await _read_body(receive, self.max_request_bytes)
+        body, size = await _read_body(receive, self.max_request_bytes)
         if scope["path"].startswith("/admin"):
             status, content_type, payload, exchange = self._admin(scope, body)
         elif scope["method"] == "POST":
-            status, content_type, payload, exchange = self._soap(scope, body, complete)
+            status, content_type, payload, exchange = self._soap(scope, body, size)
         else:
             status, content_type = 405, "text/plain; charset=utf-8"
             payload = (
@@ -102,11 +102,10 @@ class InsiApp:
         await send({"type": "http.response.body", "body": payload})
 
     # -- SOAP -------------------------------------------------------------------------------
-    def _soap(self, scope: dict, body: bytes, complete: bool) -> tuple[int, str, bytes, Exchange]:
-        summary: dict = {"size": len(body)}
-        exchange = Exchange(SERVICE, summary=summary)
+    def _soap(self, scope: dict, body: bytes, size: int) -> tuple[int, str, bytes, Exchange]:
+        exchange = Exchange(SERVICE, summary={"size": size})
         try:
-            return self._soap_checked(scope, body, complete, exchange)
+            return self._soap_checked(scope, body, size <= self.max_request_bytes, exchange)
         except Exception as exc:  # the service never crashes: internal errors become a fault
             finding = Finding(
                 "insi.interne", f"erreur interne du simulateur ({type(exc).__name__} : {exc})",
@@ -248,18 +247,19 @@ class InsiApp:
         return 404, {"erreur": f"route d'administration inconnue : {method} {path}"}
 
 
-async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:
-    """The request body, or its first `limit`+ bytes and False when it is larger."""
+async def _read_body(receive: Any, limit: int) -> tuple[bytes, int]:
+    """(body, size): the whole body, or about its first `limit` bytes when it is larger
+    (the rest is read and dropped, so the client still gets the answer)."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"".join(chunks), True
+            return b"".join(chunks), size
         chunk = message.get("body", b"")
         size += len(chunk)
         if size <= limit or size - len(chunk) <= limit:
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    return b"".join(chunks), size <= limit
+    return b"".join(chunks), size

@@ -320,6 +320,17 @@ def verify_card_assertion(assertion: etree._Element, ca_file: str) -> tuple[bool
         return False, f"signature invalide ou certificat non émis par l'AC du banc ({exc})"
     except Exception as exc:  # signxml/cryptography raise several unrelated types on bad input
         return False, f"assertion illisible ({type(exc).__name__} : {exc})"
-    certificate = result.signing_cert if hasattr(result, "signing_cert") else None
-    subject = certificate.subject.rfc4514_string() if certificate is not None else "signataire inconnu"
-    return True, subject
+    return True, _signer_subject(result.signature_xml)
+
+
+def _signer_subject(signature: etree._Element) -> str:
+    """Subject of the first X509Certificate of the (verified) signature's KeyInfo."""
+    import base64
+
+    from cryptography import x509
+
+    text = signature.findtext(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
+    if not text:
+        return "signataire inconnu"
+    certificate = x509.load_der_x509_certificate(base64.b64decode("".join(text.split())))
+    return certificate.subject.rfc4514_string()
