@@ -1,0 +1,282 @@
+"""Pure checks of the DMP mock: parsed message (+ state) → findings. No I/O, no raising.
+
+The same functions judge live traffic (the mock) and captures (verdicts, `banc` CLI): access
+rights (data file `data/rights.tsv`, transcribed from PDT-INF-526), WS-Addressing, DMP metadata
+rules on what is fed (value sets, patient identity across SubmissionSet / DocumentEntry / VIHF,
+authorInstitution, signature document), and what a viewer may see (masking, visibility).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import ClassVar
+
+from lxml import etree
+
+from banc.identity import INS_OIDS, check_ins, parse_xds_patient_id
+from banc.paths import reference_path
+from banc.soap import Addressing
+from banc.verdict import Finding, Severity
+from banc.vihf import OID_PROFESSION, VihfClaims
+from banc.xds import codes as xc
+from banc.xds.model import DocumentEntry, Submission
+
+RULESET = "dmp"
+REQ_FEED = ("SC.DMP.01.MS1", "SC.DMP.04.MS1")
+REQ_MANAGE = ("SC.DMP.02.MS1",)
+REQ_TD09 = ("SC.DMP.03.MS1",)
+RIGHTS_FILE = Path(__file__).parent / "data" / "rights.tsv"
+
+MASQUE_PS = xc.MASQUE_PS.code
+INVISIBLE_PATIENT = xc.INVISIBLE_PATIENT.code
+INVISIBLE_RL = xc.INVISIBLE_REPRESENTANTS_LEGAUX.code
+
+SIGNATURE_CLASS = "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1"
+SIGNATURE_TYPE = "E1762"
+SIGNATURE_FORMAT = "http://www.w3.org/2000/09/xmldsig#"
+
+
+def finding(rule: str, message: str, *, location: str = "", reqs: tuple[str, ...] = REQ_FEED,
+            severity: Severity = Severity.ERROR) -> Finding:
+    return Finding(rule_id=rule, message=message, severity=severity, location=location,
+                   ruleset=RULESET, requirements=reqs)
+
+
+# -- WS-Addressing ---------------------------------------------------------------------------
+
+
+def check_addressing(addressing: Addressing) -> list[Finding]:
+    """The DMP requires MessageID, To, Action and ReplyTo (an empty <To/> is present, so valid)."""
+    findings = []
+    for name in addressing.missing("MessageID", "Action"):
+        findings.append(finding("WSA.MISSING", f"en-tête WS-Addressing {name} absent", location=f"wsa:{name}"))
+    if addressing.to is None and addressing.reply_to is None:
+        findings.append(finding("WSA.MISSING", "en-têtes WS-Addressing To et ReplyTo absents",
+                                location="wsa:To"))
+    return findings
+
+
+# -- access rights ---------------------------------------------------------------------------
+
+
+@cache
+def rights_table(path: Path = RIGHTS_FILE) -> dict[str, dict[str, str]]:
+    """action → {profile.mode → oui/non/own/structure}, from the data file."""
+    with path.open(encoding="utf-8") as handle:
+        rows = [line for line in handle if not line.startswith("#")]
+    return {row["action"]: {k: v for k, v in row.items() if k != "action"}
+            for row in csv.DictReader(rows, delimiter="\t")}
+
+
+ACCESS_MODES = {"normal": "normal", "BRIS_DE_GLACE": "bdg", "CENTRE_15": "regulation"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, as the DMP derives it from the VIHF (and the patient's authorizations)."""
+
+    id: str
+    name: str
+    structure_id: str
+    mode: str
+    profession: str
+    purpose: str = "normal"
+    treating_doctor: bool = False
+
+    @classmethod
+    def from_claims(cls, claims: VihfClaims, *, treating_doctor: bool = False) -> Actor:
+        profession = next((r.code for r in claims.roles if r.code_system == OID_PROFESSION), "")
+        return cls(claims.subject_nameid, claims.subject_name, claims.structure_id, claims.mode,
+                   profession, claims.purpose or "normal", treating_doctor)
+
+    @property
+    def column(self) -> str:
+        mode = ACCESS_MODES.get(self.purpose, "normal")
+        if self.mode == "INDIRECTE":
+            return f"es.{mode if mode == 'regulation' else 'normal'}"
+        if self.treating_doctor:
+            return f"mt.{'bdg' if mode == 'bdg' else 'normal'}"
+        if not self.profession:
+            return "cpe.normal"
+        return f"{'medecin' if self.profession == '10' else 'ps'}.{mode}"
+
+
+def right(action: str, actor: Actor) -> str:
+    """'oui', 'non', 'own' or 'structure' for this action and actor profile."""
+    return rights_table().get(action, {}).get(actor.column, "non")
+
+
+def check_right(action: str, actor: Actor, *, author_id: str = "", author_structure: str = "") -> list[Finding]:
+    value = right(action, actor)
+    location = f"{action} / {actor.column}"
+    if value == "oui":
+        return []
+    if value == "own" and author_id and author_id == actor.id:
+        return []
+    if value == "structure" and author_structure and author_structure == actor.structure_id:
+        return []
+    detail = {
+        "own": "réservé à l'auteur du document",
+        "structure": "réservé à la structure auteur du document",
+    }.get(value, "non autorisé pour ce profil")
+    return [finding(
+        "DMP.ACCESS_DENIED",
+        f"{action} refusé : {detail} (profil {actor.column}, matrice PDT-INF-526)",
+        location=location, reqs=REQ_MANAGE,
+    )]
+
+
+# -- visibility ------------------------------------------------------------------------------
+
+
+def visible_to_professional(confidentiality: Iterable[str], actor: Actor, author_id: str) -> bool:
+    """A document masked to professionals (MASQUE_PS) is seen only by its author and the
+    treating doctor, or in emergency modes (PDT-INF-526, TD3.2 'documents masqués aux PS')."""
+    if MASQUE_PS not in set(confidentiality):
+        return True
+    return not check_right("TD3.2.masque_ps", actor, author_id=author_id)
+
+
+def visible_to_patient(confidentiality: Iterable[str], *, legal_representative: bool = False) -> bool:
+    codes = set(confidentiality)
+    if INVISIBLE_PATIENT in codes:
+        return False
+    return not (legal_representative and INVISIBLE_RL in codes)
+
+
+# -- value sets ------------------------------------------------------------------------------
+
+
+@dataclass
+class ValueSets:
+    """DMP metadata value sets: JDV files of the ANS package when present, else not evaluated."""
+
+    sets: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    FILES: ClassVar[dict[str, str]] = {
+        "healthcareFacilityTypeCode": "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml",
+        "practiceSettingCode": "JDV_J04_XdsPracticeSettingCode_CISIS.xml",
+        "typeCode": "JDV_J07_XdsTypeCode_CISIS.xml",
+    }
+
+    @classmethod
+    def load(cls) -> ValueSets:
+        result = cls()
+        for name, filename in cls.FILES.items():
+            path = reference_path("ans-testcontenucda-3.0", "jeuxDeValeurs", filename)
+            if path is None:
+                result.missing.append(name)
+                continue
+            tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+            result.sets[name] = {
+                (c.get("code", ""), c.get("codeSystem", ""))
+                for c in tree.iter("{urn:ihe:iti:svs:2008}Concept")
+            }
+        return result
+
+
+KNOWN_CLASS_CODES = {c.code for c in xc.CLASS_BY_TYPE.values()} | {xc.DEFAULT_CLASS.code}
+KNOWN_FORMAT_CODES = (
+    {c.code for c in xc.FORMAT_BY_TEMPLATE.values()}
+    | {c.code for c in xc.FORMAT_DOMICILE.values()}
+    | {xc.FORMAT_N1_PDF.code, xc.FORMAT_N1_TEXT.code}
+)
+
+
+def _is_signature(entry: DocumentEntry) -> bool:
+    return entry.class_code.code == SIGNATURE_CLASS or entry.format_code.code == SIGNATURE_FORMAT
+
+
+def check_value_sets(entry: DocumentEntry, value_sets: ValueSets) -> list[Finding]:
+    where = f"DocumentEntry {entry.entry_uuid}"
+    if _is_signature(entry):
+        wrong = [name for name, code, expected in (
+            ("classCode", entry.class_code.code, SIGNATURE_CLASS),
+            ("typeCode", entry.type_code.code, SIGNATURE_TYPE),
+            ("formatCode", entry.format_code.code, SIGNATURE_FORMAT),
+        ) if code != expected]
+        return [finding("DMP.SIGNATURE_CODES",
+                        f"{where} : document de signature avec {', '.join(wrong)} inattendu(s) "
+                        f"(attendus {SIGNATURE_CLASS}, {SIGNATURE_TYPE}, {SIGNATURE_FORMAT})",
+                        location=where)] if wrong else []
+    findings = []
+    for name, code in (("healthcareFacilityTypeCode", entry.healthcare_facility_type),
+                       ("practiceSettingCode", entry.practice_setting),
+                       ("typeCode", entry.type_code)):
+        allowed = value_sets.sets.get(name)
+        if allowed is not None and code.code and (code.code, code.scheme) not in allowed:
+            findings.append(finding(
+                "DMP.VALUE_SET",
+                f"{where} : {name} {code.code!r} ({code.scheme}) absent du jeu de valeurs CI-SIS",
+                location=where,
+            ))
+    if entry.class_code.code and entry.class_code.scheme != xc.CS_CLASS:
+        findings.append(finding("DMP.VALUE_SET",
+                                f"{where} : classCode dans le système {entry.class_code.scheme!r}, "
+                                f"{xc.CS_CLASS} attendu", location=where))
+    elif entry.class_code.code and entry.class_code.code not in KNOWN_CLASS_CODES:
+        findings.append(finding("DMP.VALUE_SET.UNCERTAIN",
+                                f"{where} : classCode {entry.class_code.code!r} hors de la liste connue du banc "
+                                "(JDV_J06 absent des références)", location=where,
+                                severity=Severity.WARNING))
+    if entry.format_code.code and entry.format_code.code not in KNOWN_FORMAT_CODES:
+        findings.append(finding("DMP.VALUE_SET.UNCERTAIN",
+                                f"{where} : formatCode {entry.format_code.code!r} hors de la liste connue du banc",
+                                location=where, severity=Severity.WARNING))
+    return findings
+
+
+def _patient(value: str) -> tuple[str, str] | None:
+    """(INS, OID) of a CX patient id, tolerating the `^^date` suffix some senders add."""
+    head = "^".join(value.split("^")[:4])
+    try:
+        return parse_xds_patient_id(head)
+    except ValueError:
+        return None
+
+
+def check_submission(submission: Submission, claims: VihfClaims | None,
+                     value_sets: ValueSets) -> list[Finding]:
+    """DMP-specific rules on a ProvideAndRegister submission (beyond `banc.xds.check_metadata`)."""
+    findings: list[Finding] = []
+    ss = submission.submission_set
+    ss_patient = _patient(ss.patient_id)
+    if ss_patient is None:
+        findings.append(finding("DMP.PATIENT_ID", f"patientId du lot mal formé : {ss.patient_id!r}",
+                                location="SubmissionSet"))
+    else:
+        ins, oid = ss_patient
+        if oid not in INS_OIDS:
+            findings.append(finding("DMP.PATIENT_ID", f"patientId du lot : OID {oid} qui n'est pas un OID d'INS",
+                                    location="SubmissionSet"))
+        findings.extend(finding("DMP.PATIENT_ID", f"patientId du lot : {p}", location="SubmissionSet")
+                        for p in check_ins(ins))
+        if claims is not None and claims.patient_ins and (claims.patient_ins, claims.patient_oid) != ss_patient:
+            findings.append(finding(
+                "XDSPatientIdDoesNotMatch",
+                f"patientId du lot ({ins}) différent du resource-id du VIHF ({claims.patient_ins})",
+                location="SubmissionSet",
+            ))
+    for entry in submission.documents:
+        where = f"DocumentEntry {entry.entry_uuid}"
+        if _patient(entry.patient_id) != ss_patient:
+            findings.append(finding("XDSPatientIdDoesNotMatch",
+                                    f"{where} : patientId {entry.patient_id!r} différent de celui du lot",
+                                    location=where))
+        findings.extend(check_value_sets(entry, value_sets))
+    signatures = [d for d in submission.documents if _is_signature(d)]
+    signs = [a for a in submission.associations if a.type == xc.SIGNS]
+    if not signatures:
+        findings.append(finding("DMP.SIGNATURE_MISSING",
+                                "lot sans document de signature XAdES (Signature01) : le DMP exige la "
+                                "signature du lot", location="SubmissionSet"))
+    elif not any(a.source in {s.entry_uuid for s in signatures} for a in signs):
+        findings.append(finding("DMP.SIGNATURE_MISSING",
+                                "document de signature sans association "
+                                "urn:ihe:iti:2007:AssociationType:signs", location="Association"))
+    return findings
