@@ -1,0 +1,157 @@
+"""Checks of what a relying party (the DUI) sends to Pro Santé Connect: pure functions from the
+request parameters (and the records they name) to findings. Warnings flag what PSC tolerates
+but a careful client should not do (no state, no nonce, no PKCE, another acr).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from banc.verdict import Finding, Severity
+from simulators.psc_mock.models import Client, Code
+from simulators.psc_mock.wire import ACR
+
+RULESET = "pro-sante-connect"
+CODE_LIFETIME = 60.0
+
+
+def _finding(rule: str, message: str, location: str = "", warning: bool = False) -> Finding:
+    return Finding(rule_id=f"PSC.{rule}", message=message, location=location, ruleset=RULESET,
+                   severity=Severity.WARNING if warning else Severity.ERROR)
+
+
+def check_client_and_redirect(params: dict[str, str], client: Client | None) -> list[Finding]:
+    """Defects that forbid redirecting back to the client (answered by an error page)."""
+    if client is None:
+        return [_finding("AUTHZ.CLIENT", f"client_id {params.get('client_id', '')!r} inconnu de "
+                         "Pro Santé Connect (client non enregistré)", "client_id")]
+    uri = params.get("redirect_uri", "")
+    if not uri:
+        return [_finding("AUTHZ.REDIRECT_URI", "redirect_uri absent de la demande d'autorisation",
+                         "redirect_uri")]
+    if not client.accepts_redirect(uri):
+        return [_finding("AUTHZ.REDIRECT_URI", f"redirect_uri {uri!r} non enregistrée pour le "
+                         f"client {client.client_id}", "redirect_uri")]
+    return []
+
+
+def check_authorization(params: dict[str, str], client: Client) -> list[Finding]:
+    """Defects reported to the client through its redirect_uri (and warnings)."""
+    found: list[Finding] = []
+    if params.get("response_type") != "code":
+        found.append(_finding("AUTHZ.RESPONSE_TYPE", f"response_type {params.get('response_type')!r}"
+                              " non pris en charge : seul le flux code d'autorisation (code) est "
+                              "proposé", "response_type"))
+    scopes = params.get("scope", "").split()
+    if "openid" not in scopes:
+        found.append(_finding("AUTHZ.SCOPE", "la portée openid est obligatoire (scope=openid "
+                              "scope_all)", "scope"))
+    elif "scope_all" not in scopes:
+        found.append(_finding("AUTHZ.SCOPE_ALL", "scope_all absent : SubjectRefPro et les "
+                              "activités ne seront pas fournis par PSC", "scope", warning=True))
+    method = params.get("code_challenge_method", "")
+    challenge = params.get("code_challenge", "")
+    if challenge and method != "S256":
+        found.append(_finding("AUTHZ.PKCE_METHOD", f"code_challenge_method {method or 'plain'!r} "
+                              "refusé : S256 obligatoire", "code_challenge_method"))
+    if not challenge and client.secret is None:
+        found.append(_finding("AUTHZ.PKCE_REQUIRED", "client public sans PKCE : code_challenge "
+                              "(S256) obligatoire", "code_challenge"))
+    elif not challenge:
+        found.append(_finding("AUTHZ.PKCE", "PKCE (code_challenge S256) recommandé",
+                              "code_challenge", warning=True))
+    if not params.get("state"):
+        found.append(_finding("AUTHZ.STATE", "state absent : la réponse ne peut pas être liée à "
+                              "la demande (protection CSRF)", "state", warning=True))
+    if not params.get("nonce"):
+        found.append(_finding("AUTHZ.NONCE", "nonce absent : rejeu de l'ID token non détectable",
+                              "nonce", warning=True))
+    if params.get("acr_values", ACR) != ACR:
+        found.append(_finding("AUTHZ.ACR", f"acr_values {params.get('acr_values')!r} : PSC "
+                              f"authentifie au niveau {ACR}", "acr_values", warning=True))
+    return found
+
+
+def check_client_secret(client: Client | None, client_id: str, secret: str | None) -> list[Finding]:
+    if client is None:
+        return [_finding("TOKEN.CLIENT", f"client {client_id!r} inconnu", "client_id")]
+    if client.secret is None:
+        return [] if not secret else [_finding(
+            "TOKEN.CLIENT", "client public : aucun secret attendu", "client_secret")]
+    if secret is None or not hmac.compare_digest(secret, client.secret):
+        return [_finding("TOKEN.CLIENT", f"authentification du client {client_id} refusée "
+                         "(secret absent ou incorrect)", "client_secret")]
+    return []
+
+
+def pkce_s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def check_code_exchange(params: dict[str, str], code: Code | None, client_id: str,
+                        now: float | None = None) -> list[Finding]:
+    now = time.time() if now is None else now
+    if code is None:
+        return [_finding("TOKEN.CODE", "code d'autorisation inconnu", "code")]
+    if code.used:
+        return [_finding("TOKEN.CODE_REUSED", "code d'autorisation déjà échangé : un code ne sert "
+                         "qu'une fois (jetons de la session révoqués)", "code")]
+    if now - code.created > CODE_LIFETIME:
+        return [_finding("TOKEN.CODE_EXPIRED", f"code d'autorisation expiré (validité "
+                         f"{int(CODE_LIFETIME)} s)", "code")]
+    if code.client_id != client_id:
+        return [_finding("TOKEN.CODE", "code émis pour un autre client", "code")]
+    found = []
+    if params.get("redirect_uri", "") != code.redirect_uri:
+        found.append(_finding("TOKEN.REDIRECT_URI", "redirect_uri différente de celle de la "
+                              "demande d'autorisation", "redirect_uri"))
+    verifier = params.get("code_verifier", "")
+    if code.challenge and not verifier:
+        found.append(_finding("TOKEN.PKCE", "code_verifier absent alors qu'un code_challenge a "
+                              "été envoyé", "code_verifier"))
+    elif code.challenge and not hmac.compare_digest(pkce_s256(verifier), code.challenge):
+        found.append(_finding("TOKEN.PKCE", "code_verifier ne correspond pas au code_challenge "
+                              "(S256)", "code_verifier"))
+    return found
+
+
+def decode_token(token: str, keys: KeySet, issuer: str, now: float | None = None,
+                 kind: str = "Bearer") -> tuple[dict, list[Finding]]:
+    """(claims, findings) for a token this issuer signed: signature, typ, iss, exp."""
+    now = time.time() if now is None else now
+    if not token:
+        return {}, [_finding("BEARER.MISSING", "jeton d'accès absent (en-tête Authorization: "
+                             "Bearer …)", "Authorization")]
+    try:
+        claims = dict(jwt.decode(token, keys, algorithms=["RS256"]).claims)
+    except (JoseError, ValueError) as exc:
+        return {}, [_finding("BEARER.INVALID", f"jeton illisible ou signature invalide "
+                             f"({type(exc).__name__})", "Authorization")]
+    found = []
+    if claims.get("iss") != issuer:
+        found.append(_finding("BEARER.ISSUER", f"émetteur {claims.get('iss')!r} inattendu",
+                              "iss"))
+    if claims.get("typ") != kind:
+        found.append(_finding("BEARER.TYPE", f"jeton de type {claims.get('typ')!r} présenté à la "
+                              f"place d'un jeton {kind}", "typ"))
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or exp < now:
+        found.append(_finding("BEARER.EXPIRED", "jeton expiré", "exp"))
+    return claims, found
+
+
+def check_token_state(record: dict | None) -> list[Finding]:
+    """The server-side state of a signed token: known, not revoked, session still open."""
+    if record is None:
+        return [_finding("BEARER.UNKNOWN", "jeton non émis par ce serveur", "jti")]
+    if record["revoked"] or record["session_ended"]:
+        return [_finding("BEARER.REVOKED", "jeton révoqué (déconnexion ou révocation)", "jti")]
+    return []
