@@ -41,8 +41,11 @@ from banc.xds.model import (
 
 NS = {"h": "urn:hl7-org:v3"}
 N1_TEMPLATE = "1.3.6.1.4.1.19376.1.2.20"
-MEDICO_SOCIAL_FACILITIES = frozenset({"SA41", "SA42", "SA43", "SA44", "SA45", "SA46"})
-"""healthcareFacilityTypeCodes of the social / medico-social sector (home care included) (?)."""
+HOME_CARE_FACILITIES = frozenset({"SA41"})
+HOME_CARE_PRACTICES = frozenset({"SAD", "MAD"})
+"""A document written by a home-care service (healthcareFacilityTypeCode SA41 "autre établissement
+du domaine social ou médico-social", or practiceSettingCode SAD / MAD) gets the DLU domicile
+formatCodes (?)."""
 
 
 def hl7_time_to_utc(value: str) -> str:
@@ -265,8 +268,8 @@ def format_code_for(facts: HeaderFacts, *, domicile: bool | None = None) -> Code
     if N1_TEMPLATE in facts.templates:
         return FORMAT_N1_TEXT if facts.n1_media_type == "text/plain" else FORMAT_N1_PDF
     if domicile is None:
-        domicile = (
-            facts.facility_type is not None and facts.facility_type.code in MEDICO_SOCIAL_FACILITIES
+        domicile = (facts.facility_type is not None and facts.facility_type.code in HOME_CARE_FACILITIES) or (
+            facts.practice_setting is not None and facts.practice_setting.code in HOME_CARE_PRACTICES
         )
     for template in reversed(facts.templates):
         if domicile and template in FORMAT_DOMICILE:

@@ -1,0 +1,1 @@
+"""Document factory: realistic CDA documents for any identity (see docs/documents.md)."""
