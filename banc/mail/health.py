@@ -15,8 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-
-from lxml import etree
+from typing import Any
 
 from banc.identity import INS_OIDS, PATIENT_MAIL_DOMAIN
 from banc.mail.message import Attachment, ParsedMail
@@ -30,8 +29,8 @@ SUBJECT_CONVENTION = re.compile(r"^XDM/1\.0/DDM\+\S")
 _MSG_ID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
 _MSG_IDS = re.compile(r"^(\s*<[^<>@\s]+@[^<>@\s]+>\s*)+$")
 
-CdaValidator = Callable[[etree._Element, str], Verdict]
-"""`banc.cda.validate_root(root, subject=…)` or a stand-in: validates one CDA."""
+CdaValidator = Callable[..., Verdict]
+"""`banc.cda.validate_root(root, subject=…)` or a stand-in: validates one parsed CDA."""
 
 
 @dataclass
@@ -39,7 +38,7 @@ class DocumentFacts:
     """One CDA document found in an XDM archive of the message."""
 
     source: str
-    root: etree._Element | None
+    root: Any
     code: str = ""
     title: str = ""
     ins: str | None = None
@@ -122,7 +121,7 @@ def check_health_message(
     if validate_cda is not None:
         for doc in facts.documents:
             if doc.root is not None:
-                found += validate_cda(doc.root, doc.source).findings
+                found += validate_cda(doc.root, subject=doc.source).findings
     return found
 
 

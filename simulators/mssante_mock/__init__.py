@@ -12,7 +12,6 @@ __all__ = ["MssanteMock", "launch"]
 
 def launch(context: MockContext) -> MssanteMock:
     """Entry point of `banc up` (group `banc.simulators`); CDA validation by `banc.cda` is on."""
-    from banc import cda
+    from banc.cda import validate_root
 
-    validate = getattr(cda, "validate_root", None)
-    return from_context(context, validate_cda=validate)
+    return from_context(context, validate_cda=validate_root)
