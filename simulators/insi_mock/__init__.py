@@ -46,7 +46,7 @@ class InsiMock:
         return self.journal.exchanges(session=session, service=SERVICE, since_id=since_id)
 
     def stop(self) -> None:
-        self.server.stop()
+        self.server.stop_now()
 
 
 def launch(

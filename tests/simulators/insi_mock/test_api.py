@@ -1,0 +1,115 @@
+"""Scenario-facing API of the mock: Python handles, admin HTTP endpoint (JSON), demo mode,
+the launch contract."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import httpx
+import pytest
+
+from banc.cli.insi import build_traits_request
+from banc.identity import Identity, IdentityStatus, nir_key
+from banc.journal import Journal
+from banc.mocks import MockContext
+from simulators.insi_mock import launch
+
+pytestmark = pytest.mark.slow
+
+NEWCOMER = Identity(
+    birth_name="DUPONT-MARTIN", first_names=("JEAN", "LOUIS"), sex="M", birth_date=date(1948, 3, 9),
+    birth_place="2A004", matricule="148032A004123", status=IdentityStatus.QUALIFIEE,
+)
+
+
+def test_python_api_add_update_remove(insi_mock, zeep_insi) -> None:
+    record = insi_mock.identities.add(NEWCOMER)
+    assert record.identity.key == nir_key("148032A004123")  # computed when absent
+    found = zeep_insi.traits("DUPONT-MARTIN", "LOUIS", "M", "1948-03-09")
+    assert found.CR.CodeCR == "00" and found.INDIVIDU.TIQ.ListePrenom == "JEAN LOUIS"
+    insi_mock.identities.update(record.ins, birth_name="DUPONT")
+    assert zeep_insi.traits("DUPONT-MARTIN", "LOUIS", "M", "1948-03-09").CR.CodeCR == "01"
+    assert zeep_insi.traits("DUPONT", "JEAN LOUIS", "M", "1948-03-09").CR.CodeCR == "00"
+    assert insi_mock.identities.remove(record.ins)
+    assert zeep_insi.traits("DUPONT", "JEAN", "M", "1948-03-09").CR.CodeCR == "01"
+
+
+def test_python_api_register_software(insi_mock, post) -> None:
+    assert post(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", idam="DUI-X")).status_code == 500
+    insi_mock.register_software("DUI-X", "DUI de l'éditeur X")
+    assert post(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", idam="DUI-X")).status_code == 200
+
+
+def test_admin_endpoint(insi_mock, pki, post) -> None:
+    admin = insi_mock.endpoints["insi.admin"]
+    with httpx.Client(verify=pki.client_context(), timeout=10) as client:
+        entry = {
+            "birth_name": "ZANETTI", "first_names": ["LUCIA"], "sex": "F",
+            "birth_date": "1931-10-02", "birth_place": "99127", "matricule": "2311099127001",
+        }
+        created = client.post(f"{admin}/identities", content=json.dumps(entry))
+        assert created.status_code == 201
+        (ins,) = created.json()["ajoutées"]
+        assert client.get(f"{admin}/identities/{ins}").json()["birth_name"] == "ZANETTI"
+        assert any(i["ins"] == ins for i in client.get(f"{admin}/identities").json())
+        assert post(build_traits_request("ZANETTI", "LUCIA", "F", "1931-10-02")).status_code == 200
+        assert client.delete(f"{admin}/identities/{ins}").status_code == 200
+        assert client.get(f"{admin}/identities/{ins}").status_code == 404
+        bad = client.post(f"{admin}/identities", content=b"{pas du json")
+        assert bad.status_code == 400 and "invalide" in bad.json()["erreur"]
+        assert client.post(f"{admin}/software", json={"idam": "DUI-Y"}).status_code == 201
+        assert "DUI-Y" in client.get(f"{admin}/software").json()
+    operations = [e.operation for e in insi_mock.exchanges()]
+    assert "admin POST /admin/identities" in operations
+
+
+def test_insecure_demo_mode_only_when_asked(pki, tmp_path) -> None:
+    context = MockContext(
+        journal=Journal(tmp_path / "j.sqlite"), pki=pki, data_dir=tmp_path, insecure=True
+    )
+    mock = launch(context, generated=0)
+    try:
+        assert mock.url.startswith("http://")
+        response = httpx.post(mock.url, content=build_traits_request("ADRUN", "ZOE", "F", "1975-12-31"))
+        assert response.status_code == 200
+        (exchange,) = mock.exchanges()
+        assert exchange.summary["auth"] == "demo"
+        assert [f.rule_id for f in exchange.findings] == ["insi.auth.demo"]
+    finally:
+        mock.stop()
+
+
+def test_fixture_file_and_restart_keep_state(pki, tmp_path) -> None:
+    from banc.population import dump_identities
+
+    fixture = tmp_path / "people.json"
+    dump_identities([NEWCOMER], fixture)
+    context = MockContext(journal=Journal(tmp_path / "j.sqlite"), pki=pki, data_dir=tmp_path)
+    first = launch(context, generated=5, fixture=fixture)
+    first.stop()
+    assert first.identities.get("148032A004123") is not None
+    second = launch(context, generated=5)
+    try:
+        assert second.identities.count() == first.identities.count()
+        assert second.server.port != 0 and second.url.startswith("https://")
+    finally:
+        second.stop()
+
+
+def test_stop_does_not_wait_for_idle_keep_alive_clients(pki, tmp_path) -> None:
+    import time
+
+    import requests
+
+    mock = launch(MockContext(journal=Journal(tmp_path / "j.sqlite"), pki=pki, data_dir=tmp_path), generated=0)
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(pki.ca_cert)
+    session.cert = (str(pki.cert("insi-auto")), str(pki.key("insi-auto")))
+    answer = session.post(mock.url, data=build_traits_request("ADRUN", "ZOE", "F", "1975-12-31"))
+    assert answer.status_code == 200
+    started = time.monotonic()
+    mock.stop()
+    assert time.monotonic() - started < 3
+    session.close()
