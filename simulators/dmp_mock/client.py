@@ -292,7 +292,7 @@ class DmpClient:
                 visibility: tuple[xc.Code, ...] = (), assertion: etree._Element | None = None,
                 mutate: object = None) -> Fed:
         """ITI-41 of one CDA (+ its signature document), as MTOM."""
-        root = etree.fromstring(cda)
+        root = etree.fromstring(cda, etree.XMLParser(huge_tree=True))  # our own bytes
         submission: Submission = derive_submission(root, document_bytes=cda, replaces=replaces,
                                                    visibility=visibility)
         document = submission.documents[0]
