@@ -23,7 +23,7 @@ from lxml import etree
 
 from banc.xml import parse_trusted_file
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "5"
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 BANC_NS = "urn:banc-segur"
 PLACEHOLDER = (
@@ -34,6 +34,15 @@ PLACEHOLDER = (
 _VAR_REF = re.compile(r"\$([\w.-]+)")
 _LITERAL_DOC = re.compile(r"""(?:document|doc)\(\s*'([^']+\.xml)'\s*\)""")
 _LITERAL_PATH = re.compile(r"^\s*'([^']+\.xml)'\s*$")
+_TEMPLATE_LITERAL = re.compile(r"""templateId(?:/@root\s*=\s*|\[\s*@root\s*=\s*)['"]([^'"]+)['"]""")
+_NOT_CONJUNCTIVE = re.compile(r"\sor\s|\||not\(|!=|except|\$")
+_PATTERN_CALL = re.compile(
+    r'(<xsl:attribute name="id">([^<]+)</xsl:attribute>\s*(?:<xsl:apply-templates/>)?\s*</svrl:active-pattern>\s*)'
+    r'(<xsl:apply-templates select="/" mode="M\d+"/>)'
+)
+SKIP_PARAM = "banc-skip"
+_DEFAULT_MODE_TEMPLATE = re.compile(r"<xsl:template\s+match=\"([^\"]*)\"(?![^>]*\bmode=)([^>]*)>")
+_ACTIVE_PATTERN_WALK = re.compile(r"(</xsl:attribute>\s*)<xsl:apply-templates/>(\s*</svrl:active-pattern>)")
 
 
 class CompileError(Exception):
@@ -49,6 +58,20 @@ class RuleSetMeta:
     degraded_patterns: dict[str, list[str]] = field(default_factory=dict)
     """Pattern id → value-set files it reads that are absent (its failures are 'not evaluated')."""
     missing_includes: list[str] = field(default_factory=list)
+    header_only: list[str] = field(default_factory=list)
+    """Patterns whose every rule context lies outside the document body (see `header_only`)."""
+    gates: dict[str, list[list[str]]] = field(default_factory=dict)
+    """Pattern id → for each of its rules, the templateId roots its context requires.
+
+    A pattern is listed only when every rule context requires at least one templateId root in
+    a purely conjunctive way; such a pattern cannot fire on a document lacking them, so its
+    pass over the document is skipped (the rule is not dropped: it could not match)."""
+
+    def skipped(self, roots: set[str]) -> list[str]:
+        return [
+            pid for pid, rules in self.gates.items()
+            if not any(set(required) <= roots for required in rules)
+        ]
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False, indent=1)
@@ -84,6 +107,19 @@ def _analyse(expanded: etree._Element, base: Path) -> RuleSetMeta:
         missing = sorted(r for r in refs if absent(r))
         if missing:
             meta.degraded_patterns[pid] = missing
+        contexts = [r.get("context") for r in pattern.iter(f"{{{SCH_NS}}}rule") if r.get("context")]
+        if pid and contexts and all(header_only(c) for c in contexts):
+            meta.header_only.append(pid)
+        rules = []
+        for rule in pattern.iter(f"{{{SCH_NS}}}rule"):
+            context = rule.get("context", "")
+            required = _TEMPLATE_LITERAL.findall(context)
+            if not required or _NOT_CONJUNCTIVE.search(context):
+                break
+            rules.append(sorted(set(required)))
+        else:
+            if rules and pid:
+                meta.gates[pid] = rules
     for tag in ("assert", "report"):
         for check in expanded.iter(f"{{{SCH_NS}}}{tag}"):
             reqs = check.get(f"{{{BANC_NS}}}requirements")
@@ -103,6 +139,119 @@ def _placeholders(meta: RuleSetMeta, base: Path) -> None:
             target = Path(os.path.normpath(base / ref))
             if target.parent.exists() and not target.exists():
                 target.write_text(PLACEHOLDER, encoding="utf-8")
+
+
+def _split_top(text: str, separators: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Split an XPath pattern at top level (outside [], () and quotes): [(separator, part)]."""
+    parts: list[tuple[str, str]] = []
+    depth, quote, start, sep, i = 0, "", 0, "", 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif depth == 0:
+            for candidate in separators:
+                if text.startswith(candidate, i):
+                    parts.append((sep, text[start:i]))
+                    sep, i = candidate, i + len(candidate)
+                    start = i
+                    break
+            else:
+                i += 1
+                continue
+            continue
+        i += 1
+    parts.append((sep, text[start:]))
+    return parts
+
+
+_CLINICAL_DOCUMENT = re.compile(r"^(?:(?:hl7|cda):)?ClinicalDocument(?:\[|$)")
+_NAME_TEST = re.compile(r"^(?:(?:hl7|cda):)?([\w*-]+|\*|node\(\))")
+
+
+def header_only(context: str) -> bool:
+    """True when the rule context cannot match a node two levels or more inside `component`.
+
+    Accepted: each union branch is `/ClinicalDocument…` or `//ClinicalDocument…` followed only by
+    child steps (`/`), whose first step does not select `component`, or selects it (or `*`) as
+    its last step. Anything else (descendant steps, other anchors) is refused: conservative.
+    """
+    for _, branch in _split_top(context, ("|",)):
+        steps = _split_top(branch.strip(), ("//", "/"))
+        if steps and steps[0] == ("", ""):
+            steps = steps[1:]
+        if not steps or steps[0][0] not in ("/", "//") or not _CLINICAL_DOCUMENT.match(steps[0][1]):
+            return False
+        rest = steps[1:]
+        if any(sep != "/" for sep, _ in rest):
+            return False
+        if rest:
+            name = _NAME_TEST.match(rest[0][1].strip())
+            if name is None:
+                return False
+            if name.group(1) in ("component", "*", "node()") and len(rest) > 1:
+                return False
+    return True
+
+
+def _stop_at_body(stylesheet: str, meta: RuleSetMeta) -> str:
+    """In header-only patterns, do not walk the body: no rule of theirs can match there.
+
+    An empty template for the children of `ClinicalDocument/component`, with a priority below
+    every rule template and above the skeleton's descent template, ends the pass at the body.
+    """
+    modes = {
+        m.group(2): re.search(r'mode="(M\d+)"', m.group(3)).group(1)
+        for m in _PATTERN_CALL.finditer(stylesheet)
+    }
+    stops = "".join(
+        f'<xsl:template match="Q{{urn:hl7-org:v3}}ClinicalDocument/Q{{urn:hl7-org:v3}}component/*" '
+        f'priority="-1.5" mode="{modes[pid]}"/>'
+        for pid in meta.header_only
+        if pid in modes
+    )
+    end = stylesheet.rfind("</xsl:stylesheet>")
+    return stylesheet[:end] + stops + stylesheet[end:] if stops and end > 0 else stylesheet
+
+
+def _drop_idle_walks(stylesheet: str) -> str:
+    """Remove the skeleton's `<xsl:apply-templates/>` inside each `svrl:active-pattern`.
+
+    From the document node it walks the whole document in the default mode, once per pattern
+    (231 walks for IHE), and can only output nothing: the default mode has no template but the
+    entry point (`/`) and an empty `text()` one. Checked here; otherwise left untouched.
+    """
+    defaults = [m.group(1) for m in _DEFAULT_MODE_TEMPLATE.finditer(stylesheet)]
+    if sorted(defaults) != ["/", "text()"]:
+        return stylesheet
+    return _ACTIVE_PATTERN_WALK.sub(r"\1\2", stylesheet)
+
+
+def _add_skip_switch(stylesheet: str, meta: RuleSetMeta) -> str:
+    """Let the engine skip, per document, the passes of patterns that cannot fire."""
+    if not meta.gates:
+        return stylesheet
+
+    def wrap(match: re.Match) -> str:
+        if match.group(2) not in meta.gates:
+            return match.group(0)
+        return (
+            f"{match.group(1)}<xsl:if test=\"not(contains(${SKIP_PARAM}, ' {match.group(2)} '))\">"
+            f"{match.group(3)}</xsl:if>"
+        )
+
+    stylesheet = _PATTERN_CALL.sub(wrap, stylesheet)
+    head = re.search(r"<xsl:stylesheet\b[^>]*>", stylesheet)
+    if head is None:
+        return stylesheet
+    param = f'<xsl:param name="{SKIP_PARAM}" select="\'\'"/>'
+    return stylesheet[: head.end()] + param + stylesheet[head.end():]
 
 
 def compile_schematron(processor, moteur: Path, sch: Path, missing_includes: list[str]) -> RuleSetMeta:
@@ -134,6 +283,7 @@ def compile_schematron(processor, moteur: Path, sch: Path, missing_includes: lis
         stylesheet = svrl.transform_to_string(xdm_node=processor.parse_xml(xml_text=expanded_text))
     except Exception as exc:
         raise CompileError(f"le schématron {sch.name} ne peut pas être traduit en XSLT : {exc}") from None
+    stylesheet = _add_skip_switch(_stop_at_body(_drop_idle_walks(stylesheet), meta), meta)
     partial = target.with_name(target.name + f".{os.getpid()}.tmp")
     partial.write_text(stylesheet, encoding="utf-8")
     os.replace(partial, target)

@@ -18,7 +18,13 @@ from pathlib import Path
 from lxml import etree
 
 from banc.cda import n1
-from banc.cda.compiler import CompileError, RuleSetMeta, compile_schematron, compiled_path
+from banc.cda.compiler import (
+    SKIP_PARAM,
+    CompileError,
+    RuleSetMeta,
+    compile_schematron,
+    compiled_path,
+)
 from banc.cda.package import AnsPackage, WorkTree, find_package
 from banc.cda.rulesets import HL7, PROFILES, Header, OwnRuleSet, choose_volet, own_rulesets
 from banc.paths import OWN_SCHEMATRONS, cache_dir
@@ -220,6 +226,7 @@ class Engine:
                 except CompileError as exc:
                     rulesets.append((own.name, None, str(exc)))
         text = etree.tostring(document, encoding="unicode")
+        roots = {r for r in document.xpath("//*[local-name()='templateId']/@root")}
         with self._lock:
             node = self._processor.parse_xml(xml_text=text)
             for name, compiled, error in rulesets:
@@ -227,6 +234,9 @@ class Engine:
                     verdict.not_evaluated.append(NotEvaluated(name, error))
                     continue
                 start = time.perf_counter()
+                if compiled.meta.gates:
+                    skip = " " + " ".join(compiled.meta.skipped(roots)) + " "
+                    compiled.executable.set_parameter(SKIP_PARAM, self._processor.make_string_value(skip))
                 try:
                     svrl = compiled.executable.transform_to_string(xdm_node=node)
                 except Exception as exc:  # PySaxonApiError: a dynamic error in the rules
