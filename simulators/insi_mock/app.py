@@ -148,7 +148,7 @@ class InsiApp:
             f"assertion {caller.assertion_detail}" if caller.assertion_ok else "aucune"
         )
         findings = rules.check_request(
-            request, caller, self.schemas, set(self.store.software()), self.today()
+            request, caller, self.schemas, self.store.known_idams(), self.today()
         )
         if any(f.is_error for f in findings):
             return self._refuse(exchange, findings, request)

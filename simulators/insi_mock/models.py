@@ -89,6 +89,7 @@ class IdentityStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._idams: frozenset[str] | None = None  # cache: read on every request
         with self._db() as db:
             db.executescript(_SCHEMA)
 
@@ -247,14 +248,17 @@ class IdentityStore:
     def register_software(self, idam: str, name: str = "", note: str = "") -> None:
         with self._db() as db:
             db.execute("INSERT OR REPLACE INTO software VALUES (?, ?, ?)", (idam, name, note))
+        self._idams = None
 
     def software(self) -> dict[str, str]:
         with self._db() as db:
             return dict(db.execute("SELECT idam, name FROM software ORDER BY idam").fetchall())
 
-    def knows_software(self, idam: str) -> bool:
-        with self._db() as db:
-            return db.execute("SELECT 1 FROM software WHERE idam = ?", (idam,)).fetchone() is not None
+    def known_idams(self) -> frozenset[str]:
+        """Registered IDAMs (cached; registering through this store refreshes the cache)."""
+        if self._idams is None:
+            self._idams = frozenset(self.software())
+        return self._idams
 
 
 def individual(record: InsiRecord) -> Individual:

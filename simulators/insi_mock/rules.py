@@ -16,7 +16,6 @@ from lxml import etree
 
 from banc.verdict import Finding, Severity
 from simulators.insi_mock.wire import (
-    CTXBAM_NS,
     CTXLPS_NS,
     OPERATIONS,
     SAML_NS,
@@ -34,6 +33,7 @@ RULESET = "insi-mock"
 _NAME = re.compile(r"^[A-Z]+(?:(?:-|'| |--)[A-Z]+)*$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _PLACE = re.compile(r"^(?:\d{2}|2A|2B)\d{3}$")
+_IDAM_PATH = f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}IDAM"
 _MATRICULE = re.compile(r"^[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{6}$")
 
 
@@ -147,11 +147,6 @@ def check_schema(request: InsiRequest, schemas: InsiSchemas) -> list[Finding]:
     return findings
 
 
-def _field(element: etree._Element, namespace: str, path: str) -> str:
-    found = element.find("/".join(f"{{{namespace}}}{p}" for p in path.split("/")))
-    return (found.text or "").strip() if found is not None else ""
-
-
 def check_contexte_lps(request: InsiRequest, known_idams: frozenset[str] | set[str]) -> list[Finding]:
     """ContexteLPS present, Nature CTXLPS, Version 01_00, LPS identified, IDAM registered."""
     lps = request.lps
@@ -163,16 +158,17 @@ def check_contexte_lps(request: InsiRequest, known_idams: frozenset[str] | set[s
         findings.append(_finding("insi.lps.champ", f"Nature « {lps.get('Nature')} » : CTXLPS attendu", f"{where}/@Nature"))
     if lps.get("Version") != "01_00":
         findings.append(_finding("insi.lps.champ", f"Version « {lps.get('Version')} » : 01_00 attendu", f"{where}/@Version"))
+    values = request.lps_fields
     for path in ("Id", "Temps", "LPS/IDAM", "LPS/Version", "LPS/Instance", "LPS/Nom"):
-        if not _field(lps, CTXLPS_NS, path):
+        if not values.get(path, "").strip():
             findings.append(_finding("insi.lps.champ", f"ContexteLPS/{path} absent ou vide", f"{where}/{path}"))
-    idam_element = lps.find(f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}IDAM")
+    idam_element = lps.find(_IDAM_PATH)
     if idam_element is not None and idam_element.get("R") != "4":
         findings.append(_finding(
             "insi.lps.champ", f"attribut R de l'IDAM « {idam_element.get('R')} » : 4 attendu",
             f"{where}/LPS/IDAM/@R",
         ))
-    idam = _field(lps, CTXLPS_NS, "LPS/IDAM")
+    idam = values.get("LPS/IDAM", "").strip()
     if idam and idam not in known_idams:
         findings.append(_finding(
             "insi.lps.idam",
@@ -192,9 +188,9 @@ def check_contexte_bam(request: InsiRequest) -> list[Finding]:
     if bam.get("Version") != "01_02":
         findings.append(_finding("insi.bam.champ", f"Version « {bam.get('Version')} » : 01_02 attendu", f"{where}/@Version"))
     for path in ("Id", "Temps"):
-        if not _field(bam, CTXBAM_NS, path):
+        if not request.bam_fields.get(path, "").strip():
             findings.append(_finding("insi.bam.champ", f"ContexteBAM/{path} absent ou vide", f"{where}/{path}"))
-    if bam.find(f"{{{CTXBAM_NS}}}COUVERTURE") is None:
+    if "COUVERTURE" not in request.bam_fields:
         findings.append(_finding("insi.bam.champ", "ContexteBAM/COUVERTURE absent", f"{where}/COUVERTURE"))
     return findings
 

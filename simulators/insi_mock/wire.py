@@ -36,6 +36,9 @@ OPERATIONS = {
 """wsa:Action → (operation, expected body element)."""
 
 PAYLOAD_OPERATIONS = {tag: op for op, tag in OPERATIONS.values()}
+_RECSANSVITALE = f"{{{RECSANS_NS}}}RECSANSVITALE"
+_RECVITALE = f"{{{RECVIT_NS}}}RECVITALE"
+_PRENOM = f"{{{RECSANS_NS}}}Prenom"
 
 CR_LABELS = {
     "00": "OK",
@@ -44,13 +47,24 @@ CR_LABELS = {
 }
 
 
-def _text(element: etree._Element | None, path: str) -> str | None:
+def fields(element: etree._Element | None) -> dict[str, str]:
+    """Local-name paths ('LPS/IDAM') → text as sent, in one pass (first occurrence wins)."""
+    found: dict[str, str] = {}
     if element is None:
-        return None
-    found = element.find(path)
-    if found is None:
-        return None
-    return found.text if found.text is not None else ""
+        return found
+
+    def walk(node: etree._Element, prefix: str) -> None:
+        for child in node:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
+            name = prefix + tag.rpartition("}")[2]
+            found.setdefault(name, child.text if child.text is not None else "")
+            if len(child):
+                walk(child, name + "/")
+
+    walk(element, "")
+    return found
 
 
 @dataclass(frozen=True)
@@ -102,7 +116,8 @@ class InsiRequest:
     security: etree._Element | None = None
     traits: Traits | None = None
     vitale: VitaleQuery | None = None
-    extra: dict = field(default_factory=dict)
+    lps_fields: dict[str, str] = field(default_factory=dict)
+    bam_fields: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict:
         data: dict = {
@@ -112,10 +127,9 @@ class InsiRequest:
         }
         if self.lps is not None:
             data["lps"] = {
-                "idam": _text(self.lps, f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}IDAM"),
-                "nom": _text(self.lps, f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}Nom"),
-                "version": _text(self.lps, f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}Version"),
-                "instance": _text(self.lps, f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}Instance"),
+                key: self.lps_fields.get(f"LPS/{name}")
+                for key, name in (("idam", "IDAM"), ("nom", "Nom"), ("version", "Version"),
+                                  ("instance", "Instance"))
             }
         if self.traits is not None:
             data["traits"] = self.traits.to_dict()
@@ -134,27 +148,29 @@ def read_request(envelope: Envelope, content_type_action: str | None = None) -> 
         bam=envelope.header(CTXBAM_NS, "ContexteBAM"),
         security=envelope.header(WSSE_NS, "Security"),
     )
+    request.lps_fields = fields(request.lps)
+    request.bam_fields = fields(request.bam)
     payload = envelope.payload
     if payload is None:
         return request
     request.operation = PAYLOAD_OPERATIONS.get(payload.tag)
-    if payload.tag == f"{{{RECSANS_NS}}}RECSANSVITALE":
+    values = fields(payload)
+    if payload.tag == _RECSANSVITALE:
         request.traits = Traits(
-            birth_name=_text(payload, f"{{{RECSANS_NS}}}NomNaissance"),
-            first_names=tuple(p.text or "" for p in payload.findall(f"{{{RECSANS_NS}}}Prenom")),
-            sex=_text(payload, f"{{{RECSANS_NS}}}Sexe"),
-            birth_date=_text(payload, f"{{{RECSANS_NS}}}DateNaissance"),
-            birth_place=_text(payload, f"{{{RECSANS_NS}}}LieuNaissance"),
+            birth_name=values.get("NomNaissance"),
+            first_names=tuple(p.text or "" for p in payload.iterchildren(_PRENOM)),
+            sex=values.get("Sexe"),
+            birth_date=values.get("DateNaissance"),
+            birth_place=values.get("LieuNaissance"),
         )
-    elif payload.tag == f"{{{RECVIT_NS}}}RECVITALE":
-        individu = f"{{{RECVIT_NS}}}MatriculeIndividu"
+    elif payload.tag == _RECVITALE:
         request.vitale = VitaleQuery(
-            matricule=_text(payload, f"{individu}/{{{RECVIT_NS}}}NumIdentifiant"),
-            key=_text(payload, f"{individu}/{{{RECVIT_NS}}}Cle"),
-            holder_matricule=_text(payload, f"{{{RECVIT_NS}}}MatriculeOD/{{{RECVIT_NS}}}NumIdentifiant"),
-            birth_name=_text(payload, f"{{{RECVIT_NS}}}NomNaissance"),
-            birth_date=_text(payload, f"{{{RECVIT_NS}}}DateNaissance"),
-            rank=_text(payload, f"{{{RECVIT_NS}}}RangNaissance"),
+            matricule=values.get("MatriculeIndividu/NumIdentifiant"),
+            key=values.get("MatriculeIndividu/Cle"),
+            holder_matricule=values.get("MatriculeOD/NumIdentifiant"),
+            birth_name=values.get("NomNaissance"),
+            birth_date=values.get("DateNaissance"),
+            rank=values.get("RangNaissance"),
         )
     return request
 
