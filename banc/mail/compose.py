@@ -89,4 +89,4 @@ class HealthMessage:
         if self.pdf is not None:
             message.add_attachment(self.pdf, maintype="application", subtype="pdf",
                                    filename=self.pdf_name)
-        return message.as_bytes()
+        return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))  # RFC 5322: CRLF

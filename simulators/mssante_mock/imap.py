@@ -22,8 +22,11 @@ from email.parser import BytesHeaderParser
 from email.utils import formatdate
 from typing import Any
 
-from OpenSSL import crypto
-from twisted.internet import defer, reactor, ssl, threads
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from OpenSSL import SSL, crypto
+from twisted.internet import defer, reactor, threads
+from twisted.internet.interfaces import IOpenSSLServerConnectionCreator
 from twisted.internet.protocol import Factory
 from twisted.mail import imap4
 from zope.interface import implementer
@@ -462,18 +465,26 @@ class ImapFactory(Factory):
         return proto
 
 
-def _tls_options(pki: TestPki) -> ssl.CertificateOptions:
-    """Server certificate of the bench, TLS ≥ 1.2, client certificate requested but optional
-    (personal mailboxes log in with a token, application mailboxes with their certificate)."""
-    server = ssl.PrivateCertificate.loadPEM(
-        pki.server_cert.read_text() + pki.server_key.read_text()
-    )
-    authority = ssl.Certificate.loadPEM(pki.ca_cert.read_text())
-    return ssl.CertificateOptions(
-        privateKey=server.privateKey.original, certificate=server.original,
-        verify=True, requireCertificate=False, caCerts=[authority.original],
-        raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
-    )
+@implementer(IOpenSSLServerConnectionCreator)
+class _ServerTls:
+    """TLS ≥ 1.2 with the bench's server certificate; a client certificate is requested and
+    verified against the test CA when sent, but optional (personal mailboxes use a token)."""
+
+    def __init__(self, pki: TestPki) -> None:
+        context = SSL.Context(SSL.TLS_SERVER_METHOD)
+        context.set_min_proto_version(SSL.TLS1_2_VERSION)
+        context.use_certificate(x509.load_pem_x509_certificate(pki.server_cert.read_bytes()))
+        context.use_privatekey(
+            serialization.load_pem_private_key(pki.server_key.read_bytes(), password=None)
+        )
+        context.check_privatekey()
+        context.load_verify_locations(str(pki.ca_cert))
+        context.set_verify(SSL.VERIFY_PEER, lambda _conn, _cert, _errno, _depth, ok: bool(ok))
+        context.set_session_id(b"banc-segur-mss-imap")
+        self.context = context
+
+    def serverConnectionForTLS(self, protocol: Any) -> SSL.Connection:
+        return SSL.Connection(self.context, None)
 
 
 class ImapServer:
@@ -486,9 +497,9 @@ class ImapServer:
 
     def start(self) -> None:
         ReactorThread.ensure()
-        options = _tls_options(self.pki)
         self._port = ReactorThread.call(
-            reactor.listenSSL, self.wanted, self.factory, options, interface=self.host
+            reactor.listenSSL, self.wanted, self.factory, _ServerTls(self.pki),
+            interface=self.host,
         )
         self.port = self._port.getHost().port
 

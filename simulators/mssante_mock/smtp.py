@@ -38,7 +38,7 @@ from simulators.mssante_mock.wire import (
 )
 
 warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
-"""aiosmtpd warns on its own attribute when a custom mechanism succeeds; nothing to act on."""
+"""aiosmtpd warns on its own attribute when a custom mechanism succeeds: nothing to act on."""
 
 TRANSPORT_LIMIT = 64 * 1024 * 1024
 """SIZE advertised: larger than the 25 MB mailbox limit, so oversize messages get a DSN."""
@@ -62,6 +62,9 @@ class _SubmissionSMTP(SMTP):
     refusal: tuple[list[Finding], dict] | None = None
     line_length_limit = 16384
     """XOAUTH2 puts a whole JWT on the AUTH line (RFC 4954 allows 12 288 octets)."""
+    command_size_limit = line_length_limit
+    """Before EHLO too: a client that forgets EHLO after STARTTLS gets "send EHLO first",
+    not a misleading "line too long"."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -249,21 +252,28 @@ class SmtpServers:
 
     def _factory(self, implicit: bool) -> Any:
         def make() -> _SubmissionSMTP:
-            server = _SubmissionSMTP(
-                self.handler,
-                hostname=self.hostname,
-                data_size_limit=TRANSPORT_LIMIT,
-                tls_context=None if implicit else self.tls,
-                require_starttls=not implicit,
-                auth_required=True,
-                auth_require_tls=not implicit,  # implicit TLS: the whole connection is TLS
-                auth_exclude_mechanism=["LOGIN", "PLAIN"],
-                authenticator=lambda *a: AuthResult(success=False),
-                loop=self.loop,
-            )
-            server.postmaster = self.handler.postmaster
-            return server
+            with warnings.catch_warnings():
+                # aiosmtpd cannot tell that an implicit-TLS connection is encrypted, so
+                # `auth_require_tls` is off there and it warns: the warning does not apply
+                warnings.simplefilter("ignore", UserWarning)
+                return self._server(implicit)
         return make
+
+    def _server(self, implicit: bool) -> _SubmissionSMTP:
+        server = _SubmissionSMTP(
+            self.handler,
+            hostname=self.hostname,
+            data_size_limit=TRANSPORT_LIMIT,
+            tls_context=None if implicit else self.tls,
+            require_starttls=not implicit,
+            auth_required=True,
+            auth_require_tls=not implicit,  # implicit TLS: the whole connection is TLS
+            auth_exclude_mechanism=["LOGIN", "PLAIN"],
+            authenticator=lambda *a: AuthResult(success=False),
+            loop=self.loop,
+        )
+        server.postmaster = self.handler.postmaster
+        return server
 
     def start(self) -> None:
         self._thread.start()
