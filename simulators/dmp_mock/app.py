@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -113,6 +114,9 @@ class DmpApp:
             "urn:hl7-org:v3:PRPA_IN201311UV02": ("patients", self.patient_create),
             "urn:hl7-org:v3:PRPA_IN201314UV02": ("patients", self.patient_update),
             "urn:si-dmp-patients:PatientSpecificEndPoint:patientList": ("patientsSpecific", self.patient_list),
+            "urn:si-dmp-patients:PatientSpecificEndPoint:createPatientAccess": ("patientsSpecific", self.patient_access),
+            "urn:si-dmp-patients:PatientSpecificEndPoint:patientOTPUpdate": ("patientsSpecific", self.patient_access),
+            "urn:si-dmp-patients:PatientSpecificEndPoint:updatePatientAccess": ("patientsSpecific", self.patient_access),
             "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorization": ("habilitations", self.set_authorization),
             "urn:si-dmp-habilitations:HabilitationsEndPoint:listAuthorizationByPatient": ("habilitations", self.list_authorizations),
             "urn:ihe:iti:2007:RegistryStoredQuery": ("registry", self.stored_query),
@@ -295,7 +299,7 @@ class DmpApp:
             return refusal
         family = wire.hl7_family_query(payload)
         found = self.store.patients(family=family) if family else []
-        outer, message = wire.hl7_message("PRPA_IN201306UV02", payload)
+        outer, message = wire.hl7_message("PRPA_IN201306UV02", payload, ack_as_element=True)
         control = wire._sub(message, "controlActProcess", classCode="CACT", moodCode="EVN")
         wire._sub(control, "code", code="PRPA_TE201306UV02", codeSystem="2.16.840.1.113883.1.6")
         for patient in found:
@@ -467,6 +471,23 @@ class DmpApp:
         body = wire.response_envelope(
             root, "urn:si-dmp-patients:PatientSpecificEndPoint:patientListResponse", ctx.request)
         return Outcome(body, findings, summary={"operation": "TD0.4", "resultats": len(items)})
+
+    def patient_access(self, ctx: Context) -> Outcome:
+        """TD1.5a/b/d (patient web account, OTP channel): removed from WSDL 2.01.04 since Mon espace
+        santé; answered as the official examples show, with a note that they are obsolete."""
+        self._vihf_patient(ctx)
+        name = etree.QName(ctx.request.payload).localname
+        operation = {"createPatientAccess": "TD1.5a", "patientOTPUpdate": "TD1.5b"}.get(name, "TD1.5d")
+        fields: list[tuple[str, object]] = []
+        if name != "patientOTPUpdate":
+            fields = [("login", f"pat{secrets.token_hex(3)}"), ("password", secrets.token_urlsafe(6))]
+        fields += [("status", "DMPOk"), ("context", "OTP mis à jour" if name == "patientOTPUpdate" else None)]
+        root = wire.simple_output(wire.PAT, name, fields)
+        body = wire.response_envelope(
+            root, f"urn:si-dmp-patients:PatientSpecificEndPoint:{name}Response", ctx.request)
+        note = rules.finding("DMP.OBSOLETE", f"{operation} ({name}) n'existe plus dans le WSDL 2.01.04 "
+                             "(compte patient géré par Mon espace santé)", severity=Severity.INFO)
+        return Outcome(body, [note], summary={"operation": operation})
 
     # -- XDS: registry ----------------------------------------------------------------------
     def _xds_failure(self, ctx: Context, findings: list[Finding], operation: str,

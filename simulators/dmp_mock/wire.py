@@ -193,8 +193,12 @@ def _device(parent: etree._Element, role: str, type_code: str, oid: str, name: s
 
 
 def hl7_message(interaction: str, request: etree._Element, *, ack: str = "AA",
-                ack_detail: str = "", wrapper: str | None = None) -> tuple[etree._Element, etree._Element]:
-    """(outermost element, message element) with the common HL7v3 transmission wrapper."""
+                ack_detail: str = "", wrapper: str | None = None,
+                ack_as_element: bool = False) -> tuple[etree._Element, etree._Element]:
+    """(outermost element, message element) with the common HL7v3 transmission wrapper.
+
+    `ack_as_element`: PDQ messages (NE2008, MCCI_MT000300UV01) carry the acknowledgement type as
+    a `typeCode` element, the DMP's own (NE2009) as an attribute — as the official examples do."""
     outer = message = etree.Element(h(interaction), nsmap={None: HL7, "xsi": XSI}, ITSVersion="XML_1.0")
     if wrapper:
         outer = etree.Element(f"{{{GDP}}}{wrapper}", nsmap={None: HL7, "ns2": GDP})
@@ -210,7 +214,9 @@ def hl7_message(interaction: str, request: etree._Element, *, ack: str = "AA",
     _device(message, "receiver", "RCV", sender_id.get("root", "") if sender_id is not None else "",
             sender_name)
     _device(message, "sender", "SND", DMP_OID, "DMP")
-    acknowledgement = _sub(message, "acknowledgement", typeCode=ack)
+    acknowledgement = _sub(message, "acknowledgement", **({} if ack_as_element else {"typeCode": ack}))
+    if ack_as_element:
+        _sub(acknowledgement, "typeCode", code=ack)
     target = _sub(acknowledgement, "targetMessage")
     request_id = request.find(h("id"))
     _sub(target, "id", **({"root": request_id.get("root", ""), "extension": request_id.get("extension", "")}
