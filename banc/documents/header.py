@@ -219,6 +219,8 @@ class HeaderSpec:
     encounter_start: datetime | None = None
     encounter_end: datetime | None = None
     performer: Practitioner | None = None
+    attending: Practitioner | None = None
+    """Médecin traitant, written as `participant[@typeCode='INF']` with functionCode PCP."""
 
 
 def document_id(ctx: DocumentContext, salt: str = "doc") -> str:
@@ -263,6 +265,8 @@ def build_header(ctx: DocumentContext, spec: HeaderSpec) -> etree._Element:
     entity = sub(auth, "assignedEntity")
     sub(entity, "id", {"root": legal.id_root, "extension": legal.national_id})
     person_name(entity, "assignedPerson", legal)
+    if spec.attending is not None:
+        _attending(root, ctx, spec.attending)
     _documentation_of(root, ctx, spec)
     if ctx.replaces:
         related = sub(root, "relatedDocument", {"typeCode": "RPLC"})
@@ -290,6 +294,33 @@ def _recipient(root: etree._Element, recipient: Recipient) -> None:
         received = sub(intended, "receivedOrganization")
         sub(received, "id", {"root": org.id_root, "extension": org.national_id})
         sub(received, "name", text=org.name)
+
+
+def _attending(root: etree._Element, ctx: DocumentContext, person: Practitioner) -> None:
+    participant = sub(root, "participant", {"typeCode": "INF"})
+    code_el(participant, "functionCode", Code("PCP", "2.16.840.1.113883.5.88", "Médecin traitant"))
+    time = sub(participant, "time")
+    time.set(f"{{{XSI}}}type", "IVL_TS")
+    sub(time, "low", {"value": ts(ctx.when, "day")})
+    entity = sub(participant, "associatedEntity", {"classCode": "PROV"})
+    sub(entity, "id", {"root": person.id_root, "extension": person.national_id})
+    org = person.organization
+    _address(entity, org.address.street, org.address.postal_code, org.address.city)
+    _telecom(entity, person.phone or org.phone, person.mailbox)
+    _name(sub(sub(entity, "associatedPerson"), "name"), person)
+    scoping = sub(entity, "scopingOrganization")
+    sub(scoping, "id", {"root": org.id_root, "extension": org.national_id})
+    sub(scoping, "name", text=org.name)
+
+
+def attending_of(ctx: DocumentContext) -> Practitioner:
+    """The médecin traitant: `extra["medecin_traitant"]`, else the first recipient practitioner."""
+    chosen = ctx.extra.get("medecin_traitant")
+    if chosen is None:
+        chosen = next(
+            (r.practitioner for r in ctx.recipients if r.practitioner is not None), ctx.author
+        )
+    return chosen
 
 
 def _documentation_of(root: etree._Element, ctx: DocumentContext, spec: HeaderSpec) -> None:
