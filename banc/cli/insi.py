@@ -129,8 +129,9 @@ def describe_answer(data: bytes) -> str:
             f"{active.findtext('r:IdIndividu/r:Cle', namespaces=ns)} "
             f"(OID {active.findtext('r:OID', namespaces=ns)})"
         )
-        for tiq in result.find("r:INDIVIDU/r:TIQ", ns) or ():
-            lines.append(f"  {etree.QName(tiq).localname} : {tiq.text}")
+        tiq = result.find("r:INDIVIDU/r:TIQ", ns)
+        for trait in tiq if tiq is not None else ():
+            lines.append(f"  {etree.QName(trait).localname} : {trait.text}")
     return "\n".join(lines)
 
 
@@ -146,6 +147,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--url", default="https://localhost:9101/lps", help="adresse du service")
     search.add_argument("--certificat", default="insi-auto", help="certificat client de la PKI du banc")
     search.add_argument("--idam", default=DEFAULT_IDAM, help="identifiant du logiciel (IDAM)")
+    search.add_argument("--pki", help="dossier de la PKI de test (défaut : cache utilisateur)")
     search.set_defaults(handler=_search)
     cases = actions.add_parser("cas", help="cas de test publics CNAM et réponse attendue")
     cases.set_defaults(handler=_cases)
@@ -161,7 +163,7 @@ def _search(args: argparse.Namespace) -> int:
 
     from banc.pki import TestPki
 
-    pki = TestPki.ensure()
+    pki = TestPki.ensure(args.pki)
     request = build_traits_request(
         args.nom, args.prenom, args.sexe, args.date, args.lieu, idam=args.idam
     )
