@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from banc.verdict import Finding
 
 RULESET = "jeton-acces"
+BENCH_ISSUER = "https://banc-segur.localhost/psc"
+"""Issuer of the bench's own tokens (`TokenSigner`), used while no PSC mock issuer is set."""
 ALGORITHMS = ("RS256",)
 DEFAULT_LEEWAY = 30.0
 """Seconds of clock skew tolerated on exp/nbf/iat (loopback clocks agree, DUIs may not)."""
@@ -160,7 +162,7 @@ class TokenSigner:
     kid: str
 
     @classmethod
-    def generate(cls, issuer: str = "https://banc-segur.localhost/psc") -> TokenSigner:
+    def generate(cls, issuer: str = BENCH_ISSUER) -> TokenSigner:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return cls(issuer=issuer, private_key=key, kid=uuid.uuid4().hex[:16])
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import httpx
 
-from banc.access_tokens import JwksFetcher, TokenSigner
+from banc.access_tokens import BENCH_ISSUER, JwksFetcher, TokenSigner
 from banc.identity import patient_mail_address, split_ins
 from banc.journal import Journal
 from banc.mail.compose import HealthMessage
 from banc.mail.health import CdaValidator
+from banc.mail.message import parse_mail
 from banc.mocks import MockContext
 from banc.pki import TestPki
 from simulators.mssante_mock import seed as seeding
@@ -24,14 +25,16 @@ from simulators.mssante_mock.smtp import SmtpServers, SubmissionHandler
 from simulators.mssante_mock.wire import Recipient
 
 HOSTNAME = "mssante.localhost"
-BENCH_ISSUER = "https://banc-segur.localhost/psc"
+SIGNER_FILE = "mssante-signer.json"
 
 
 class PatientMailboxes:
-    """Mon espace santé mailboxes (`<INS>@patient.mssante.fr`): open, close, add."""
+    """Mon espace santé mailboxes (`<INS>@patient.mssante.fr`): open, close, add, and the
+    simulated patient's replies (refused when the professional sent `X-MSS-MES: FIN`)."""
 
-    def __init__(self, store: MailStore) -> None:
+    def __init__(self, store: MailStore, postmaster: Postmaster) -> None:
         self._store = store
+        self._postmaster = postmaster
 
     def address(self, ins: str) -> str:
         return patient_mail_address(ins)
@@ -54,6 +57,32 @@ class PatientMailboxes:
 
     def messages(self, ins: str) -> list[bytes]:
         return self._store.raw_messages(self.address(ins))
+
+    def reply(self, ins: str, message_id: str, text: str = "Merci pour ce document.\n") -> Outcome | None:
+        """The patient answers the message `message_id` from Mon espace santé; None (and a
+        journaled refusal) when that message forbade replies with `X-MSS-MES: FIN`."""
+        address = self.address(ins)
+        for raw in self._store.raw_messages(address):
+            parsed = parse_mail(raw)
+            if parsed.header("Message-ID") != message_id:
+                continue
+            if (parsed.header("X-MSS-MES") or "").upper() == "FIN":
+                self._postmaster.refused(
+                    "patient.reponse", message_id.encode(), "réponse interdite par X-MSS-MES: FIN",
+                    channel="api", summary={"patient": address, "in_reply_to": message_id},
+                )
+                return None
+            to = parsed.addresses("Reply-To") or parsed.addresses("From")
+            answer = HealthMessage(sender=address, recipients=to[:1], body=text, nil=None,
+                                   subject=f"RE: {parsed.header('Subject') or ''}",
+                                   extra_headers={"In-Reply-To": message_id,
+                                                  "References": message_id})
+            return self._postmaster.submit(
+                Submission(sender=address, recipients=[Recipient(to[0])], raw=answer.build(),
+                           principal=address, channel="api"),
+                operation="patient.reponse", judge=False,
+            )
+        raise KeyError(f"message {message_id} absent de la boîte {address}")
 
     def forget(self, ins: str) -> None:
         """Make the patient unknown to the simulated recipients (MDN 902 next time)."""
@@ -82,15 +111,15 @@ class MssanteMock:
         self.journal = journal
         self.store = MailStore(data_dir / "mssante.sqlite")
         self.directory = seeding.seed(self.store, seed=seed, patients=patients) if seed is not None else None
-        self.patients = PatientMailboxes(self.store)
         self.postmaster = Postmaster(self.store, journal, hostname=HOSTNAME, checks=checks,
                                      validate_cda=validate_cda)
+        self.patients = PatientMailboxes(self.store, self.postmaster)
         if issuer:
             fetcher = JwksFetcher(jwks_uri or _discover_jwks(issuer, pki), verify=str(pki.ca_cert))
             self.signer: TokenSigner | None = None
             self.authenticator = Authenticator(self.store, issuer=issuer, jwks=fetcher.get)
         else:
-            self.signer = TokenSigner.load_or_create(data_dir / "mssante-signer.json", BENCH_ISSUER)
+            self.signer = TokenSigner.load_or_create(data_dir / SIGNER_FILE, BENCH_ISSUER)
             jwks = self.signer.jwks()
             self.authenticator = Authenticator(self.store, issuer=BENCH_ISSUER, jwks=lambda _kid: jwks)
         self.smtp = SmtpServers(
@@ -144,8 +173,8 @@ class MssanteMock:
     def send_as(self, message: HealthMessage | bytes, *, sender: str | None = None,
                 recipients: list[str] | None = None) -> Outcome:
         """A simulated correspondent (hospital, GP…) sends a message: delivered to the hosted
-        mailboxes like any submission, journaled as `correspondant`, without health checks on
-        the bench's own message unless they are on."""
+        mailboxes like any submission (bounces, receipts), journaled as `correspondant`; the
+        bench's own messages are not judged (broken variants are broken on purpose)."""
         if isinstance(message, HealthMessage):
             raw, sender, recipients = message.build(), message.sender, message.recipients
         else:
@@ -154,7 +183,7 @@ class MssanteMock:
             raise ValueError("expéditeur et destinataires requis pour un message brut")
         submission = Submission(sender=sender.lower(), recipients=[Recipient(r.lower()) for r in recipients],
                                 raw=raw, principal=sender.lower(), channel="api")
-        return self.postmaster.submit(submission, operation="correspondant")
+        return self.postmaster.submit(submission, operation="correspondant", judge=False)
 
 
 def _discover_jwks(issuer: str, pki: TestPki) -> str:

@@ -60,11 +60,14 @@ class Postmaster:
         self.checks = checks
 
     # -- submission -------------------------------------------------------------------------
-    def submit(self, submission: Submission, *, operation: str = "smtp.submission") -> Outcome:
+    def submit(
+        self, submission: Submission, *, operation: str = "smtp.submission", judge: bool = True
+    ) -> Outcome:
+        """Judge (when checks are on and `judge`), journal, deliver, bounce, acknowledge."""
         started = time.perf_counter()
         parsed = parse_mail(submission.raw)
         recipients = [r.address for r in submission.recipients]
-        facts = rules.inspect(parsed) if self.checks else None
+        facts = rules.inspect(parsed) if self.checks and judge else None
         findings = (
             rules.check_submission(parsed, recipients, facts, validate_cda=self.validate_cda,
                                    smtputf8=submission.smtputf8)

@@ -1,0 +1,156 @@
+"""`banc mss`: check a captured health message, send one as a simulated correspondent, issue a
+bench access token for a mailbox (SASL XOAUTH2 while no PSC issuer is configured)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import smtplib
+import ssl
+from pathlib import Path
+from urllib.parse import urlparse
+
+from banc.access_tokens import BENCH_ISSUER, TokenSigner
+from banc.cli import UsageError
+from banc.directory import Directory, Organisation, build_directory
+from banc.mail.compose import HealthMessage
+from banc.mail.health import check_health_message
+from banc.mail.message import parse_mail
+from banc.paths import cache_dir
+from banc.pki import TestPki
+
+SIGNER = Path("mssante") / "mssante-signer.json"
+"""Where the MSSanté mock keeps its token key, under the simulators' data folder."""
+
+SENDERS = {"hopital": "service_sortie", "medecin": "medecin_traitant"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("mss", help="messagerie MSSanté : contrôler, envoyer, jeton")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    check = actions.add_parser("verifier", help="contrôler un message capturé (.eml)")
+    check.add_argument("fichier", help="message au format RFC 5322 (.eml)")
+    check.add_argument("--a", dest="to", action="append", default=[],
+                       help="destinataire d'enveloppe (défaut : les adresses To/Cc)")
+    check.add_argument("--json", action="store_true", help="constats au format JSON")
+    check.set_defaults(handler=_check)
+
+    send = actions.add_parser("envoyer", help="envoyer un message de santé au DUI (SMTP)")
+    send.add_argument("--de", default="hopital",
+                      help="hopital, medecin ou une adresse MSSanté de l'annuaire simulé")
+    send.add_argument("--a", dest="to", required=True, action="append", help="destinataire")
+    send.add_argument("--cda", help="document CDA à joindre (archive IHE_XDM construite)")
+    send.add_argument("--pdf", help="copie PDF/A du document")
+    send.add_argument("--objet", help="objet (défaut : convention XDM/1.0/DDM+…)")
+    send.add_argument("--accuse", action="store_true", help="demander un accusé (MDN)")
+    send.add_argument("--serveur", default="smtp://127.0.0.1:9587",
+                      help="serveur de soumission (smtp:// STARTTLS ou smtps://)")
+    send.add_argument("--sortie", help="écrire le message dans ce fichier au lieu de l'envoyer")
+    send.add_argument("--pki", help="dossier de la PKI de test (défaut : cache utilisateur)")
+    _common(send)
+    send.set_defaults(handler=_send)
+
+    token = actions.add_parser("jeton", help="jeton d'accès du banc pour une boîte aux lettres")
+    token.add_argument("adresse")
+    token.add_argument("--duree", type=int, default=3600, help="validité en secondes")
+    _common(token)
+    token.set_defaults(handler=_token)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", help="dossier des données des simulateurs (défaut : cache)")
+    parser.add_argument("--seed", type=int, default=20240101, help="graine de l'annuaire simulé")
+
+
+def _check(args: argparse.Namespace) -> int:
+    path = Path(args.fichier)
+    if not path.is_file():
+        raise UsageError(f"fichier introuvable : {path}")
+    parsed = parse_mail(path.read_bytes())
+    recipients = args.to or parsed.addresses("To", "Cc")
+    findings = check_health_message(parsed, recipients)
+    if args.json:
+        print(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for f in findings:
+            reqs = f" ({', '.join(f.requirements)})" if f.requirements else ""
+            print(f"{f.severity.value.upper():<8} {f.rule_id}{reqs} : {f.message}")
+        errors = sum(1 for f in findings if f.is_error)
+        print(f"{path.name} : {errors} erreur(s), {len(findings) - errors} autre(s) constat(s)")
+    return 1 if any(f.is_error for f in findings) else 0
+
+
+def _national_id(directory: Directory, address: str) -> str:
+    box = directory.mailbox(address)
+    if box is None:
+        raise UsageError(f"{address} n'est pas une boîte de l'annuaire simulé")
+    owner = directory.owner(box)
+    if isinstance(owner, Organisation):
+        members = directory.members(owner.id)
+        if not members:
+            raise UsageError(f"aucun professionnel habilité sur {address}")
+        return members[0].national_id
+    if owner is None:
+        raise UsageError(f"titulaire de {address} introuvable")
+    return owner.national_id
+
+
+def _signer(args: argparse.Namespace) -> TokenSigner:
+    base = Path(args.data) if args.data else cache_dir() / "simulators"
+    return TokenSigner.load_or_create(base / SIGNER, BENCH_ISSUER)
+
+
+def _token(args: argparse.Namespace) -> int:
+    directory = build_directory(args.seed)
+    print(_signer(args).issue(_national_id(directory, args.adresse), lifetime=args.duree))
+    return 0
+
+
+def _sender(directory: Directory, name: str) -> str:
+    if "@" in name:
+        return name.lower()
+    if name not in SENDERS:
+        raise UsageError(f"expéditeur inconnu : {name} (hopital, medecin ou une adresse)")
+    party = directory.named[SENDERS[name]]
+    boxes = party.mailboxes if isinstance(party, Organisation) else (party.mailbox,)
+    return next(b.address for b in boxes if b is not None)
+
+
+def _send(args: argparse.Namespace) -> int:
+    directory = build_directory(args.seed)
+    sender = _sender(directory, args.de)
+    try:
+        cda = Path(args.cda).read_bytes() if args.cda else None
+        pdf = Path(args.pdf).read_bytes() if args.pdf else None
+    except OSError as exc:
+        raise UsageError(f"lecture impossible : {exc}") from None
+    message = HealthMessage(sender=sender, recipients=args.to, cda=cda, pdf=pdf,
+                            subject=args.objet, notify_to=sender if args.accuse else None)
+    raw = message.build()
+    if args.sortie:
+        Path(args.sortie).write_bytes(raw)
+        print(f"message écrit dans {args.sortie} ({len(raw)} octets)")
+        return 0
+    url = urlparse(args.serveur)
+    if url.scheme not in ("smtp", "smtps") or not url.port:
+        raise UsageError(f"serveur {args.serveur!r} : smtp://hôte:port ou smtps://hôte:port attendu")
+    token = _signer(args).issue(_national_id(directory, sender))
+    auth = f"user={sender}\x01auth=Bearer {token}\x01\x01"
+    context = TestPki.ensure(args.pki).client_context()
+    try:
+        if url.scheme == "smtps":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(url.hostname, url.port, context=context, timeout=60)
+        else:
+            smtp = smtplib.SMTP(url.hostname, url.port, timeout=60)
+            smtp.starttls(context=context)
+        with smtp:
+            smtp.ehlo()
+            smtp.auth("XOAUTH2", lambda _=None: auth)
+            refused = smtp.sendmail(sender, args.to, raw)
+    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        raise UsageError(f"envoi impossible vers {args.serveur} : {exc}") from None
+    for address, (code, reply) in refused.items():
+        print(f"refusé : {address} ({code} {reply.decode(errors='replace')})")
+    print(f"message envoyé de {sender} à {', '.join(args.to)} ({len(raw)} octets)")
+    return 0
