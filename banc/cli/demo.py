@@ -1,0 +1,113 @@
+"""`banc demo`: the demonstration run, as a list of steps, ending in an HTML report.
+
+For now the steps validate the official ANS examples and the TDDUI example; the scenario steps
+(mocks, DUI) are appended to `STEPS` later. Each step returns verdicts; the report shows every
+step's narrative and verdicts, with the documents rendered beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from banc.cli import UsageError
+from banc.paths import reference_path
+from banc.report import to_html, to_json, to_junit_xml
+from banc.verdict import Verdict
+
+
+@dataclass
+class DemoContext:
+    out: Path
+    validate: Callable[..., Verdict]
+    documents: dict[str, Path]
+    """Subject → file, so the report can render what was validated."""
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    title: str
+    text: str
+    run: Callable[[DemoContext], list[Verdict]]
+
+
+def _validate_files(context: DemoContext, files: list[Path]) -> list[Verdict]:
+    verdicts = []
+    for path in files:
+        context.documents[path.name] = path
+        verdicts.append(context.validate(path.read_bytes(), subject=path.name))
+    return verdicts
+
+
+def _official_examples(context: DemoContext) -> list[Verdict]:
+    from banc.cda.package import find_package
+
+    return _validate_files(context, find_package().examples)
+
+
+def _tddui_example(context: DemoContext) -> list[Verdict]:
+    folder = reference_path("tddui")
+    return _validate_files(context, sorted(folder.glob("*.xml")) if folder else [])
+
+
+STEPS: list[DemoStep] = [
+    DemoStep(
+        "Exemples officiels de l'ANS",
+        "Chaque exemple du paquet TestContenuCDA est validé : XSD, schématrons officiels (StrucMin, "
+        "profils, volet choisi d'après l'en-tête) et règles DSR du banc.",
+        _official_examples,
+    ),
+    DemoStep(
+        "Export DUI (TDDUI)",
+        "L'exemple public d'export du DUI médico-social est validé avec les profils officiels et "
+        "les règles du banc (le volet TDDUI n'a pas encore de schématron officiel).",
+        _tddui_example,
+    ),
+]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("demo", help="démonstration : valider les exemples et écrire un rapport HTML")
+    parser.add_argument("--out", default="out/demo", help="dossier du rapport (out/demo par défaut)")
+    parser.add_argument("--sur-place", dest="in_process", action="store_true",
+                        help="valider dans ce processus, sans le service de validation local")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from banc.cda.package import PackageError, find_package
+    from banc.cda.render import render_html
+    from banc.cli.validate import _backend
+
+    try:
+        package = find_package()
+    except PackageError as exc:
+        raise UsageError(str(exc)) from None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    context = DemoContext(out, _backend(package, args.in_process), {})
+    verdicts: list[Verdict] = []
+    narrative: list[tuple[str, str]] = []
+    for number, step in enumerate(STEPS, 1):
+        print(f"étape {number}/{len(STEPS)} : {step.title}")
+        results = step.run(context)
+        verdicts.extend(results)
+        conform = sum(v.conform for v in results)
+        narrative.append((f"Étape {number} — {step.title}", f"{step.text} Résultat : {conform}/{len(results)} conforme(s)."))
+    report = out / "rapport.html"
+    report.write_text(
+        to_html(
+            verdicts,
+            title="Banc Ségur — démonstration",
+            steps=narrative,
+            render=lambda v: render_html(context.documents[v.subject]) if v.subject in context.documents else None,
+        ),
+        encoding="utf-8",
+    )
+    (out / "rapport.json").write_text(to_json(verdicts), encoding="utf-8")
+    (out / "rapport.junit.xml").write_text(to_junit_xml(verdicts), encoding="utf-8")
+    print(f"rapport : {os.path.abspath(report)}")
+    return 0

@@ -1,0 +1,161 @@
+"""`banc validate FILE…`: XSD + official ANS schematrons + our rules, exit 0/1/2.
+
+By default documents go to the warm local validation service (`banc.cda.service`), started on
+first use, so only the first run pays the Saxon compilation; `--sur-place` validates in this
+process (with `--jobs N`, in N processes, for large batches).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from banc.cda.engine import input_verdict
+from banc.cli import UsageError
+from banc.report import FORMATS, to_html, to_json, to_junit_xml, to_text
+from banc.verdict import Verdict
+from banc.xml import DEFAULT_MAX_BYTES
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "validate", help="valider des documents CDA (XSD, schématrons ANS, règles DSR du banc)"
+    )
+    parser.add_argument("files", nargs="+", metavar="FICHIER", help="documents CDA à valider")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="format du rapport (text par défaut)")
+    parser.add_argument("--out", help="écrire le rapport dans ce fichier (html : banc-validation.html par défaut)")
+    parser.add_argument("--volet", help="imposer le schématron de volet (ex. CI-SIS_DLU-EHPAD-DLU_2022.01)")
+    parser.add_argument("--ans", help="dossier du paquet ANS TestContenuCDA (sinon BANC_ANS_PACKAGE, cache, référence)")
+    parser.add_argument("--sur-place", dest="in_process", action="store_true",
+                        help="valider dans ce processus, sans le service de validation local")
+    parser.add_argument("--jobs", type=int, default=1, help="avec --sur-place : nombre de processus (lots volumineux)")
+    parser.set_defaults(handler=_run)
+
+
+def read_input(path: Path) -> tuple[bytes | None, Verdict | None]:
+    """The file's bytes, or the verdict explaining why it cannot be validated (never raises)."""
+    name = str(path)
+    if not path.exists():
+        return None, input_verdict(name, f"{name} : fichier introuvable", "missing")
+    if path.is_dir():
+        return None, input_verdict(name, f"{name} est un dossier, pas un document", "directory")
+    try:
+        size = path.stat().st_size
+        if size > DEFAULT_MAX_BYTES:
+            return None, input_verdict(
+                name,
+                f"{name} fait {size / 1_048_576:.0f} Mo, au-delà de la limite de "
+                f"{DEFAULT_MAX_BYTES / 1_048_576:.0f} Mo : refusé sans lecture",
+                "too-large",
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, input_verdict(name, f"{name} : lecture impossible ({exc.strerror})", "unreadable")
+    if data.startswith(_ZIP_MAGIC):
+        return None, input_verdict(
+            name, f"{name} est une archive zip, pas un document CDA : extrayez-en le document XML", "zip"
+        )
+    return data, None
+
+
+_worker_engine = None
+
+
+def _worker_init(ans: str | None) -> None:
+    global _worker_engine
+    from banc.cda.engine import Engine
+    from banc.cda.package import find_package
+
+    _worker_engine = Engine(find_package(ans)).warm()
+
+
+def _worker_validate(item: tuple[bytes, str | None, str]) -> dict:
+    data, volet, subject = item
+    return _worker_engine.validate(data, volet=volet, subject=subject).to_dict()
+
+
+def _validate_all(args: argparse.Namespace, paths: list[Path]) -> list[Verdict]:
+    from tqdm import tqdm
+
+    from banc.cda.package import PackageError, find_package
+
+    try:
+        package = find_package(args.ans)
+    except PackageError as exc:
+        raise UsageError(str(exc)) from None
+    inputs = [read_input(p) for p in paths]
+    todo = [(data, args.volet, str(p)) for p, (data, err) in zip(paths, inputs, strict=True) if err is None]
+    results: list[Verdict] = []
+    progress = tqdm(total=len(todo), desc="validation", unit="doc", disable=None if len(todo) > 3 else True,
+                    file=sys.stderr)
+    if args.in_process and args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs, initializer=_worker_init, initargs=(str(package.root),)) as pool:
+            for record in pool.map(_worker_validate, todo):
+                results.append(Verdict.from_dict(record))
+                progress.update()
+    else:
+        validate = _backend(package, args.in_process)
+        for data, volet, subject in todo:
+            results.append(validate(data, volet=volet, subject=subject))
+            progress.update()
+    progress.close()
+    done = iter(results)
+    return [err if err is not None else next(done) for _, err in inputs]
+
+
+def _backend(package, in_process: bool):
+    if not in_process:
+        from banc.cda.service import Client, ServiceError
+
+        client = Client(package)
+        try:
+            client.ensure(on_wait=lambda: print(
+                "banc : démarrage du service de validation (compilation des schématrons, une fois)…",
+                file=sys.stderr,
+            ))
+            return client.validate
+        except ServiceError as exc:
+            print(f"banc : {exc} ; validation dans ce processus", file=sys.stderr)
+    from banc.cda.engine import Engine
+
+    return Engine(package).validate
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UsageError("--jobs doit être un entier ≥ 1")
+    paths = [Path(f) for f in args.files]
+    verdicts = _validate_all(args, paths)
+    for verdict in verdicts:
+        if verdict.details.get("input_error"):
+            print(f"banc : {verdict.findings[0].message}", file=sys.stderr)
+    if args.format == "text":
+        output = to_text(verdicts)
+    elif args.format == "json":
+        output = to_json(verdicts)
+    elif args.format == "junit":
+        output = to_junit_xml(verdicts)
+    else:
+        from banc.cda.render import render_html
+
+        by_subject = {str(p): p for p in paths}
+        output = to_html(
+            verdicts,
+            render=lambda v: None if v.details.get("input_error") else render_html(by_subject[v.subject]),
+        )
+        args.out = args.out or "banc-validation.html"
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(output, encoding="utf-8")
+        print(f"rapport écrit : {os.path.abspath(out)}")
+    else:
+        sys.stdout.write(output)
+    if any(v.details.get("input_error") for v in verdicts):
+        return 2
+    return 0 if all(v.conform for v in verdicts) else 1
