@@ -33,6 +33,7 @@ class HealthMessage:
     no_reply: bool = False  # X-MSS-MES: FIN
     extra_headers: dict[str, str] = field(default_factory=dict)
     message_id: str | None = None
+    omit_headers: tuple[str, ...] = ()  # headers removed after building (broken variants)
 
     def facts(self) -> dict[str, str]:
         """Code, title and patient traits read from the CDA header ('' when no CDA)."""
@@ -79,6 +80,8 @@ class HealthMessage:
             message["Disposition-Notification-To"] = self.notify_to
         for name, value in self.extra_headers.items():
             message[name] = value
+        for name in self.omit_headers:
+            del message[name]
         message.set_content(self.body, charset="utf-8")
         archive = self.xdm if self.xdm is not None else (
             build_xdm_for_cda(self.cda) if self.cda is not None else None

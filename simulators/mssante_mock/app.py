@@ -18,6 +18,7 @@ from banc.mocks import MockContext
 from banc.pki import TestPki
 from simulators.mssante_mock import seed as seeding
 from simulators.mssante_mock.auth import Authenticator
+from simulators.mssante_mock.correspondents import Correspondents
 from simulators.mssante_mock.delivery import Outcome, Postmaster, Submission
 from simulators.mssante_mock.imap import ImapFactory, ImapServer
 from simulators.mssante_mock.models import INBOX, KnownPatient, MailboxRecord, MailStore
@@ -135,6 +136,10 @@ class MssanteMock:
         except Exception:
             self.smtp.stop()
             raise
+        self.correspondents = (
+            Correspondents(self.directory, lambda message: self.send_as(message))
+            if self.directory is not None else None
+        )
         self.endpoints = {
             "mssante.smtp": f"smtp://127.0.0.1:{self.smtp.starttls_port}",
             "mssante.smtps": f"smtps://127.0.0.1:{self.smtp.implicit_port}",
