@@ -207,3 +207,53 @@ def vital_signs(
             VITAL_SIGN,
         )
     return organizer
+
+
+def problem(
+    sec: etree._Element, ids: Ids, code: Code, ref_id: str, start: datetime, end: datetime | None
+) -> etree._Element:
+    """FR-Probleme (concern act) holding one FR-Probleme observation coded in CIM-10."""
+    concern = entry(
+        sec,
+        "act",
+        {"classCode": "ACT", "moodCode": "EVN"},
+        (
+            "2.16.840.1.113883.10.20.1.27",
+            "1.3.6.1.4.1.19376.1.5.3.1.4.5.1",
+            "1.3.6.1.4.1.19376.1.5.3.1.4.5.2",
+            "1.2.250.1.213.1.1.3.39",
+        ),
+    )
+    sub(concern, "id", {"root": ids()})
+    sub(concern, "code", {"nullFlavor": "NA"})
+    sub(concern, "statusCode", {"code": "active" if end is None else "completed"})
+    period = sub(concern, "effectiveTime")
+    sub(period, "low", {"value": ts(start, "day")})
+    if end is not None:
+        sub(period, "high", {"value": ts(end, "day")})
+    relation = sub(concern, "entryRelationship", {"typeCode": "SUBJ", "inversionInd": "false"})
+    obs = sub(
+        relation, "observation", {"classCode": "OBS", "moodCode": "EVN", "negationInd": "false"}
+    )
+    for template in (
+        "2.16.840.1.113883.10.20.1.28",
+        "1.3.6.1.4.1.19376.1.5.3.1.4.5",
+        "1.2.250.1.213.1.1.3.37",
+    ):
+        sub(obs, "templateId", {"root": template})
+    sub(obs, "id", {"root": ids()})
+    code_el(obs, "code", Code("282291009", "2.16.840.1.113883.6.96", "interprétation diagnostique"))
+    ref(obs, ref_id)
+    sub(obs, "statusCode", {"code": "completed"})
+    obs_period = sub(obs, "effectiveTime")
+    sub(obs_period, "low", {"value": ts(start, "day")})
+    if end is not None:
+        sub(obs_period, "high", {"value": ts(end, "day")})
+    value = typed(
+        obs,
+        "value",
+        "CD",
+        {"code": code.code, "codeSystem": code.scheme, "displayName": code.display},
+    )
+    original_text(value, ref_id)
+    return concern
