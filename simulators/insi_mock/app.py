@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from banc.journal import Exchange, Journal
@@ -36,6 +37,17 @@ MAX_REQUEST_BYTES = 1024 * 1024
 """An INSi request is a few kilobytes; anything above a megabyte is refused unread."""
 JOURNAL_MAX_BYTES = 64 * 1024
 """A refused oversized body is journaled truncated to this size (its full size in the summary)."""
+
+
+@lru_cache(maxsize=256)
+def _subject(der: bytes | None) -> str:
+    """Certificate subjects, parsed once per certificate rather than once per request."""
+    return certificate_subject(der)
+
+
+@lru_cache(maxsize=256)
+def _common_name(der: bytes) -> str | None:
+    return common_name(der)
 
 
 def _record_to_dict(record: InsiRecord) -> dict:
@@ -88,7 +100,7 @@ class InsiApp:
         exchange.channel = scope.get("scheme", "http")
         client = scope.get("client")
         exchange.peer = f"{client[0]}:{client[1]}" if client else ""
-        exchange.peer_certificate = certificate_subject(client_certificate(scope))
+        exchange.peer_certificate = _subject(client_certificate(scope))
         exchange.duration_ms = (time.perf_counter() - started) * 1000
         self.journal.record(exchange)
         await send({
@@ -168,7 +180,7 @@ class InsiApp:
             return rules.Caller(None, insecure=True)
         der = client_certificate(scope)
         if der:
-            return rules.Caller(common_name(der) or "")
+            return rules.Caller(_common_name(der) or "")
         assertion = rules.assertion_element(request)
         if assertion is None or self.ca_file is None:
             return rules.Caller(None)
