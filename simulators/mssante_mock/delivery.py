@@ -65,9 +65,10 @@ class Postmaster:
     ) -> Outcome:
         """Judge (when checks are on and `judge`), journal, deliver, bounce, acknowledge."""
         started = time.perf_counter()
-        parsed = parse_mail(submission.raw)
+        judged = self.checks and judge
+        parsed = parse_mail(submission.raw, headers_only=not judged)
         recipients = [r.address for r in submission.recipients]
-        facts = rules.inspect(parsed) if self.checks and judge else None
+        facts = rules.inspect(parsed) if judged else None
         findings = (
             rules.check_submission(parsed, recipients, facts, validate_cda=self.validate_cda,
                                    smtputf8=submission.smtputf8)
@@ -124,8 +125,8 @@ class Postmaster:
             record = self.store.mailbox(address)
             notify_to = rules.receipt_address(parsed)
             if record is not None and record.simulated and not record.is_patient and notify_to:
-                if facts is None:
-                    facts = rules.inspect(parsed)
+                if facts is None:  # the simulated recipient opens the message to file it
+                    facts = rules.inspect(parse_mail(submission.raw))
                 self._mdn(submission.raw, facts, address, notify_to, outcome)
 
     # -- receipts ---------------------------------------------------------------------------

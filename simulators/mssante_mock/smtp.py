@@ -23,7 +23,7 @@ import warnings
 from collections import defaultdict
 from typing import Any, AnyStr
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
 from banc.pki import certificate_subject
 from banc.verdict import Finding
@@ -95,6 +95,47 @@ class _SubmissionSMTP(SMTP):
             )
         # SMTP replies are ASCII (no SMTPUTF8 here): French accents are folded on the wire
         await super().push(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """DATA read in large chunks (aiosmtpd reads it line by line, ~0.3 s for 2 MB): the
+        end marker is searched with `bytes.find`, dot-stuffing undone in one pass (RFC 5321
+        §4.5.2). No PIPELINING is advertised, so nothing follows the marker."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 5.5.1 RCPT attendu avant DATA")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        buffer = bytearray(b"\r\n")  # so that an empty message ends on "\r\n.\r\n" too
+        limit = self.data_size_limit or 0
+        too_much = False
+        while True:
+            chunk = await self._reader.read(1024 * 1024)
+            if not chunk:
+                return  # connection closed during DATA
+            start = max(0, len(buffer) - 4)
+            buffer += chunk
+            end = buffer.find(b"\r\n.\r\n", start)
+            if end >= 0:
+                break
+            if limit and len(buffer) > limit + 2:
+                too_much = True
+                del buffer[: len(buffer) - 4]  # keep draining, keep only a possible marker start
+        if too_much:
+            self._set_post_data_state()
+            await self.push("552 5.3.4 message trop volumineux pour le transport")
+            return
+        content = bytes(buffer[2 : end + 2]).replace(b"\r\n..", b"\r\n.")
+        if content.startswith(b".."):
+            content = content[1:]
+        self.envelope.content = self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)
 
     async def smtp_MAIL(self, arg: str | None) -> None:
         params: dict[str, str] = {}
