@@ -17,7 +17,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORTS["annuaire"])
     parser.add_argument("--http", action="store_true", help="HTTP sans TLS (démonstration)")
     args = parser.parse_args()
-    context = MockContext(journal=Journal(), pki=TestPki.ensure(), data_dir=cache_dir() / "mocks",
+    context = MockContext(journal=Journal(), pki=TestPki.ensure(), data_dir=cache_dir() / "simulators",
                           ports={"annuaire": args.port}, insecure=args.http)
     mock = launch(context)
     print(f"Annuaire Santé simulé : {mock.base_url} (clé ESANTE-API-KEY : {DEFAULT_API_KEY})")

@@ -2,9 +2,9 @@
 
 Each resource is stored once as JSON text (served as is, never re-serialised) plus one index row
 per searchable value: tokens (system, code), strings (accent- and case-folded, for the default
-starts-with match and `:exact`), references (target type, id). `:contains` on strings goes
-through an FTS5 trigram table, so `mailbox-mss:contains=medecin` stays fast at 100 000
-practitioners. Paging is keyset on the storage rowid (like the real server's "lastId" paging),
+starts-with match and `:exact`), references (target type, id). `mailbox-mss:contains` — the
+search DUIs run to find an address — goes through an FTS5 trigram table, so it stays fast at
+100 000 practitioners; `:contains` on names scans that parameter's index rows (rarely used). Paging is keyset on the storage rowid (like the real server's "lastId" paging),
 so page 200 costs what page 1 costs.
 """
 
@@ -16,6 +16,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from simulators.annuaire_mock import seed
@@ -24,7 +25,6 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
     rowid INTEGER PRIMARY KEY, rtype TEXT NOT NULL, id TEXT NOT NULL, updated TEXT NOT NULL,
     body TEXT NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS resources_id ON resources(rtype, id);
 CREATE TABLE IF NOT EXISTS idx (
     rtype TEXT NOT NULL, param TEXT NOT NULL, system TEXT NOT NULL, value TEXT NOT NULL,
     raw TEXT NOT NULL, res INTEGER NOT NULL);
@@ -33,6 +33,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 _INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS resources_id ON resources(rtype, id);
 CREATE INDEX IF NOT EXISTS idx_value ON idx(rtype, param, value, system);
 CREATE INDEX IF NOT EXISTS idx_res ON idx(res, param);
 """
@@ -70,6 +71,7 @@ REFERENCE_TARGETS = {
 }
 
 
+@lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Case- and accent-insensitive form used by FHIR string search."""
     plain = unicodedata.normalize("NFKD", text)
@@ -206,34 +208,32 @@ class AnnuaireStore:
         try:
             for table in ("resources", "idx", "fts", "meta"):
                 db.execute(f"DELETE FROM {table}")
-            db.execute("DROP INDEX IF EXISTS idx_value")
-            db.execute("DROP INDEX IF EXISTS idx_res")
-            rows, strings, loaded = [], [], 0
+            for index in ("resources_id", "idx_value", "idx_res"):
+                db.execute(f"DROP INDEX IF EXISTS {index}")
+            stored, rows, strings, loaded = [], [], [], 0
             for rowid, resource in enumerate(resources, start=1):
                 if validate:
                     seed.validate(resource)
                 rtype = resource["resourceType"]
                 updated = resource["meta"]["lastUpdated"][:10]
-                db.execute("INSERT INTO resources VALUES (?, ?, ?, ?, ?)",
-                           (rowid, rtype, resource["id"], updated,
-                            json.dumps(resource, ensure_ascii=False, separators=(",", ":"))))
+                stored.append((rowid, rtype, resource["id"], updated,
+                               json.dumps(resource, ensure_ascii=False, separators=(",", ":"))))
                 kinds = SEARCH_PARAMETERS[rtype]
                 for param, system, raw in index_values(resource):
                     if param not in kinds:
                         continue
                     if kinds[param] == STRING:
                         value = fold(raw)
-                        strings.append((value, rtype, param, rowid))
+                        if param == "mailbox-mss":
+                            strings.append((value, rtype, param, rowid))
                     else:
                         value = raw
                     rows.append((rtype, param, system, value, raw, rowid))
                 loaded += 1
                 if len(rows) > 50_000:
-                    db.executemany("INSERT INTO idx VALUES (?, ?, ?, ?, ?, ?)", rows)
-                    db.executemany("INSERT INTO fts VALUES (?, ?, ?, ?)", strings)
-                    rows, strings = [], []
-            db.executemany("INSERT INTO idx VALUES (?, ?, ?, ?, ?, ?)", rows)
-            db.executemany("INSERT INTO fts VALUES (?, ?, ?, ?)", strings)
+                    self._flush(stored, rows, strings)
+                    stored, rows, strings = [], [], []
+            self._flush(stored, rows, strings)
             for statement in _INDEXES.strip().split(";"):
                 if statement.strip():
                     db.execute(statement)
@@ -244,6 +244,11 @@ class AnnuaireStore:
             raise
         db.execute("ANALYZE")
         return loaded
+
+    def _flush(self, stored: list, rows: list, strings: list) -> None:
+        self._db.executemany("INSERT INTO resources VALUES (?, ?, ?, ?, ?)", stored)
+        self._db.executemany("INSERT INTO idx VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self._db.executemany("INSERT INTO fts VALUES (?, ?, ?, ?)", strings)
 
     # -- reading --------------------------------------------------------------------------
     def read(self, rtype: str, rid: str) -> str | None:
@@ -261,13 +266,7 @@ class AnnuaireStore:
                 params.append(day)
             return "(" + " OR ".join(clauses) + ")", params
         if kind == STRING and criterion.modifier == "contains":
-            clauses, params = [], []
-            for value in criterion.values:
-                clauses.append("value LIKE ? ESCAPE '\\'")
-                params.append("%" + _like_escape(fold(value)) + "%")
-            sql = (f"rowid IN (SELECT res FROM fts WHERE ({' OR '.join(clauses)})"
-                   " AND rtype = ? AND param = ?)")
-            return sql, [*params, rtype, criterion.param]
+            return self._contains_sql(rtype, criterion)
         clauses, params = [], []
         for value in criterion.values:
             if kind == STRING:
@@ -295,6 +294,30 @@ class AnnuaireStore:
         sql = (f"rowid IN (SELECT res FROM idx WHERE rtype = ? AND param = ? AND "
                f"({' OR '.join(clauses)}))")
         return sql, [rtype, criterion.param, *params]
+
+    @staticmethod
+    def _contains_sql(rtype: str, criterion: Criterion) -> tuple[str, list]:
+        """Trigram index for mailboxes (MATCH on a quoted phrase finds substrings of 3+
+        characters); shorter needles and other parameters use LIKE on the index rows."""
+        indexed, scanned, params, likes = [], [], [], []
+        for value in criterion.values:
+            folded = fold(value)
+            if criterion.param == "mailbox-mss" and len(folded) >= 3:
+                indexed.append("value MATCH ?")
+                params.append('"' + folded.replace('"', '""') + '"')
+            else:
+                scanned.append("value LIKE ? ESCAPE '\\'")
+                likes.append("%" + _like_escape(folded) + "%")
+        parts, values = [], []
+        if indexed:
+            parts.append(f"rowid IN (SELECT res FROM fts WHERE ({' OR '.join(indexed)})"
+                         " AND rtype = ? AND param = ?)")
+            values += [*params, rtype, criterion.param]
+        if scanned:
+            parts.append(f"rowid IN (SELECT res FROM idx WHERE rtype = ? AND param = ? AND"
+                         f" ({' OR '.join(scanned)}))")
+            values += [rtype, criterion.param, *likes]
+        return "(" + " OR ".join(parts) + ")", values
 
     def search(self, query: Query) -> Page:
         where, params = ["rtype = ?"], [query.rtype]

@@ -19,7 +19,7 @@ def main() -> None:
     parser.add_argument("--auto", metavar="IDENTIFIANT", nargs="?", const="",
                         help="connexion automatique (par défaut : le médecin traitant)")
     args = parser.parse_args()
-    context = MockContext(journal=Journal(), pki=TestPki.ensure(), data_dir=cache_dir() / "mocks",
+    context = MockContext(journal=Journal(), pki=TestPki.ensure(), data_dir=cache_dir() / "simulators",
                           ports={"psc": args.port}, insecure=args.http)
     mock = launch(context)
     if args.auto is not None:

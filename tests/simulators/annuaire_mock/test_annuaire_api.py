@@ -57,6 +57,8 @@ def test_find_gp_by_rpps_idnps_and_name_and_get_mailbox(fhir: httpx.Client) -> N
     assert isinstance(practitioner, Practitioner)
     assert mss_addresses(practitioner) == [("helene.vidal@medecin.mssante.fr", "PER")]
     assert search(fhir, "/Practitioner", name="DR", family="VIDAL").total >= 1
+    assert gp.rpps in {e.resource.id for e in
+                       search(fhir, "/Practitioner", **{"family:contains": "idal"}).entry}
     read = fhir.get(f"/Practitioner/{gp.rpps}")
     assert read.status_code == 200 and read.json()["identifier"][0]["value"] == gp.national_id
 
