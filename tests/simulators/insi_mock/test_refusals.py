@@ -239,3 +239,21 @@ def test_assertion_of_a_foreign_ca_is_refused(insi_mock, post, reference) -> Non
     ).read_bytes()
     (_, siram, _, reason), _ = refused(insi_mock, post, request, cert=None)
     assert siram == "desir_562" and "assertion" in reason
+
+
+def test_fault_detail_is_valid_against_the_fault_schema(post) -> None:
+    from simulators.insi_mock.wire import load_schemas
+
+    response = post(build_traits_request(*ADRUN, idam="INCONNU"))
+    fault = parse_fault(parse_envelope(response.content, require_payload=False))
+    schemas = load_schemas()
+    assert schemas.request.validate(fault.detail[0]), schemas.request.error_log
+
+
+def test_zeep_raises_the_fault(zeep_insi) -> None:
+    from zeep.exceptions import Fault as ZeepFault
+
+    with pytest.raises(ZeepFault) as caught:
+        zeep_insi.traits("ADRUN", "ZOE", "F", "1975-12-31", idam="INCONNU")
+    assert "INCONNU" in caught.value.message
+    assert caught.value.detail.find(f"{{{SIRAM_NS}}}Erreur").get("code") == "desir_550"
