@@ -29,7 +29,7 @@ from simulators.insi_mock.wire import (
     InsiSchemas,
     read_request,
     response_envelope,
-    result_element,
+    result_xml,
 )
 
 SERVICE = "insi"
@@ -165,7 +165,7 @@ class InsiApp:
         if any(f.is_error for f in findings):
             return self._refuse(exchange, findings, request)
         code, found = self._search(request)
-        result = result_element(code, individual(found) if found else None)
+        result = result_xml(code, individual(found) if found else None)
         payload = response_envelope(result, request.operation or OP_TRAITS, request.addressing.message_id)
         exchange.findings = findings
         exchange.status = "200"
