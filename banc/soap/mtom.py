@@ -99,6 +99,7 @@ def _split(body: bytes, boundary: bytes) -> list[bytes]:
         )
     chunks: list[bytes] = []
     position = start + len(delimiter)
+    marker = b"\n" + delimiter
     while True:
         if body[position : position + 2] == b"--":
             return chunks
@@ -106,11 +107,12 @@ def _split(body: bytes, boundary: bytes) -> list[bytes]:
         if line_end < 0:
             break
         content_start = line_end + 1
-        following = re.compile(rb"\r?\n" + re.escape(delimiter)).search(body, content_start - 1)
-        if following is None:
+        following = body.find(marker, content_start - 1)
+        if following < 0:
             break
-        chunks.append(body[content_start : following.start()])
-        position = following.end()
+        content_end = following - 1 if body[following - 1 : following] == b"\r" else following
+        chunks.append(body[content_start:max(content_start, content_end)])
+        position = following + len(marker)
     raise MtomError(
         "mtom-unterminated",
         "message MTOM incomplet : le séparateur final --"
