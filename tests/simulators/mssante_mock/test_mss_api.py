@@ -78,3 +78,19 @@ def test_cli_checks_a_captured_message(tmp_path, capsys) -> None:
     assert main(["mss", "verifier", str(bad)]) == 1
     assert "MSS.X_MSS_NIL.MISSING" in capsys.readouterr().out
     assert main(["mss", "verifier", str(tmp_path / "absent.eml")]) == 2
+
+
+def test_cda_engine_findings_reach_the_journal(mss: MssanteMock, reference, pdfa_bytes) -> None:
+    """With the CDA engine plugged in (as `launch` does), its findings join the mail's."""
+    from banc.cda import validate_root
+    from simulators.mssante_mock.delivery import Postmaster, Submission
+    from simulators.mssante_mock.wire import Recipient
+
+    postmaster = Postmaster(mss.store, mss.journal, hostname="mss.test", validate_cda=validate_root)
+    raw = HealthMessage(sender=DUI, recipients=[GP], cda=make_cda(make_ins(13)), pdf=pdfa_bytes).build()
+    outcome = postmaster.submit(Submission(sender=DUI, recipients=[Recipient(GP)], raw=raw))
+    rulesets = {f.ruleset for f in outcome.findings}
+    assert "mssante" not in rulesets  # the mail itself is compliant …
+    assert "StrucMin" in rulesets  # … the minimal test CDA is not, and the engine says why
+    recorded = mss.journal.get(outcome.journal_id)
+    assert recorded is not None and not recorded.conform
