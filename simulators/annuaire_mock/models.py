@@ -11,6 +11,7 @@ so page 200 costs what page 1 costs.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import unicodedata
@@ -202,53 +203,72 @@ class AnnuaireStore:
 
     def load(self, resources: Iterable[dict], *, signature: str = "", validate: bool = False) -> int:
         """Replace the content with `resources`; `signature` names the data set (seed, size),
-        so a restart on the same data directory reuses the file instead of rebuilding it."""
-        db = self._db
-        db.execute("BEGIN")
+        so a restart on the same data directory reuses the file instead of rebuilding it.
+
+        The new database is built beside the old one without journal (a bulk load needs no
+        crash safety: an interrupted build is simply discarded) and then renamed over it, so
+        readers see the old data set or the new one, never half of it."""
+        building = self.path.with_name(self.path.name + ".building")
+        building.unlink(missing_ok=True)
+        db = sqlite3.connect(building, isolation_level=None)
         try:
-            for table in ("resources", "idx", "fts", "meta"):
-                db.execute(f"DELETE FROM {table}")
-            for index in ("resources_id", "idx_value", "idx_res"):
-                db.execute(f"DROP INDEX IF EXISTS {index}")
-            stored, rows, strings, loaded = [], [], [], 0
-            for rowid, resource in enumerate(resources, start=1):
-                if validate:
-                    seed.validate(resource)
-                rtype = resource["resourceType"]
-                updated = resource["meta"]["lastUpdated"][:10]
-                stored.append((rowid, rtype, resource["id"], updated,
-                               json.dumps(resource, ensure_ascii=False, separators=(",", ":"))))
-                kinds = SEARCH_PARAMETERS[rtype]
-                for param, system, raw in index_values(resource):
-                    if param not in kinds:
-                        continue
-                    if kinds[param] == STRING:
-                        value = fold(raw)
-                        if param == "mailbox-mss":
-                            strings.append((value, rtype, param, rowid))
-                    else:
-                        value = raw
-                    rows.append((rtype, param, system, value, raw, rowid))
-                loaded += 1
-                if len(rows) > 50_000:
-                    self._flush(stored, rows, strings)
-                    stored, rows, strings = [], [], []
-            self._flush(stored, rows, strings)
+            db.execute("PRAGMA journal_mode=OFF")
+            db.execute("PRAGMA synchronous=OFF")
+            db.executescript(_SCHEMA)
+            db.execute("BEGIN")
+            loaded = self._fill(db, resources, validate)
             for statement in _INDEXES.strip().split(";"):
                 if statement.strip():
                     db.execute(statement)
             db.execute("INSERT INTO meta VALUES ('signature', ?)", (signature,))
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("ANALYZE")
+            db.execute("ANALYZE")
+        finally:
+            db.close()
+        old = getattr(self._local, "db", None)
+        if old is not None:
+            old.close()
+            self._local.db = None
+        os.replace(building, self.path)
+        for suffix in ("-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
         return loaded
 
-    def _flush(self, stored: list, rows: list, strings: list) -> None:
-        self._db.executemany("INSERT INTO resources VALUES (?, ?, ?, ?, ?)", stored)
-        self._db.executemany("INSERT INTO idx VALUES (?, ?, ?, ?, ?, ?)", rows)
-        self._db.executemany("INSERT INTO fts VALUES (?, ?, ?, ?)", strings)
+    @staticmethod
+    def _fill(db: sqlite3.Connection, resources: Iterable[dict], validate: bool) -> int:
+        stored, rows, strings, loaded = [], [], [], 0
+
+        def flush() -> None:
+            db.executemany("INSERT INTO resources VALUES (?, ?, ?, ?, ?)", stored)
+            db.executemany("INSERT INTO idx VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO fts VALUES (?, ?, ?, ?)", strings)
+            stored.clear()
+            rows.clear()
+            strings.clear()
+
+        for rowid, resource in enumerate(resources, start=1):
+            if validate:
+                seed.validate(resource)
+            rtype = resource["resourceType"]
+            updated = resource["meta"]["lastUpdated"][:10]
+            stored.append((rowid, rtype, resource["id"], updated,
+                           json.dumps(resource, ensure_ascii=False, separators=(",", ":"))))
+            kinds = SEARCH_PARAMETERS[rtype]
+            for param, system, raw in index_values(resource):
+                if param not in kinds:
+                    continue
+                if kinds[param] == STRING:
+                    value = fold(raw)
+                    if param == "mailbox-mss":
+                        strings.append((value, rtype, param, rowid))
+                else:
+                    value = raw
+                rows.append((rtype, param, system, value, raw, rowid))
+            loaded += 1
+            if len(rows) > 50_000:
+                flush()
+        flush()
+        return loaded
 
     # -- reading --------------------------------------------------------------------------
     def read(self, rtype: str, rid: str) -> str | None:
