@@ -145,3 +145,15 @@ def test_official_tokens_need_the_trust_option(reference: Path, pki: TestPki) ->
         relaxations = [f for f in relaxed.findings if f.rule_id.startswith("VIHF.RELAXED.")]
         assert relaxations, path.name  # the verdict says what was relaxed
         assert parse_vihf(token).patient_ins == "207058575627097"
+
+
+def test_cli_produces_and_checks_a_token(pki: TestPki, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from banc.cli import main
+
+    token = tmp_path / "vihf.xml"
+    assert main(["dmp", "vihf", "--ins", INS, "--pki", str(pki.directory), "--sortie", str(token)]) == 0
+    assert main(["dmp", "verifier", str(token), "--ins", INS, "--pki", str(pki.directory)]) == 0
+    assert "accepté" in capsys.readouterr().out
+    assert main(["dmp", "verifier", str(token), "--ins", "297022A02077878", "--pki", str(pki.directory)]) == 1
+    assert "VIHF.PATIENT_MISMATCH" in capsys.readouterr().out
+    assert main(["dmp", "vihf", "--ins", "123", "--pki", str(pki.directory)]) == 2
