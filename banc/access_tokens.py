@@ -101,6 +101,9 @@ def _claim_findings(
     nbf = claims.get("nbf")
     if isinstance(nbf, int | float) and nbf - leeway > current:
         found.append(_finding("NOT_YET_VALID", f"jeton valable seulement dans {int(nbf - current)} s"))
+    kind = claims.get("typ")
+    if isinstance(kind, str) and kind.lower() not in ("bearer", "at+jwt"):
+        found.append(_finding("TYPE", f"jeton de type {kind!r} présenté comme jeton d'accès (Bearer attendu)"))
     if claims.get("iss") != issuer:
         found.append(_finding("ISSUER", f"émetteur {claims.get('iss')!r} inattendu (attendu : {issuer})"))
     if audience is not None:

@@ -39,6 +39,7 @@ def test_valid_token_gives_claims(signer: TokenSigner) -> None:
         (lambda s: jwt.encode({"sub": "8x", "iss": s.issuer, "exp": time.time() + 60}, "secret-secret-secret-secret-32by",
                               algorithm="HS256"), "TOKEN.ALGORITHM"),
         (lambda s: "pas-un-jwt", "TOKEN.MALFORMED"),
+        (lambda s: s.issue("8x", typ="ID"), "TOKEN.TYPE"),
     ],
 )
 def test_defective_tokens_are_named(signer: TokenSigner, make, rule: str) -> None:
