@@ -7,6 +7,7 @@ Python API scenarios drive it with (`mock.store.add_patient(...)`, `mock.documen
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,16 @@ class DmpMock:
         self.store.close()
 
 
+def _warm_cda_engine() -> None:
+    """Compile the official rule sets in the background: the first ITI-41 must not wait ~20 s."""
+    try:
+        import banc.cda
+
+        banc.cda.engine().warm()
+    except Exception:  # the package may be absent: validation then reports 'not evaluated'
+        return
+
+
 def launch(context: MockContext, *, settings: DmpSettings | None = None,
            documents_per_patient: int = 2) -> DmpMock:
     """Start the DMP mock over TLS requiring the DUI's organisation certificate (plain HTTP
@@ -67,6 +78,8 @@ def launch(context: MockContext, *, settings: DmpSettings | None = None,
     if not store.patients():
         seed_store(store, documents_per_patient=documents_per_patient)
     app = DmpApp(store, context.journal, context.pki, settings)
+    if app.settings.validate_cda:
+        threading.Thread(target=_warm_cda_engine, name="dmp-cda-warm", daemon=True).start()
     server = ServedApp(app, pki=None if context.insecure else context.pki, client_cert="required",
                        port=context.port(SERVICE), name="dmp-mock").start()
     endpoints = {SERVICE: server.url + BASE, f"{SERVICE}.web": server.url + "/AccesDirect/TableauDeBord"}

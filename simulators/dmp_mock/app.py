@@ -14,7 +14,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lxml import etree
@@ -51,6 +51,9 @@ from simulators.dmp_mock.models import (
 )
 
 SERVICE = "dmp"
+NEVER_LENIENT = ("XDSUnknownPatientId", "XDSReplaceFailed", "XDSPatientIdDoesNotMatch", "DMP.PATIENT_ID")
+"""Identity and registry-integrity errors refuse even in lenient mode: accepting them would file a
+document in the wrong record."""
 BASE = "/si-dmp-server/v2/services"
 
 
@@ -231,9 +234,7 @@ class DmpApp:
     def _rights(self, ctx: Context, action: str, **owner: str) -> list[Finding]:
         denied = rules.check_right(action, ctx.actor, **owner)
         if denied and self.settings.rights == "report":
-            return [Finding(**{**f.to_dict(), "severity": Severity.WARNING,
-                               "requirements": f.requirements, "evidence": f.evidence})
-                    for f in denied]
+            return [replace(f, severity=Severity.WARNING) for f in denied]
         return denied
 
     def _authorized(self, ctx: Context, ins: str) -> list[Finding]:
@@ -248,8 +249,7 @@ class DmpApp:
                                 f"professionnel {ctx.actor.id} {state} sur le DMP {ins} : déclarez "
                                 "l'autorisation (TD0.3) avant de consulter", reqs=rules.REQ_MANAGE)
         if self.settings.rights == "report":
-            return [Finding(**{**finding.to_dict(), "severity": Severity.WARNING,
-                               "requirements": finding.requirements, "evidence": ()})]
+            return [replace(finding, severity=Severity.WARNING)]
         return [finding]
 
     def _hl7_refusal(self, ctx: Context, findings: list[Finding]) -> Outcome | None:
@@ -801,9 +801,8 @@ class DmpApp:
             if settings.validate_cda:
                 cda_findings += self._validate_cda(root, entry.unique_id)
         if settings.strictness == "lenient":
-            metadata_findings = [Finding(**{**f.to_dict(), "severity": Severity.WARNING,
-                                            "requirements": f.requirements, "evidence": f.evidence})
-                                 if f.is_error and f.rule_id not in ("XDSUnknownPatientId", "XDSReplaceFailed") else f
+            metadata_findings = [replace(f, severity=Severity.WARNING)
+                                 if f.is_error and f.rule_id not in NEVER_LENIENT else f
                                  for f in metadata_findings]
         findings += metadata_findings
         if any(f.is_error for f in findings):
@@ -821,20 +820,16 @@ class DmpApp:
                                 "remplace": replaced})
 
     def _validate_cda(self, root: etree._Element, unique_id: str) -> list[Finding]:
-        """The CDA engine's verdict, recorded (it informs; the DMP's own rules decide)."""
-        try:
-            import banc.cda as cda
-        except ImportError:
-            return []
-        validate_root = getattr(cda, "validate_root", None)
-        if validate_root is None:
-            return [rules.finding("DMP.CDA.NOT_EVALUATED", "moteur de validation CDA indisponible",
-                                  severity=Severity.INFO)]
+        """The CDA engine's verdict, recorded as warnings: it informs the verdict, while the DMP's
+        own feed rules decide acceptance (the real DMP does not run the CI-SIS schematrons)."""
+        from banc.cda import validate_root  # lazy: Saxon is loaded only when validation is on
+
         verdict = validate_root(root, subject=unique_id)
-        return [Finding(**{**f.to_dict(), "severity": Severity.WARNING if f.is_error else f.severity,
-                           "requirements": f.requirements, "evidence": f.evidence,
-                           "location": f"{unique_id} {f.location}".strip()})
-                for f in verdict.findings]
+        findings = [replace(f, severity=Severity.WARNING if f.is_error else f.severity,
+                            location=f"{unique_id} {f.location}".strip()) for f in verdict.findings]
+        findings += [rules.finding("DMP.CDA.NOT_EVALUATED", f"{unique_id} : {n.ruleset} non évalué ({n.reason})",
+                                   severity=Severity.INFO) for n in verdict.not_evaluated]
+        return findings
 
     def _new_submission(self, submission, entries, contents, object_list, replaced, ins) -> NewSubmission:
         ss = submission.submission_set
