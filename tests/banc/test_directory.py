@@ -95,3 +95,19 @@ def test_scales_to_a_large_directory() -> None:
     big = build_directory(3, 20_000)
     assert len(big.professionals) == 20_005
     assert len(big.mailboxes("PER")) > 15_000
+
+
+def test_identical_across_processes_whatever_the_hash_seed() -> None:
+    """Other mocks build the directory in their own process: it must not depend on set order."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import hashlib; from banc.directory import build_directory; d = build_directory(5, 300);"
+            " print(hashlib.sha256(repr((d.professionals, d.organisations)).encode()).hexdigest())")
+    digests = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
