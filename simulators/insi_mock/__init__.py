@@ -45,6 +45,14 @@ class InsiMock:
         """What the mock received (SOAP and admin), in order."""
         return self.journal.exchanges(session=session, service=SERVICE, since_id=since_id)
 
+    def lookups(self, ins: str | None = None, session: str | None = None) -> list[Exchange]:
+        """Searches the mock answered (CR 00/01/02), optionally only those that returned `ins`:
+        the evidence that a DUI obtained or verified an INS through INSi (SC.INS.26.MS1)."""
+        return [
+            e for e in self.exchanges(session=session)
+            if "cr" in e.summary and (ins is None or e.summary.get("ins") == ins)
+        ]
+
     def stop(self) -> None:
         self.server.stop_now()
 

@@ -19,7 +19,7 @@ from banc.journal import Exchange, Journal
 from banc.pki import certificate_subject, common_name
 from banc.population import identity_from_dict, identity_to_dict
 from banc.server import client_certificate
-from banc.soap import SOAP12_CONTENT_TYPE, SoapError, content_type_action, parse_envelope
+from banc.soap import SOAP12_CONTENT_TYPE, SoapError, parse_envelope
 from banc.verdict import Finding, Severity
 from simulators.insi_mock import faults, rules
 from simulators.insi_mock.models import IdentityStore, InsiRecord, individual
@@ -150,7 +150,7 @@ class InsiApp:
                 exchange.summary["fault"] = code
                 return faults.HTTP_STATUS, SOAP12_CONTENT_TYPE, payload, exchange
             return self._refuse(exchange, [finding], None)
-        request = read_request(envelope, content_type_action(content_type))
+        request = read_request(envelope, content_type)
         exchange.operation = request.operation or ""
         exchange.summary.update(request.summary())
         caller = self._caller(scope, request)

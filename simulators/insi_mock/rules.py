@@ -109,6 +109,13 @@ def check_addressing(request: InsiRequest) -> list[Finding]:
                 f"{etree.QName(payload).localname}",
                 "soap:Body",
             ))
+    media_type = request.content_type.split(";")[0].strip().lower()
+    if media_type != "application/soap+xml":
+        findings.append(_finding(
+            "insi.http.content-type",
+            f"Content-Type « {request.content_type} » : SOAP 1.2 s'envoie en application/soap+xml",
+            "HTTP Content-Type", severity=Severity.WARNING,
+        ))
     if not request.addressing.message_id:
         findings.append(_finding(
             "insi.wsa.messageid", "en-tête wsa:MessageID absent", "soap:Header/wsa:MessageID",

@@ -15,7 +15,15 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from banc.paths import reference_path
-from banc.soap import SOAP12_NS, WSA_NS, Addressing, Envelope, new_message_id, read_addressing
+from banc.soap import (
+    SOAP12_NS,
+    WSA_NS,
+    Addressing,
+    Envelope,
+    content_type_action,
+    new_message_id,
+    read_addressing,
+)
 from banc.soap.offline import known_schema_files
 
 RECSANS_NS = "http://www.cnamts.fr/INSiRecSans"
@@ -111,6 +119,7 @@ class InsiRequest:
     envelope: Envelope
     addressing: Addressing
     content_type_action: str | None = None
+    content_type: str = ""
     operation: str | None = None
     lps: etree._Element | None = None
     bam: etree._Element | None = None
@@ -139,12 +148,13 @@ class InsiRequest:
         return data
 
 
-def read_request(envelope: Envelope, content_type_action: str | None = None) -> InsiRequest:
+def read_request(envelope: Envelope, content_type: str = "") -> InsiRequest:
     """Extract headers and body of a parsed SOAP envelope (never fails: absent is None)."""
     request = InsiRequest(
         envelope=envelope,
         addressing=read_addressing(envelope),
-        content_type_action=content_type_action,
+        content_type_action=content_type_action(content_type),
+        content_type=content_type,
         lps=envelope.header(CTXLPS_NS, "ContexteLPS"),
         bam=envelope.header(CTXBAM_NS, "ContexteBAM"),
         security=envelope.header(WSSE_NS, "Security"),

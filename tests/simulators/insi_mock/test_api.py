@@ -71,7 +71,10 @@ def test_insecure_demo_mode_only_when_asked(pki, tmp_path) -> None:
     mock = launch(context, generated=0)
     try:
         assert mock.url.startswith("http://")
-        response = httpx.post(mock.url, content=build_traits_request("ADRUN", "ZOE", "F", "1975-12-31"))
+        response = httpx.post(
+            mock.url, content=build_traits_request("ADRUN", "ZOE", "F", "1975-12-31"),
+            headers={"Content-Type": "application/soap+xml; charset=utf-8"},
+        )
         assert response.status_code == 200
         (exchange,) = mock.exchanges()
         assert exchange.summary["auth"] == "demo"
@@ -113,3 +116,10 @@ def test_stop_does_not_wait_for_idle_keep_alive_clients(pki, tmp_path) -> None:
     mock.stop()
     assert time.monotonic() - started < 3
     session.close()
+
+
+def test_lookups_are_the_evidence_of_an_insi_call(insi_mock, zeep_insi) -> None:
+    zeep_insi.traits("CORSE", "ANTHONY", "M", "1980-03-02")
+    found = insi_mock.lookups("180032B02040123")
+    assert found and all(e.summary["cr"] == "00" for e in found)
+    assert all("cr" in e.summary for e in insi_mock.lookups())

@@ -138,3 +138,13 @@ def test_store_software_cache(store) -> None:
     assert store.known_idams() == frozenset()
     store.register_software("A", "a")
     assert store.known_idams() == {"A"}
+
+
+def test_content_type_warning() -> None:
+    data = build_traits_request("ADRUN", "ZOE", "F", "1975-12-31")
+    plain = read_request(parse_envelope(data), "text/xml; charset=utf-8")
+    (warning,) = [f for f in rules.check_addressing(plain) if f.rule_id == "insi.http.content-type"]
+    assert not warning.is_error
+    soap = read_request(parse_envelope(data), 'application/soap+xml; charset=utf-8; action="x"')
+    assert soap.content_type_action == "x"
+    assert not [f for f in rules.check_addressing(soap) if f.rule_id == "insi.http.content-type"]
