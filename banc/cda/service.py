@@ -82,6 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
         volet = unquote(self.headers.get("X-Banc-Volet", "")) or None
         subject = unquote(self.headers.get("X-Banc-Subject", ""))
         verdict = self.server.engine.validate(data, volet=volet, subject=subject)
+        self.server.touch()  # idle time counts from the end of the last request
         self._reply(200, verdict.to_dict())
 
 
@@ -99,11 +100,11 @@ class _Server(ThreadingHTTPServer):
         self.last = time.monotonic()
 
 
-def serve(package: AnsPackage | None = None, idle: float = DEFAULT_IDLE_SECONDS) -> None:
+def serve(package: AnsPackage | None = None, idle: float = DEFAULT_IDLE_SECONDS, engine=None) -> None:
     """Warm the engine, publish the address, serve until idle for `idle` seconds."""
     from banc.cda.engine import Engine
 
-    engine = Engine(package).warm()
+    engine = engine or Engine(package).warm()
     server = _Server(engine, secrets.token_urlsafe(24), idle)
     path = state_file(engine.package)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
