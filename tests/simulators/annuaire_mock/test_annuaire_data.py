@@ -70,3 +70,29 @@ def test_extraction_is_downloadable_as_the_real_zip(annuaire, annuaire_tls) -> N
         assert member.startswith("PS_LibreAcces_Personne_activite_") and member.endswith(".txt")
         rows = _rows(archive.read(member).decode("utf-8"))
     assert len(rows) > 500
+
+
+def test_mailbox_telecoms_follow_the_ig_structure_definitions(reference) -> None:
+    """Checked against the IG's own StructureDefinitions (as-mailbox-mss and its metadata)."""
+    import json
+
+    folder = reference / "annuaire" / "ig-fhir-annuaire-package" / "structure-definitions"
+    metadata = json.loads((folder / "StructureDefinition-as-ext-mailbox-mss-metadata.json")
+                          .read_text(encoding="utf-8"))
+    mailbox = json.loads((folder / "StructureDefinition-as-mailbox-mss.json")
+                         .read_text(encoding="utf-8"))
+    allowed = {e["fixedUri"] for e in metadata["differential"]["element"]
+               if e["id"].startswith("Extension.extension:") and e["id"].endswith(".url")}
+    pattern = next(e["patternCoding"] for e in mailbox["differential"]["element"]
+                   if e["id"] == "ContactPoint.extension:emailType.value[x]")
+    system = next(e["patternCode"] for e in mailbox["differential"]["element"]
+                  if e["id"] == "ContactPoint.system")
+    for box in default_directory().mailboxes():
+        telecom = seed.mailbox_telecom(box)
+        assert telecom["system"] == system
+        by_url = {e["url"]: e for e in telecom["extension"]}
+        assert by_url[seed.EXT_EMAIL_TYPE]["valueCoding"] == pattern
+        meta = by_url[metadata["url"]]["extension"]
+        assert {e["url"] for e in meta} <= allowed
+        kind = next(e for e in meta if e["url"] == "type")["valueCodeableConcept"]["coding"][0]
+        assert kind["code"] in {"PER", "ORG", "APP", "CAB"}
