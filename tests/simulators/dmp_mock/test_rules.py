@@ -1,0 +1,109 @@
+"""Pure rules of the DMP mock: rights matrix (PDT-INF-526 as data), profiles, visibility,
+WS-Addressing, feed rules; and the store's invariants (atomic submissions, indexed queries)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from banc.soap import Addressing
+from banc.vihf import OID_PROFESSION, Role, VihfClaims
+from simulators.dmp_mock import rules
+from simulators.dmp_mock.models import (
+    APPROVED,
+    DEPRECATED,
+    DmpStore,
+    NewSubmission,
+    Patient,
+    StoreConflict,
+    StoredSubmission,
+)
+from simulators.dmp_mock.seed import document_for
+
+
+def actor(mode: str = "INDIRECTE_RENFORCEE", profession: str = "60", purpose: str = "normal",
+          treating: bool = False) -> rules.Actor:
+    claims = VihfClaims("810000000001", "A B", "340000000000001", mode=mode, purpose=purpose,
+                        roles=(Role(profession, OID_PROFESSION),))
+    return rules.Actor.from_claims(claims, treating_doctor=treating)
+
+
+def test_rights_table_is_complete() -> None:
+    table = rules.rights_table()
+    columns = {c for row in table.values() for c in row}
+    assert len(columns) == 12
+    assert all(v in {"oui", "non", "own", "structure"} for row in table.values() for v in row.values())
+    assert {"TD0.2", "TD2.1", "TD3.1.metadonnees", "TD3.3c.supprimer"} <= set(table)
+
+
+@pytest.mark.parametrize(("kwargs", "column"), [
+    ({}, "ps.normal"),
+    ({"profession": "10"}, "medecin.normal"),
+    ({"profession": "10", "purpose": "BRIS_DE_GLACE"}, "medecin.bdg"),
+    ({"profession": "10", "treating": True}, "mt.normal"),
+    ({"mode": "INDIRECTE"}, "es.normal"),
+    ({"mode": "INDIRECTE", "purpose": "CENTRE_15"}, "es.regulation"),
+    ({"profession": ""}, "cpe.normal"),
+])
+def test_actor_profiles(kwargs: dict, column: str) -> None:
+    assert actor(**kwargs).column == column
+
+
+def test_matrix_decisions() -> None:
+    assert not rules.check_right("TD2.1", actor())
+    assert rules.check_right("TD0.5", actor())  # search without INS: regulation only
+    assert not rules.check_right("TD0.5", actor(purpose="CENTRE_15"))
+    assert rules.check_right("TD3.1.metadonnees", actor(mode="INDIRECTE"))  # ES certificate alone
+    assert not rules.check_right("TD3.1.reference", actor(mode="INDIRECTE"))
+    denied = rules.check_right("TD3.3c.supprimer", actor(), author_id="someone-else")
+    assert denied and "auteur" in denied[0].message and denied[0].requirements
+    assert not rules.check_right("TD3.3c.supprimer", actor(), author_id="810000000001")
+    assert not rules.check_right("TD3.3c.supprimer", actor(mode="INDIRECTE"), author_structure="340000000000001")
+
+
+def test_visibility() -> None:
+    masked = ("N", rules.MASQUE_PS)
+    assert rules.visible_to_professional(("N",), actor(), "x")
+    assert not rules.visible_to_professional(masked, actor(), "x")
+    assert rules.visible_to_professional(masked, actor(), "810000000001")  # its author
+    assert rules.visible_to_professional(masked, actor(profession="10", treating=True), "x")
+    assert not rules.visible_to_patient(("N", rules.INVISIBLE_PATIENT))
+    assert rules.visible_to_patient(("N", rules.INVISIBLE_RL))
+    assert not rules.visible_to_patient(("N", rules.INVISIBLE_RL), legal_representative=True)
+
+
+def test_addressing() -> None:
+    assert not rules.check_addressing(Addressing(message_id="urn:uuid:1", action="a", to=""))
+    found = rules.check_addressing(Addressing(action="a"))
+    assert {f.location for f in found} == {"wsa:MessageID", "wsa:To"}
+
+
+def test_store_submission_is_atomic(tmp_path: Path) -> None:
+    store = DmpStore(tmp_path / "dmp.sqlite")
+    patient = store.add_patient(Patient("275126322074974", family="ADRUN", given="ZOE"))
+    first = document_for(patient, 1)
+    store.bulk_insert([first])
+    second = document_for(patient, 2)
+    duplicate = dataclasses.replace(document_for(patient, 3), unique_id=first.unique_id)
+    submission = StoredSubmission("urn:uuid:set", "1.2.3", patient.ins, "1.2", "2024", "a", b"<x/>")
+    with pytest.raises(StoreConflict) as error:
+        store.submit(NewSubmission(submission, [second, duplicate], [], deprecate=[first.entry_uuid]))
+    assert error.value.code == "XDSDuplicateUniqueIdInRegistry"
+    assert store.count_documents() == 1 and store.document(entry_uuid=first.entry_uuid).status == APPROVED
+    assert store.submission_sets(patient.ins) == []
+    store.submit(NewSubmission(submission, [second], [], deprecate=[first.entry_uuid]))
+    assert store.document(entry_uuid=first.entry_uuid).status == DEPRECATED
+    with pytest.raises(StoreConflict) as error:  # a version can be replaced only once
+        store.submit(NewSubmission(dataclasses.replace(submission, entry_uuid="urn:uuid:s2", unique_id="9"),
+                                   [document_for(patient, 4)], [], deprecate=[first.entry_uuid]))
+    assert error.value.code == "XDSReplaceFailed"
+
+
+def test_find_documents_uses_the_patient_index(tmp_path: Path) -> None:
+    store = DmpStore(tmp_path / "dmp.sqlite")
+    with store._db() as db:
+        plan = db.execute("EXPLAIN QUERY PLAN SELECT * FROM documents WHERE patient_ins = ? AND status IN (?)"
+                          " ORDER BY creation_time DESC", ("x", APPROVED)).fetchall()
+    assert any("documents_by_patient" in str(row) for row in plan)
