@@ -341,6 +341,7 @@ class MssImapServer(imap4.IMAP4Server):
 
     def connectionMade(self) -> None:
         super().connectionMade()
+        self.factory.sessions.add(self)
         self.challengers = {b"XOAUTH2": None, b"EXTERNAL": None}
         self.transcript: list[str] = []
         self.fetched = 0
@@ -441,7 +442,21 @@ class MssImapServer(imap4.IMAP4Server):
             self.fetched += 1
         super().dispatchCommand(tag, cmd, rest, uid)
 
+    def refresh(self, address: str, folder: str) -> None:
+        """A message arrived in a folder this session may have selected: announce it
+        (untagged EXISTS/RECENT, sent at once in IDLE, else with the next response)."""
+        mbox = self.mbox
+        if not isinstance(mbox, SqliteMailbox) or (mbox.address, mbox.folder) != (address, folder):
+            return
+        before = len(mbox.messages)
+        mbox._load()
+        arrived = len(mbox.messages) - before
+        if arrived > 0:
+            mbox.recent += arrived
+            self.newMessages(len(mbox.messages), mbox.recent)
+
     def connectionLost(self, reason: Any) -> None:
+        self.factory.sessions.discard(self)
         super().connectionLost(reason)
         if self.principal:
             self.factory.postmaster.journal.record(Exchange(
@@ -458,6 +473,14 @@ class ImapFactory(Factory):
 
     def __init__(self, store: MailStore, authenticator: Authenticator, postmaster: Postmaster) -> None:
         self.store, self.authenticator, self.postmaster = store, authenticator, postmaster
+        self.sessions: set[MssImapServer] = set()
+        self.unsubscribe = store.subscribe(
+            lambda address, folder: reactor.callFromThread(self._announce, address, folder)
+        )
+
+    def _announce(self, address: str, folder: str) -> None:
+        for session in list(self.sessions):
+            session.refresh(address, folder)
 
     def buildProtocol(self, addr: Any) -> MssImapServer:
         proto = MssImapServer()
@@ -504,6 +527,7 @@ class ImapServer:
         self.port = self._port.getHost().port
 
     def stop(self) -> None:
+        self.factory.unsubscribe()
         if self._port is not None:
             ReactorThread.call(self._port.stopListening)
             self._port = None

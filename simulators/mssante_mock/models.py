@@ -8,7 +8,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,8 +100,15 @@ class MailStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._listeners: list[Callable[[str, str], None]] = []
         with self._db() as db:
             db.executescript(_SCHEMA)
+
+    def subscribe(self, listener: Callable[[str, str], None]) -> Callable[[], None]:
+        """Call `listener(address, folder)` after each delivery (from the delivering thread),
+        so open IMAP sessions can announce new messages (EXISTS, IDLE); returns unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -274,6 +281,8 @@ class MailStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        for listener in list(self._listeners):
+            listener(address, folder)
         return uid
 
     def messages(self, address: str, folder: str = INBOX) -> list[StoredMessage]:

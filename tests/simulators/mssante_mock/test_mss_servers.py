@@ -9,6 +9,7 @@ import imaplib
 import smtplib
 import socket
 import ssl
+import time
 
 import pytest
 from mss_samples import DUI, DUI_APP, GP, HOSPITAL, make_cda, make_ins, set_header
@@ -80,6 +81,27 @@ def test_hospital_sends_to_the_dui_which_fetches_it(mss, pki, pdfa_bytes) -> Non
     assert fetched
     parsed = email.message_from_bytes(fetched[-1], policy=email.policy.default)
     assert [p.get_filename() for p in parsed.iter_attachments()] == ["IHE_XDM.ZIP", "document.pdf"]
+
+
+def test_hospital_sends_over_smtp_and_the_dui_fetches_over_imap(mss, pki, pdfa_bytes) -> None:
+    raw = HealthMessage(sender=HOSPITAL, recipients=[DUI], cda=make_cda(INS, doc_id="LDL-10"),
+                        pdf=pdfa_bytes).build()
+    message_id = email.message_from_bytes(raw)["Message-ID"].encode()
+    assert submit(mss, pki, HOSPITAL, [DUI], raw) == {}
+    assert any(message_id in m for m in imap_messages(mss, pki, DUI))
+
+
+def test_new_mail_is_announced_to_a_selected_session(mss, pki) -> None:
+    with imaplib.IMAP4_SSL("127.0.0.1", mss.imap.port, ssl_context=pki.client_context()) as imap:
+        imap.authenticate("XOAUTH2", lambda _: xoauth2(DUI, mss.token_for(DUI)).encode())
+        count = int(imap.select("INBOX")[1][0])
+        mss.send_as(HealthMessage(sender=GP, recipients=[DUI], body="Nouveau\n"))
+        deadline = time.monotonic() + 5
+        exists: list = [None]
+        while exists == [None] and time.monotonic() < deadline:
+            imap.noop()
+            exists = imap.response("EXISTS")[1]
+        assert exists[-1] is not None and int(exists[-1]) == count + 1
 
 
 def test_application_mailbox_with_client_certificate_over_implicit_tls(mss, pki) -> None:
