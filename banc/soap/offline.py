@@ -30,20 +30,26 @@ def known_schema_files() -> dict[str, Path]:
 
 
 class OfflineTransport(Transport):
-    """zeep `Transport` whose `load` serves `local_files` and refuses other remote URLs.
+    """zeep `Transport` whose `load` serves `local_files` and refuses other remote URLs,
+    except those starting with one of `allow` (e.g. a local mock serving its WSDL).
 
     SOAP calls themselves (`post`) go through the normal requests session, so TLS settings
     (`session.verify`, `session.cert`) apply as usual.
     """
 
-    def __init__(self, local_files: dict[str, Path] | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, local_files: dict[str, Path] | None = None, *, allow: tuple[str, ...] = (),
+        **kwargs: object,
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.local_files = dict(known_schema_files() if local_files is None else local_files)
+        self.allow = allow
 
     def load(self, url: str) -> bytes:
         if url in self.local_files:
             return self.local_files[url].read_bytes()
-        if url.startswith(("http://", "https://")):
+        remote = url.startswith(("http://", "https://"))
+        if remote and not any(url.startswith(prefix) for prefix in self.allow):
             raise OSError(
                 f"schéma distant {url} non disponible hors ligne : ajoutez-le à local_files"
             )

@@ -9,10 +9,12 @@ sends can crash the service: unexpected errors become a `Receiver` fault and are
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from banc.journal import Exchange, Journal
@@ -33,6 +35,7 @@ from simulators.insi_mock.wire import (
 )
 
 SERVICE = "insi"
+WSDL_NAME = "DESIR_ICIR_EXP_1.5.0.wsdl"
 MAX_REQUEST_BYTES = 1024 * 1024
 """An INSi request is a few kilobytes; anything above a megabyte is refused unread."""
 JOURNAL_MAX_BYTES = 64 * 1024
@@ -71,6 +74,7 @@ class InsiApp:
         insecure: bool = False,
         max_request_bytes: int = MAX_REQUEST_BYTES,
         today: Callable[[], date] = date.today,
+        wsdl_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.journal = journal
@@ -79,6 +83,7 @@ class InsiApp:
         self.insecure = insecure
         self.max_request_bytes = max_request_bytes
         self.today = today
+        self.wsdl_dir = wsdl_dir or (schemas.directory.parent if schemas is not None else None)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -90,11 +95,10 @@ class InsiApp:
         elif scope["method"] == "POST":
             status, content_type, payload, exchange = self._soap(scope, body, size)
         else:
-            status, content_type = 405, "text/plain; charset=utf-8"
-            payload = (
-                "Simulateur du téléservice INSi : envoyez une requête SOAP 1.2 en POST sur /lps.\n"
-            ).encode()
-            exchange = Exchange(SERVICE, f"{scope['method']} {scope['path']}", status="405")
+            status, content_type, payload = self._static(scope)
+            query = scope.get("query_string", b"").decode("latin-1")
+            operation = f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
+            exchange = Exchange(SERVICE, operation, status=str(status))
         exchange.request = body if len(body) <= JOURNAL_MAX_BYTES else body[:JOURNAL_MAX_BYTES]
         exchange.response = payload
         exchange.channel = scope.get("scheme", "http")
@@ -218,6 +222,33 @@ class InsiApp:
         exchange.summary["fault"] = code
         exchange.summary["rule"] = first.rule_id
         return faults.HTTP_STATUS, SOAP12_CONTENT_TYPE, payload, exchange
+
+    # -- WSDL and schemas (GET) -------------------------------------------------------------
+    def _static(self, scope: dict) -> tuple[int, str, bytes]:
+        """`GET /lps?wsdl`: the reference WSDL with its address set to this server;
+        `GET /xsd/…`: the schemas it imports (its relative paths resolve to them)."""
+        path, query = scope["path"], scope.get("query_string", b"").lower()
+        text = "text/plain; charset=utf-8"
+        if scope["method"] != "GET":
+            return 405, text, "Méthode non prise en charge : POST pour SOAP, GET pour le WSDL.\n".encode()
+        if self.wsdl_dir is None:
+            return 404, text, "WSDL INSi absent (dossier de référence introuvable).\n".encode()
+        if path == "/lps" and query == b"wsdl":
+            host = dict(scope.get("headers") or []).get(b"host", b"localhost").decode("latin-1")
+            address = f"{scope.get('scheme', 'https')}://{host}/lps"
+            wsdl = (self.wsdl_dir / WSDL_NAME).read_text(encoding="utf-8")
+            wsdl = re.sub(r'(<soap12:address\s+location=")[^"]*(")', rf"\g<1>{address}\g<2>", wsdl)
+            return 200, "text/xml; charset=utf-8", wsdl.encode()
+        if path.startswith("/xsd/") and path.endswith(".xsd"):
+            base = (self.wsdl_dir / "xsd").resolve()
+            target = (self.wsdl_dir / path.removeprefix("/")).resolve()
+            if target.is_relative_to(base) and target.is_file():
+                return 200, "text/xml; charset=utf-8", target.read_bytes()
+            return 404, text, f"schéma inconnu : {path}\n".encode()
+        return 404, text, (
+            "Simulateur du téléservice INSi : requêtes SOAP 1.2 en POST sur /lps, WSDL sur "
+            "/lps?wsdl.\n"
+        ).encode()
 
     # -- admin (JSON) -----------------------------------------------------------------------
     def _admin(self, scope: dict, body: bytes) -> tuple[int, str, bytes, Exchange]:

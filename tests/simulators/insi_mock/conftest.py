@@ -37,7 +37,10 @@ def insi_mock(pki: TestPki, reference: Path, tmp_path_factory: pytest.TempPathFa
 class ZeepInsi:
     """A vendor-style zeep client: shared WSDL, offline schema resolution, mutual TLS."""
 
-    def __init__(self, wsdl: Path, url: str, pki: TestPki, cert: str | None) -> None:
+    def __init__(
+        self, wsdl: Path | str, url: str | None, pki: TestPki, cert: str | None,
+        allow: tuple[str, ...] = (),
+    ) -> None:
         session = requests.Session()
         session.trust_env = False  # ignore CA bundles of the environment: trust the bench CA only
         session.verify = str(pki.ca_cert)
@@ -45,10 +48,10 @@ class ZeepInsi:
             session.cert = (str(pki.cert(cert)), str(pki.key(cert)))
         self.history = HistoryPlugin()
         self.client = zeep.Client(
-            str(wsdl), transport=OfflineTransport(session=session),
+            str(wsdl), transport=OfflineTransport(session=session, allow=allow),
             plugins=[WsAddressingPlugin(), self.history],
         )
-        self.service = self.client.create_service(BINDING, url)
+        self.service = self.client.create_service(BINDING, url) if url else self.client.service
 
     def headers(self, idam: str = "BANC-SEGUR-DUI") -> list:
         now = dt.datetime.now(dt.UTC).isoformat()
@@ -74,6 +77,16 @@ class ZeepInsi:
 @pytest.fixture(scope="module")
 def wsdl(reference: Path) -> Path:
     return reference / "insi" / "wsdl" / "DESIR_ICIR_EXP_1.5.0.wsdl"
+
+
+@pytest.fixture(scope="module")
+def zeep_factory(pki: TestPki) -> Callable[..., ZeepInsi]:
+    """Build other zeep clients: `zeep_factory(wsdl, url, cert, allow=())`."""
+
+    def build(wsdl: Path | str, url: str | None, cert: str | None, allow: tuple[str, ...] = ()):
+        return ZeepInsi(wsdl, url, pki, cert, allow)
+
+    return build
 
 
 @pytest.fixture(scope="module")

@@ -123,3 +123,14 @@ def test_lookups_are_the_evidence_of_an_insi_call(insi_mock, zeep_insi) -> None:
     found = insi_mock.lookups("180032B02040123")
     assert found and all(e.summary["cr"] == "00" for e in found)
     assert all("cr" in e.summary for e in insi_mock.lookups())
+
+
+def test_wsdl_served_with_the_mock_address(insi_mock, zeep_factory) -> None:
+    """A vendor points its client at `…/lps?wsdl`: the schemas come from the mock, the W3C
+    WS-Addressing schema from disk, and the service address is the mock's."""
+    base = insi_mock.url.removesuffix("/lps")
+    client = zeep_factory(f"{insi_mock.url}?wsdl", None, "insi-manu", allow=(base,))
+    assert client.service._binding_options["address"] == insi_mock.url
+    answer = client.traits("NESSI", "MICHELANGELO", "M", "2010-08-07")
+    assert answer.CR.CodeCR == "00"
+    assert answer.INDIVIDU.INSACTIF.IdIndividu.NumIdentifiant == "1100863220830"

@@ -182,9 +182,14 @@ def test_unknown_action(insi_mock, post) -> None:
     assert siram == "desir_530" and "urn:autre:operation" in reason
 
 
-def test_get_is_not_a_crash(insi_mock, pki) -> None:
-    response = httpx.get(insi_mock.url, verify=pki.client_context("insi-auto"))
-    assert response.status_code == 405 and "SOAP 1.2" in response.text
+def test_other_methods_are_not_a_crash(insi_mock, pki) -> None:
+    with httpx.Client(verify=pki.client_context("insi-auto")) as client:
+        assert client.get(insi_mock.url).status_code == 404
+        assert "SOAP 1.2" in client.get(insi_mock.url).text
+        assert client.put(insi_mock.url, content=b"x").status_code == 405
+        base = insi_mock.url.removesuffix("/lps")
+        assert client.get(f"{base}/xsd/%2e%2e/%2e%2e/etc/passwd.xsd").status_code == 404
+        assert client.get(f"{base}/xsd/CTX/ROOT_ctxlps_CTXLPS_V01_00.xsd").status_code == 200
 
 
 # -- second mode: signed card assertion in wsse:Security ----------------------------------
