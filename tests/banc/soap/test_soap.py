@@ -139,6 +139,18 @@ def test_offline_transport_serves_local_and_refuses_remote(tmp_path) -> None:
         transport.load("http://example.org/other.xsd")
 
 
+def test_offline_transport_allows_listed_prefixes(monkeypatch) -> None:
+    transport = OfflineTransport({}, allow=("https://localhost:1234",))
+    fetched: list[str] = []
+    monkeypatch.setattr(
+        "zeep.transports.Transport.load", lambda self, url: fetched.append(url) or b"<ok/>"
+    )
+    assert transport.load("https://localhost:1234/lps?wsdl") == b"<ok/>"
+    assert fetched == ["https://localhost:1234/lps?wsdl"]
+    with pytest.raises(OSError):
+        transport.load("https://localhost:9999/x.xsd")
+
+
 def test_offline_transport_knows_ws_addressing(reference) -> None:
     files = known_schema_files()
     url = "http://www.w3.org/2006/03/addressing/ws-addr.xsd"
