@@ -132,9 +132,25 @@ class _Part:
 
 @implementer(imap4.IMessage, imap4.IMessageFile)
 class _Message(_Part):
-    def __init__(self, raw: bytes, stored: StoredMessage) -> None:
-        super().__init__(raw)
+    """A stored message; its bytes are read from SQLite only when a command needs them
+    (FLAGS/UID fetches and SEARCH on flags never load them)."""
+
+    def __init__(self, store: MailStore, address: str, folder: str, stored: StoredMessage) -> None:
+        self._where = (store, address, folder)
         self.stored = stored
+        self._loaded = False
+
+    def _load(self) -> None:
+        if not self._loaded:
+            store, address, folder = self._where
+            _Part.__init__(self, store.raw(address, folder, self.stored.uid))
+            self._loaded = True
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("raw", "body", "headers"):
+            self._load()
+            return self.__dict__[name]
+        raise AttributeError(name)
 
     def getUID(self) -> int:
         return self.stored.uid
@@ -144,6 +160,9 @@ class _Message(_Part):
 
     def getInternalDate(self) -> str:
         return formatdate(self.stored.internal_date)
+
+    def getSize(self) -> int:
+        return self.stored.size
 
     def open(self) -> io.BytesIO:
         return io.BytesIO(self.raw)
@@ -156,19 +175,19 @@ class SqliteMailbox:
     """One folder of one mailbox; the message list is loaded at SELECT and kept in sync."""
 
     def __init__(self, store: MailStore, address: str, folder: str) -> None:
-        self.store, self.address, self.folder = store, address, folder
+        self.db, self.address, self.folder = store, address, folder
         self.listeners: list[Any] = []
         self._load()
         self.recent = sum(1 for m in self.messages if "\\Recent" in m.flags)
         if self.recent:
-            self.store.set_flags(address, folder, {
+            self.db.set_flags(address, folder, {
                 m.uid: tuple(f for f in m.flags if f != "\\Recent")
                 for m in self.messages if "\\Recent" in m.flags
             })
 
     def _load(self) -> None:
-        self.messages = self.store.messages(self.address, self.folder)
-        state = self.store.folder_state(self.address, self.folder)
+        self.messages = self.db.messages(self.address, self.folder)
+        state = self.db.folder_state(self.address, self.folder)
         self.uidvalidity, self.uidnext = state if state else (int(time.time()), 1)
 
     def getFlags(self) -> list[str]:
@@ -199,7 +218,7 @@ class SqliteMailbox:
         return True
 
     def destroy(self) -> None:
-        self.store.delete_folder(self.address, self.folder)
+        self.db.delete_folder(self.address, self.folder)
 
     def requestStatus(self, names: Any) -> dict:
         self._load()
@@ -214,13 +233,13 @@ class SqliteMailbox:
     def addMessage(self, message: Any, flags: Any = (), date: Any = None) -> defer.Deferred:
         raw = message.read()
         names = [f.decode() if isinstance(f, bytes) else f for f in flags or ()]
-        uid = self.store.deliver(self.address, raw, folder=self.folder, flags=names)
+        uid = self.db.deliver(self.address, raw, folder=self.folder, flags=names)
         self._load()
         return defer.succeed(uid)
 
     def expunge(self) -> list[int]:
         removed = [i + 1 for i, m in enumerate(self.messages) if "\\Deleted" in m.flags]
-        self.store.remove(self.address, self.folder,
+        self.db.remove(self.address, self.folder,
                           [m.uid for m in self.messages if "\\Deleted" in m.flags])
         self._load()
         return list(reversed(removed))
@@ -234,9 +253,9 @@ class SqliteMailbox:
         messages.last = len(self.messages)
         return [(seq, self.messages[seq - 1]) for seq in messages if 0 < seq <= len(self.messages)]
 
-    def fetch(self, messages: imap4.MessageSet, uid: bool) -> Any:
-        for seq, stored in self._select(messages, uid):
-            yield seq, _Message(self.store.raw(self.address, self.folder, stored.uid), stored)
+    def fetch(self, messages: imap4.MessageSet, uid: bool) -> list[tuple[int, _Message]]:
+        return [(seq, _Message(self.db, self.address, self.folder, stored))
+                for seq, stored in self._select(messages, uid)]
 
     def store(self, messages: imap4.MessageSet, flags: Any, mode: int, uid: bool) -> dict:
         names = {f.decode() if isinstance(f, bytes) else f for f in flags}
@@ -247,7 +266,7 @@ class SqliteMailbox:
             new = current | names if mode == 1 else current - names if mode == -1 else names
             updates[stored.uid] = tuple(sorted(new))
             result[seq] = sorted(f for f in new if f != "\\Recent")
-        self.store.set_flags(self.address, self.folder, updates)
+        self.db.set_flags(self.address, self.folder, updates)
         self._load()
         return result
 
@@ -433,6 +452,39 @@ class MssImapServer(imap4.IMAP4Server):
             peer_certificate=certificate_subject(self._peer_certificate()),
             summary=outcome.summary, findings=list(outcome.findings),
         ))
+
+    # Twisted's header SEARCH keys compare str header values with bytes criteria on Python 3:
+    # decode the criterion, compare case-insensitively (RFC 3501 §6.4.4).
+    @staticmethod
+    def _contains(msg: Any, header: Any, needle: Any) -> bool:
+        name = header.decode("utf-8", "replace") if isinstance(header, bytes) else header
+        wanted = needle.decode("utf-8", "replace") if isinstance(needle, bytes) else needle
+        value = msg.getHeaders(False, name.lower()).get(name.lower(), "")
+        return wanted.lower() in str(value).lower()
+
+    def search_SUBJECT(self, query: list, id: int, msg: Any) -> bool:
+        return self._contains(msg, "subject", query.pop(0))
+
+    def search_FROM(self, query: list, id: int, msg: Any) -> bool:
+        return self._contains(msg, "from", query.pop(0))
+
+    def search_TO(self, query: list, id: int, msg: Any) -> bool:
+        return self._contains(msg, "to", query.pop(0))
+
+    def search_CC(self, query: list, id: int, msg: Any) -> bool:
+        return self._contains(msg, "cc", query.pop(0))
+
+    def search_BCC(self, query: list, id: int, msg: Any) -> bool:
+        return self._contains(msg, "bcc", query.pop(0))
+
+    def search_TEXT(self, query: list, id: int, msg: Any) -> bool:
+        needle = query.pop(0)
+        wanted = needle.decode("utf-8", "replace") if isinstance(needle, bytes) else needle
+        return wanted.lower().encode() in msg.open().read().lower()
+
+    def search_HEADER(self, query: list, id: int, msg: Any) -> bool:
+        header = query.pop(0)
+        return self._contains(msg, header, query.pop(0))
 
     def dispatchCommand(self, tag: bytes, cmd: bytes, rest: bytes, uid: Any = None) -> None:
         if len(self.transcript) < 200:

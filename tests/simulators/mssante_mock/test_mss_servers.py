@@ -254,3 +254,29 @@ def test_tls_below_1_2_is_refused(mss, pki) -> None:
     context.maximum_version = ssl.TLSVersion.TLSv1_1
     with pytest.raises((ssl.SSLError, OSError)):
         imaplib.IMAP4_SSL("127.0.0.1", mss.imap.port, ssl_context=context, timeout=10)
+
+
+def test_everyday_imap_commands(mss, pki) -> None:
+    """What a mail client does besides FETCH: SEARCH, STORE, APPEND to Sent, COPY, EXPUNGE."""
+    mailbox = "camille.faure@ssiad-val-de-morge.mssante.fr"
+    for n in range(3):
+        mss.send_as(HealthMessage(sender=GP, recipients=[mailbox], body=f"corps {n}\n",
+                                  subject=f"Sujet {n}"))
+    with imaplib.IMAP4_SSL("127.0.0.1", mss.imap.port, ssl_context=pki.client_context()) as imap:
+        imap.authenticate("XOAUTH2", lambda _: xoauth2(mailbox, mss.token_for(mailbox)).encode())
+        assert imap.select("INBOX") == ("OK", [b"3"])
+        assert imap.search(None, "SUBJECT", '"Sujet 1"') == ("OK", [b"2"])
+        assert imap.search(None, "FROM", "vidal") == ("OK", [b"1 2 3"])
+        imap.store("1", "+FLAGS", "(\\Seen)")
+        assert imap.search(None, "UNSEEN") == ("OK", [b"2 3"])
+        sent = HealthMessage(sender=mailbox, recipients=[GP], body="envoyé\n").build()
+        assert imap.append("Sent", "(\\Seen)", imaplib.Time2Internaldate(time.time()), sent)[0] == "OK"
+        assert imap.status("Sent", "(MESSAGES)")[1] == [b"Sent (MESSAGES 1)"]
+        assert imap.create("Archives")[0] == "OK"
+        assert imap.copy("2", "Archives")[0] == "OK"
+        imap.store("3", "+FLAGS", "(\\Deleted)")
+        assert imap.expunge() == ("OK", [b"3"])
+        header = imap.fetch("2", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")[1][0][1]
+        assert header.strip() == b"Subject: Sujet 1"
+    assert len(mss.messages(mailbox, "Archives")) == 1
+    assert len(mss.messages(mailbox)) == 2
