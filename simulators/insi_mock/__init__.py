@@ -58,12 +58,16 @@ class InsiMock:
 
 
 def launch(
-    context: MockContext, *, generated: int = DEFAULT_GENERATED, fixture: Path | None = None
+    context: MockContext, *, generated: int = DEFAULT_GENERATED, fixture: Path | None = None,
+    reset: bool = False,
 ) -> InsiMock:
     """Start the INSi mock: TLS with optional client certificate (the app decides), or plain
-    HTTP only when the context asks for the insecure demo mode."""
+    HTTP only when the context asks for the insecure demo mode. The identity base is seeded
+    when empty (or when `reset`), so scenario changes survive a restart."""
     data_dir = Path(context.data_dir) / "insi"
     store = IdentityStore(data_dir / "identities.sqlite")
+    if reset:
+        store.clear()
     if store.count() == 0:
         seed_store(store, generated=generated, seed=context.seed, fixture=fixture)
     app = InsiApp(

@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generes", type=int, default=DEFAULT_GENERATED, help="nombre d'identités générées")
     parser.add_argument("--graine", type=int, default=20240101, help="graine des identités générées")
     parser.add_argument("--identites", type=Path, help="fichier JSON d'identités supplémentaires")
+    parser.add_argument("--reinitialiser", action="store_true", help="recréer la base d'identités")
     parser.add_argument("--insecure", action="store_true", help="HTTP sans TLS (démonstration seulement)")
     args = parser.parse_args(argv)
     if args.identites is not None and not args.identites.is_file():
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         journal=Journal(), pki=TestPki.ensure(), data_dir=args.data or cache_dir() / "simulators",
         seed=args.graine, ports={"insi": args.port}, insecure=args.insecure,
     )
-    mock = launch(context, generated=args.generes, fixture=args.identites)
+    mock = launch(context, generated=args.generes, fixture=args.identites, reset=args.reinitialiser)
     print(f"INSi simulé : {mock.url}  ({mock.identities.count()} identités)")
     print(f"Administration (JSON) : {mock.endpoints['insi.admin']}")
     print(f"Certificats : {context.pki.directory} (client : insi-auto.p12)")

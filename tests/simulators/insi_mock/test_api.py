@@ -98,6 +98,9 @@ def test_fixture_file_and_restart_keep_state(pki, tmp_path) -> None:
         assert second.server.port != 0 and second.url.startswith("https://")
     finally:
         second.stop()
+    third = launch(context, generated=5, reset=True)
+    third.stop()
+    assert third.identities.get("148032A004123") is None
 
 
 def test_stop_does_not_wait_for_idle_keep_alive_clients(pki, tmp_path) -> None:

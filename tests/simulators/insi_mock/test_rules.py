@@ -148,3 +148,10 @@ def test_content_type_warning() -> None:
     soap = read_request(parse_envelope(data), 'application/soap+xml; charset=utf-8; action="x"')
     assert soap.content_type_action == "x"
     assert not [f for f in rules.check_addressing(soap) if f.rule_id == "insi.http.content-type"]
+
+
+def test_missing_schemas_are_said_not_silently_passed() -> None:
+    request = request_of(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31"))
+    findings = rules.check_request(request, rules.Caller("INSI-AUTO"), None, IDAMS, TODAY)
+    assert "insi.xsd.indisponible" in [f.rule_id for f in findings]
+    assert rule_ids(findings) == []
