@@ -64,6 +64,10 @@ SEARCH_PARAMETERS: dict[str, dict[str, str]] = {
 }
 """What the mock can search, per resource type (the real API's parameters for our data)."""
 
+DOMAIN_PARAM = "mailbox-mss.domain"
+"""Internal index of mailbox domains (not a search parameter): serves `mailbox-mss:contains=@…`,
+the documented way to list an operator's or a hospital's mailboxes."""
+
 REFERENCE_TARGETS = {
     ("PractitionerRole", "organization"): "Organization",
     ("PractitionerRole", "practitioner"): "Practitioner",
@@ -261,6 +265,8 @@ class AnnuaireStore:
                     value = fold(raw)
                     if param == "mailbox-mss":
                         strings.append((value, rtype, param, rowid))
+                        rows.append((rtype, DOMAIN_PARAM, "", value.rsplit("@", 1)[-1], "",
+                                     rowid))
                 else:
                     value = raw
                 rows.append((rtype, param, system, value, raw, rowid))
@@ -319,10 +325,14 @@ class AnnuaireStore:
     def _contains_sql(rtype: str, criterion: Criterion) -> tuple[str, list]:
         """Trigram index for mailboxes (MATCH on a quoted phrase finds substrings of 3+
         characters); shorter needles and other parameters use LIKE on the index rows."""
-        indexed, scanned, params, likes = [], [], [], []
+        indexed, scanned, params, likes, domains = [], [], [], [], []
         for value in criterion.values:
             folded = fold(value)
-            if criterion.param == "mailbox-mss" and len(folded) >= 3:
+            if criterion.param == "mailbox-mss" and folded.startswith("@") \
+                    and folded.count("@") == 1:
+                # an address has one '@': it contains '@dom' iff its domain starts with 'dom'
+                domains.append(folded[1:])
+            elif criterion.param == "mailbox-mss" and len(folded) >= 3:
                 indexed.append("value MATCH ?")
                 params.append('"' + folded.replace('"', '""') + '"')
             else:
@@ -333,6 +343,10 @@ class AnnuaireStore:
             parts.append(f"rowid IN (SELECT res FROM fts WHERE ({' OR '.join(indexed)})"
                          " AND rtype = ? AND param = ?)")
             values += [*params, rtype, criterion.param]
+        for domain in domains:
+            parts.append("rowid IN (SELECT res FROM idx WHERE rtype = ? AND param = ? AND"
+                         " value >= ? AND value < ?)")
+            values += [rtype, DOMAIN_PARAM, domain, domain + "\U0010ffff"]
         if scanned:
             parts.append(f"rowid IN (SELECT res FROM idx WHERE rtype = ? AND param = ? AND"
                          f" ({' OR '.join(scanned)}))")
