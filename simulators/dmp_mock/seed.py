@@ -3,20 +3,25 @@
 - every public CNAM INSi test identity (`banc.population`) has an open DMP;
 - the patient of the official ANS example messages (INS 207058575627097, LAURENCE patb-quatre)
   exists, so the example requests meet a real record;
-- each seeded patient gets `documents_per_patient` documents written by a nearby hospital
-  (CDA R2 N1, fed through the same atomic path as ITI-41), so consultation has something to find.
+- each seeded patient gets `documents_per_patient` realistic documents from the document
+  factory (`banc.documents`: hospital discharge letter LDL-SES, GP synthesis VSM, in turn), stored
+  through the same atomic path as ITI-41, so consultation scenarios have something to find.
+
+`document_for` writes a small CDA R2 N1 instead (tests and the benchmark's bulk loads).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 
 from lxml import etree
 
-from banc.identity import OID_INS_NIR_TEST
-from banc.population import cnam_test_identities
+from banc.documents import factory, parties
+from banc.documents.base import GeneratedDocument
+from banc.documents.header import DocumentContext, paris_zone
+from banc.identity import OID_INS_NIR_TEST, Identity, IdentityStatus
+from banc.population import cnam_test_identities, with_status
 from banc.xds.derive import derive_submission
 from banc.xds.ebrim import entry_element, submission_set_element
 from simulators.dmp_mock import wire
@@ -59,26 +64,68 @@ def document_for(patient: Patient, number: int, *, author: Author = HOSPITAL,
     )
 
 
+HOSPITAL_ORG = parties.Organization(
+    national_id=HOSPITAL.structure_id, name=HOSPITAL.structure_name,
+    facility_type=parties.HOSPITAL_FACILITY, practice_setting=parties.HOSPITAL_PRACTICE,
+    address=parties.PostalAddress("1 avenue de l'Hôpital", "63000", "CLERMONT-FERRAND"))
+CABINET_ORG = parties.Organization(
+    national_id="340000000000009", name="Cabinet du Dr Généraliste", facility_type=parties.CABINET_FACILITY,
+    practice_setting=parties.AMBULATORY_PRACTICE,
+    address=parties.PostalAddress("3 place de la Mairie", "63000", "CLERMONT-FERRAND"))
+AUTHORS = (
+    ("LDL-SES", parties.Practitioner(HOSPITAL.rpps, HOSPITAL.family, "Jean", HOSPITAL_ORG, civility="M", title="DR")),
+    ("VSM", parties.Practitioner("810000000777", "MEDECIN", "Paul", CABINET_ORG, civility="M", title="DR",
+                                 specialty=parties.GENERAL_PRACTITIONER)),
+)
+
+
+def _official_identity() -> Identity:
+    p = OFFICIAL_EXAMPLE_PATIENT
+    return Identity(p.family.upper(), (p.given,), p.sex, dt.date(1979, 3, 28), matricule=p.ins[:13],
+                    key=p.ins[13:], oid=p.oid, status=IdentityStatus.QUALIFIEE)
+
+
+def _submit_generated(store: DmpStore, doc: GeneratedDocument) -> None:
+    submission = factory.submission(doc)
+    entry = submission.documents[0]
+    content = doc.xml
+    author = entry.authors[0] if entry.authors else None
+    institution = author.institutions[0].id if author and author.institutions else ""
+    stored = StoredDocument(
+        entry_uuid=entry.entry_uuid, unique_id=entry.unique_id, patient_ins=doc.context.identity.ins or "",
+        status=APPROVED, class_code=entry.class_code.code, type_code=entry.type_code.code,
+        format_code=entry.format_code.code, facility_code=entry.healthcare_facility_type.code,
+        practice_code=entry.practice_setting.code, creation_time=entry.creation_time,
+        service_start=entry.service_start, service_stop=entry.service_stop,
+        confidentiality=tuple(c.code for c in entry.confidentiality),
+        author_id=author.person.id if author and author.person else "", author_institution=institution,
+        submission_uuid=submission.submission_set.entry_uuid, mime_type="text/xml",
+        hash=hashlib.sha1(content).hexdigest(), size=len(content),
+        metadata=wire.registry_entry(entry_element(entry), content), content=content,
+    )
+    ss = submission.submission_set
+    package = submission_set_element(ss)
+    package.set("id", ss.entry_uuid)
+    store.submit(NewSubmission(
+        StoredSubmission(ss.entry_uuid, ss.unique_id, stored.patient_ins, ss.source_id, ss.submission_time,
+                         stored.author_id, etree.tostring(package)),
+        [stored], [], []))
+
+
 def seed_store(store: DmpStore, *, documents_per_patient: int = 2) -> int:
     """Fill an empty store; returns the number of patients created."""
-    patients = {OFFICIAL_EXAMPLE_PATIENT.ins: OFFICIAL_EXAMPLE_PATIENT}
+    identities = {OFFICIAL_EXAMPLE_PATIENT.ins: _official_identity()}
     for identity in cnam_test_identities():
-        if identity.ins is not None and identity.ins not in patients:
-            patients[identity.ins] = Patient(identity.ins, identity.oid, identity.birth_name,
-                                             identity.first_name, identity.sex,
-                                             identity.birth_date.strftime("%Y%m%d"))
-    for patient in patients.values():
-        store.add_patient(Patient(**{**patient.__dict__}))
-        for number in range(documents_per_patient):
-            doc = document_for(patient, number)
-            package = submission_set_element(derive_submission(etree.fromstring(doc.content or b"")).submission_set)
-            package.set("id", doc.submission_uuid)
-            store.submit(NewSubmission(
-                StoredSubmission(doc.submission_uuid, f"{doc.unique_id}.0", patient.ins, "1.2.250.1.213.1.1.9.998",
-                                 doc.creation_time, doc.author_id, etree.tostring(package)),
-                [doc], [], []))
-    return len(patients)
+        if identity.ins is not None and identity.ins not in identities:
+            identities[identity.ins] = identity
+    for number, identity in enumerate(identities.values()):
+        store.add_patient(Patient(identity.ins or "", identity.oid, identity.birth_name, identity.first_name,
+                                  identity.sex, identity.birth_date.strftime("%Y%m%d")))
+        qualified = with_status(identity, IdentityStatus.QUALIFIEE)
+        for index in range(documents_per_patient):
+            kind, author = AUTHORS[index % len(AUTHORS)]
+            when = dt.datetime(2024, 1, 8, 10, tzinfo=paris_zone()) + dt.timedelta(days=7 * index + number)
+            _submit_generated(store, factory.generate(
+                kind, DocumentContext(identity=qualified, author=author, when=when, seed=number * 10 + index)))
+    return len(identities)
 
-
-def new_uuid() -> str:
-    return f"urn:uuid:{uuid.uuid4()}"

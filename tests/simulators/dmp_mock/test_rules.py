@@ -107,3 +107,24 @@ def test_find_documents_uses_the_patient_index(tmp_path: Path) -> None:
         plan = db.execute("EXPLAIN QUERY PLAN SELECT * FROM documents WHERE patient_ins = ? AND status IN (?)"
                           " ORDER BY creation_time DESC", ("x", APPROVED)).fetchall()
     assert any("documents_by_patient" in str(row) for row in plan)
+
+
+def test_seed_documents_pass_the_feed_rules(tmp_path: Path) -> None:
+    """The seed's factory documents would be accepted by the mock itself (metadata = CDA header)."""
+    from lxml import etree
+
+    from banc.xds.checks import check_against_cda
+    from banc.xds.ebrim import entry_from_element
+    from simulators.dmp_mock.seed import seed_store
+
+    store = DmpStore(tmp_path / "dmp.sqlite")
+    assert seed_store(store, documents_per_patient=2) >= 9
+    value_sets = rules.ValueSets.load()
+    documents = store.documents("275126322074974")
+    assert {d.type_code for d in documents} == {"11490-0", "SYNTH"}
+    for doc in documents:
+        full = store.document(entry_uuid=doc.entry_uuid, with_content=True)
+        entry = entry_from_element(etree.fromstring(full.metadata))
+        errors = [f for f in check_against_cda(entry, etree.fromstring(full.content)) if f.is_error]
+        errors += [f for f in rules.check_value_sets(entry, value_sets) if f.is_error]
+        assert not errors, errors
