@@ -154,6 +154,16 @@ def token_kid(token: str) -> str | None:
         return None
 
 
+def token_issuer(token: str) -> str | None:
+    """The `iss` a token claims, unverified (to pick the key set to verify it with)."""
+    try:
+        claims = jwt.decode(token.strip(), options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    issuer = claims.get("iss")
+    return issuer if isinstance(issuer, str) else None
+
+
 @dataclass
 class TokenSigner:
     """The bench's own token issuer (RS256), with its JWKS.

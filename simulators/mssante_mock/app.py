@@ -115,14 +115,16 @@ class MssanteMock:
         self.postmaster = Postmaster(self.store, journal, hostname=HOSTNAME, checks=checks,
                                      validate_cda=validate_cda)
         self.patients = PatientMailboxes(self.store, self.postmaster)
+        # The bench's own issuer is always trusted (simulated correspondents, `banc mss`);
+        # the PSC mock, when configured, is the primary issuer (what a DUI presents).
+        self.signer = TokenSigner.load_or_create(data_dir / SIGNER_FILE, BENCH_ISSUER)
+        bench_keys = self.signer.jwks()
+        issuers: dict[str, Callable[[str | None], dict]] = {}
         if issuer:
             fetcher = JwksFetcher(jwks_uri or _discover_jwks(issuer, pki), verify=str(pki.ca_cert))
-            self.signer: TokenSigner | None = None
-            self.authenticator = Authenticator(self.store, issuer=issuer, jwks=fetcher.get)
-        else:
-            self.signer = TokenSigner.load_or_create(data_dir / SIGNER_FILE, BENCH_ISSUER)
-            jwks = self.signer.jwks()
-            self.authenticator = Authenticator(self.store, issuer=BENCH_ISSUER, jwks=lambda _kid: jwks)
+            issuers[issuer] = fetcher.get
+        issuers[BENCH_ISSUER] = lambda _kid: bench_keys
+        self.authenticator = Authenticator(self.store, issuers=issuers)
         self.smtp = SmtpServers(
             SubmissionHandler(self.postmaster, self.authenticator), pki.server_context("optional"),
             starttls_port=ports("mssante.smtp"), implicit_port=ports("mssante.smtps"),
@@ -160,9 +162,7 @@ class MssanteMock:
 
     # -- scenario API -----------------------------------------------------------------------
     def token_for(self, mailbox: str, *, lifetime: float = 600.0, **claims: object) -> str:
-        """A bench-issued access token opening `mailbox` (only without an external issuer)."""
-        if self.signer is None:
-            raise RuntimeError("jetons émis par le mock PSC : demandez-les à Pro Santé Connect")
+        """A bench-issued access token opening `mailbox` (a DUI gets its own from the PSC mock)."""
         record = self.store.mailbox(mailbox)
         people = [p for p in (record.authorized if record else ()) if p.startswith("8")]
         if not people:

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from banc.access_tokens import TokenCheck, token_kid, verify_access_token
+from banc.access_tokens import TokenCheck, token_issuer, token_kid, verify_access_token
 from banc.pki import common_name
 from banc.verdict import Finding
 from simulators.mssante_mock.models import MailStore
@@ -58,23 +58,24 @@ def parse_xoauth2(initial: bytes) -> tuple[str, str] | None:
 
 
 class Authenticator:
-    """Checks credentials against the token issuer's keys and the mailbox directory.
+    """Checks credentials against the token issuers' keys and the mailbox directory.
 
-    `jwks` returns the issuer's key set for a `kid` (a dict for the bench signer, a cached
-    fetch of the PSC mock's `jwks_uri` otherwise); `audience=None` accepts any audience."""
+    `issuers` maps each trusted issuer to a function returning its key set for a `kid` (a
+    cached fetch of the PSC mock's `jwks_uri`, or the bench signer's dict). The first one is
+    the primary issuer: a token naming an unknown issuer is verified against it, so it fails
+    with the precise reason (unknown key, issuer). `audience=None` accepts any audience."""
 
     def __init__(
         self,
         store: MailStore,
         *,
-        issuer: str,
-        jwks: Callable[[str | None], dict],
+        issuers: dict[str, Callable[[str | None], dict]],
         audience: str | None = None,
     ) -> None:
         self.store = store
-        self.issuer = issuer
+        self.issuers = issuers
+        self.issuer = next(iter(issuers))
         self.audience = audience
-        self._jwks = jwks
         self._lock = threading.Lock()  # a remote JWKS fetch must not run twice at once
 
     def xoauth2(self, decoded: bytes) -> AuthOutcome:
@@ -86,14 +87,16 @@ class Authenticator:
             )])
         user, token = parsed
         summary = {"mechanism": "XOAUTH2", "user": user}
+        claimed = token_issuer(token)
+        issuer = claimed if claimed in self.issuers else self.issuer
         try:
             with self._lock:
-                keys = self._jwks(token_kid(token))
+                keys = self.issuers[issuer](token_kid(token))
         except Exception as exc:  # network/JSON failure of the issuer: say so, do not crash
             return AuthOutcome(None, [_finding(
-                "ISSUER_UNREACHABLE", f"clés de l'émetteur {self.issuer} indisponibles : {exc}",
+                "ISSUER_UNREACHABLE", f"clés de l'émetteur {issuer} indisponibles : {exc}",
             )], summary)
-        check: TokenCheck = verify_access_token(token, keys, issuer=self.issuer, audience=self.audience)
+        check: TokenCheck = verify_access_token(token, keys, issuer=issuer, audience=self.audience)
         summary["token_subject"] = check.claims.get("sub", "")
         if not check.ok:
             return AuthOutcome(None, list(check.findings), summary)
