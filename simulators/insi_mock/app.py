@@ -9,6 +9,7 @@ sends can crash the service: unexpected errors become a `Receiver` fault and are
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from simulators.insi_mock.wire import (
 )
 
 SERVICE = "insi"
+LOG = logging.getLogger("simulators.insi_mock")
 WSDL_NAME = "DESIR_ICIR_EXP_1.5.0.wsdl"
 MAX_REQUEST_BYTES = 1024 * 1024
 """An INSi request is a few kilobytes; anything above a megabyte is refused unread."""
@@ -90,15 +92,20 @@ class InsiApp:
             return
         started = time.perf_counter()
         body, size = await _read_body(receive, self.max_request_bytes)
-        if scope["path"].startswith("/admin"):
-            status, content_type, payload, exchange = self._admin(scope, body)
-        elif scope["method"] == "POST":
-            status, content_type, payload, exchange = self._soap(scope, body, size)
-        else:
-            status, content_type, payload = self._static(scope)
-            query = scope.get("query_string", b"").decode("latin-1")
-            operation = f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
-            exchange = Exchange(SERVICE, operation, status=str(status))
+        try:
+            if scope["path"].startswith("/admin"):
+                status, content_type, payload, exchange = self._admin(scope, body)
+            elif scope["method"] == "POST":
+                status, content_type, payload, exchange = self._soap(scope, body, size)
+            else:
+                status, content_type, payload = self._static(scope)
+                query = scope.get("query_string", b"").decode("latin-1")
+                operation = f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
+                exchange = Exchange(SERVICE, operation, status=str(status))
+        except Exception as exc:  # admin or static file trouble: answer, never crash
+            status, content_type = 500, "text/plain; charset=utf-8"
+            payload = f"erreur interne du simulateur INSi : {type(exc).__name__} : {exc}\n".encode()
+            exchange = Exchange(SERVICE, f"{scope['method']} {scope['path']}", status="500")
         exchange.request = body if len(body) <= JOURNAL_MAX_BYTES else body[:JOURNAL_MAX_BYTES]
         exchange.response = payload
         exchange.channel = scope.get("scheme", "http")
@@ -106,7 +113,10 @@ class InsiApp:
         exchange.peer = f"{client[0]}:{client[1]}" if client else ""
         exchange.peer_certificate = _subject(client_certificate(scope))
         exchange.duration_ms = (time.perf_counter() - started) * 1000
-        self.journal.record(exchange)
+        try:
+            self.journal.record(exchange)
+        except Exception:  # a journal that cannot be written must not take the service down
+            LOG.exception("échange INSi non enregistré dans le journal %s", self.journal.path)
         await send({
             "type": "http.response.start",
             "status": status,
@@ -258,6 +268,8 @@ class InsiApp:
             status, data = self._admin_route(method, path, body)
         except (ValueError, KeyError, TypeError) as exc:
             status, data = 400, {"erreur": f"requête d'administration invalide : {exc}"}
+        except Exception as exc:  # e.g. the SQLite file became unwritable
+            status, data = 500, {"erreur": f"erreur interne : {type(exc).__name__} : {exc}"}
         exchange.status = str(status)
         payload = json.dumps(data, ensure_ascii=False).encode()
         return status, "application/json; charset=utf-8", payload, exchange
