@@ -44,6 +44,7 @@ class Outcome:
     delivered: list[str]
     bounced: list[DeliveryStatus]
     receipts: list[int] = field(default_factory=list)  # journal ids of MDN/DSN produced
+    reply: str = ""  # the SMTP reply, as journaled
 
 
 class Postmaster:
@@ -86,7 +87,8 @@ class Postmaster:
             {"delivered": delivered, "bounced": [b.recipient for b in bounced],
              "principal": submission.principal, "checks": self.checks}
         )
-        response = f"250 2.0.0 accepté ; {len([f for f in findings if f.is_error])} anomalie(s)"
+        errors = sum(1 for f in findings if f.is_error)
+        response = f"250 2.0.0 message accepté ({errors} anomalie(s) relevée(s))"
         exchange = Exchange(
             service=SERVICE, operation=operation, channel=submission.channel,
             request=submission.raw, response=response.encode(), status="250",
@@ -95,7 +97,7 @@ class Postmaster:
             duration_ms=(time.perf_counter() - started) * 1000,
         )
         journal_id = self.journal.record(exchange)
-        outcome = Outcome(journal_id, findings, delivered, bounced)
+        outcome = Outcome(journal_id, findings, delivered, bounced, reply=response)
         self._deliver_all(submission, parsed, facts, delivered, journal_id, outcome)
         self._dsn(submission, delivered, bounced, outcome)
         return outcome

@@ -29,6 +29,7 @@ from twisted.internet import defer, reactor, threads
 from twisted.internet.interfaces import IOpenSSLServerConnectionCreator
 from twisted.internet.protocol import Factory
 from twisted.mail import imap4
+from twisted.python import log
 from zope.interface import implementer
 
 from banc.journal import Exchange
@@ -373,16 +374,21 @@ class MssImapServer(imap4.IMAP4Server):
         if mechanism not in (b"XOAUTH2", b"EXTERNAL"):
             self.sendNegativeResponse(tag, _ascii("mécanisme non proposé : XOAUTH2 ou EXTERNAL"))
             return
-        self._await_line(lambda line: self._on_sasl(line, mechanism, tag))
+        self._await_line(lambda line: self._on_sasl(line, mechanism, tag), tag)
 
     unauth_AUTHENTICATE = (do_AUTHENTICATE, imap4.IMAP4Server.arg_atom)
 
-    def _await_line(self, callback: Any, challenge: bytes = b"") -> None:
+    def _await_line(self, callback: Any, tag: bytes, challenge: bytes = b"") -> None:
         self.parseState = "pending"
         self._pendingLiteral = defer.Deferred()
         self._pendingLiteral.addCallback(callback)
-        self._pendingLiteral.addErrback(lambda failure: None)
+        self._pendingLiteral.addErrback(self._internal_error, tag)
         self.sendContinuationRequest(challenge)
+
+    def _internal_error(self, failure: Any, tag: bytes) -> None:
+        """A bug must not leave the client waiting: answer BAD, keep the trace in the log."""
+        log.err(failure, "MSSanté IMAP : erreur pendant l'authentification")
+        self.sendBadResponse(tag, b"erreur interne du serveur simule pendant l'authentification")
 
     def _on_sasl(self, line: bytes, mechanism: bytes, tag: bytes) -> defer.Deferred | None:
         if line.strip() == b"*":
@@ -424,7 +430,7 @@ class MssImapServer(imap4.IMAP4Server):
             def conclude(_line: bytes) -> None:
                 self.sendNegativeResponse(tag, b"[AUTHENTICATIONFAILED] " + _ascii(reason))
 
-            self._await_line(conclude, base64.b64encode(json.dumps(error).encode()))
+            self._await_line(conclude, tag, base64.b64encode(json.dumps(error).encode()))
         else:
             self.sendNegativeResponse(tag, b"[AUTHENTICATIONFAILED] " + _ascii(reason))
 

@@ -265,9 +265,7 @@ class SubmissionHandler:
             outcome = await loop.run_in_executor(None, self.postmaster.submit, submission)
         except Exception as exc:  # never a stack trace to the client: say what failed
             return f"451 4.3.0 erreur interne du serveur simulé ({type(exc).__name__}) : réessayez"
-        errors = sum(1 for f in outcome.findings if f.is_error)
-        return (f"250 2.0.0 message accepté (journal {outcome.journal_id}, "
-                f"{errors} anomalie(s) relevée(s))")
+        return f"{outcome.reply} [journal {outcome.journal_id}]"
 
 
 class SmtpServers:
