@@ -137,3 +137,31 @@ def test_wsdl_served_with_the_mock_address(insi_mock, zeep_factory) -> None:
     answer = client.traits("NESSI", "MICHELANGELO", "M", "2010-08-07")
     assert answer.CR.CodeCR == "00"
     assert answer.INDIVIDU.INSACTIF.IdIndividu.NumIdentifiant == "1100863220830"
+
+
+def test_concurrent_clients_all_answered_and_journaled(insi_mock, pki) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from banc.population import cnam_test_cases
+
+    cases = [c for c in cnam_test_cases() if c.expected_cr == "00"] * 2
+    since = insi_mock.journal.last_id()
+
+    def ask(case) -> tuple[str, bytes]:
+        request = build_traits_request(
+            case.birth_name, case.first_name, case.sex, case.birth_date, case.birth_place
+        )
+        with httpx.Client(verify=pki.client_context("insi-auto"), timeout=60) as client:
+            response = client.post(
+                insi_mock.url, content=request,
+                headers={"Content-Type": "application/soap+xml; charset=utf-8"},
+            )
+        return case.expected_ins, response.content
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(ask, cases))
+    for ins, body in answers:
+        assert f"<NumIdentifiant>{ins[:13]}</NumIdentifiant><Cle>{ins[13:]}</Cle>".encode() in body
+    recorded = insi_mock.exchanges(since_id=since)
+    assert len(recorded) == len(cases)
+    assert sorted(e.summary["ins"] for e in recorded) == sorted(c.expected_ins for c in cases)
