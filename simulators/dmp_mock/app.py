@@ -8,6 +8,7 @@ Every exchange, refused ones included, is recorded in the journal with its findi
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import html
 import secrets
@@ -55,6 +56,7 @@ NEVER_LENIENT = ("XDSUnknownPatientId", "XDSReplaceFailed", "XDSPatientIdDoesNot
 """Identity and registry-integrity errors refuse even in lenient mode: accepting them would file a
 document in the wrong record."""
 BASE = "/si-dmp-server/v2/services"
+TOKEN_CACHE_SECONDS = 60.0
 
 
 @dataclass
@@ -111,6 +113,7 @@ class DmpApp:
         self.journal = journal
         self.pki = pki
         self.settings = settings or DmpSettings()
+        self._token_cache: dict[tuple[bytes, VihfPolicy], tuple[float, VihfCheck]] = {}
         self.actions: dict[str, tuple[str, Callable[[Context], Outcome]]] = {
             "urn:hl7-org:v3:PRPA_IN201307UV02": ("patients", self.patient_query),
             "urn:hl7-org:v3:PRPA_IN201305UV02": ("patients", self.patient_search),
@@ -193,11 +196,7 @@ class DmpApp:
                                   [*relaxed, finding], status=500, label="action non supportée"))
         handler = target[1]
         operation = handler.__name__
-        vihf = check_vihf(
-            request.assertion,
-            policy=VihfPolicy(trusted_ca=self.pki.ca_cert,
-                              trust_official_examples=settings.trust_official_examples),
-        )
+        vihf = self._check_token(request.assertion)
         if not vihf.accepted:
             raise Refused(Outcome(faults.fault_from_findings(vihf.findings, kind="security"),
                                   relaxed + vihf.findings, status=500, label="VIHF refusé",
@@ -218,6 +217,34 @@ class DmpApp:
         if vihf.claims.patient_ins:
             outcome.summary.setdefault("patient", vihf.claims.patient_ins)
         return request, operation, outcome
+
+    def _check_token(self, assertion: etree._Element | None) -> VihfCheck:
+        """`check_vihf`, remembered for identical token bytes during `TOKEN_CACHE_SECONDS`.
+
+        A DUI reuses one signed token for a burst of calls; verifying the XML signature and the
+        certificate chain is most of a small request's cost. The cache key is the exact
+        serialized assertion and the policy, so any change (tampering included) is re-verified,
+        and a cached result is dropped as soon as the token's own validity ends."""
+        policy = VihfPolicy(trusted_ca=self.pki.ca_cert,
+                            trust_official_examples=self.settings.trust_official_examples)
+        if assertion is None:
+            return check_vihf(None, policy=policy)
+        key = (hashlib.sha256(etree.tostring(assertion)).digest(), policy)
+        now = time.monotonic()
+        cached = self._token_cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        check = check_vihf(assertion, policy=policy)
+        claims = check.claims
+        ends = None
+        if claims is not None and claims.issue_instant is not None:
+            ends = claims.not_on_or_after or claims.issue_instant + policy.max_age
+        remaining = (ends - dt.datetime.now(dt.UTC)).total_seconds() if ends else 0
+        if check.accepted and remaining > 0:
+            if len(self._token_cache) > 1024:
+                self._token_cache.clear()
+            self._token_cache[key] = (now + min(TOKEN_CACHE_SECONDS, remaining), check)
+        return check
 
     # -- shared checks ----------------------------------------------------------------------
     def _require_patient(self, ctx: Context, body_patient: tuple[str, str] | None) -> None:
@@ -529,7 +556,7 @@ class DmpApp:
         operation = "TD3.1"
         summary: dict = {"operation": operation, "requete": query.name}
         right_action = "TD3.1.reference" if query.return_type == "ObjectRef" else "TD3.1.metadonnees"
-        objects: list[etree._Element] = []
+        objects: list[bytes] = []
         if query.query_id == wire.FIND_DOCUMENTS:
             ins, _ = self._query_patient(ctx, query.first("$XDSDocumentEntryPatientId"), operation)
             findings = self._rights(ctx, right_action) + self._authorized(ctx, ins)
@@ -545,7 +572,7 @@ class DmpApp:
             )
             docs = [d for d in docs if self._visible(ctx, d)]
             objects = [wire.object_ref(d.entry_uuid) if query.return_type == "ObjectRef"
-                       else wire.load_stored(d.metadata, d.status) for d in docs]
+                       else wire.with_status(d.metadata, d.status) for d in docs]
         elif query.query_id == wire.GET_DOCUMENTS:
             claims = ctx.vihf.claims
             findings = self._rights(ctx, right_action)
@@ -560,31 +587,28 @@ class DmpApp:
             if any(f.is_error for f in findings):
                 return self._xds_failure(ctx, findings, operation, "AdhocQueryResponse")
             objects = [wire.object_ref(d.entry_uuid) if query.return_type == "ObjectRef"
-                       else wire.load_stored(d.metadata, d.status) for d in found if self._visible(ctx, d)]
+                       else wire.with_status(d.metadata, d.status) for d in found if self._visible(ctx, d)]
         elif query.query_id == wire.FIND_SUBMISSION_SETS:
             ins, _ = self._query_patient(ctx, query.first("$XDSSubmissionSetPatientId"), operation)
             findings = self._rights(ctx, right_action) + self._authorized(ctx, ins)
             if any(f.is_error for f in findings):
                 return self._xds_failure(ctx, findings, operation, "AdhocQueryResponse")
             objects = [wire.object_ref(s.entry_uuid) if query.return_type == "ObjectRef"
-                       else wire.load_stored(s.metadata, APPROVED) for s in self.store.submission_sets(ins)]
+                       else s.metadata for s in self.store.submission_sets(ins)]
         elif query.query_id == wire.GET_ASSOCIATIONS:
             findings = self._rights(ctx, right_action)
             claims = ctx.vihf.claims
             uuids = query.params.get("$uuid", [])
             associations = [a for a in self.store.associations(uuids)
                             if claims is None or not a.patient_ins or a.patient_ins == claims.patient_ins]
-            objects = [wire.load_stored(a.metadata) if a.metadata else
-                       etree.Element(f"{{{wire.RIM}}}Association", id=a.id, associationType=a.type,
-                                     sourceObject=a.source, targetObject=a.target) for a in associations]
+            objects = [a.metadata or wire.object_ref(a.id) for a in associations]
         else:
             return self._xds_failure(ctx, [rules.finding(
                 "XDSUnknownStoredQuery", f"requête enregistrée {query.query_id!r} non prise en charge "
                 f"({', '.join(wire.STORED_QUERIES.values())})")], operation, "AdhocQueryResponse")
         summary["resultats"] = len(objects)
-        root = wire.adhoc_response(objects, [])
-        return Outcome(self._envelope(ctx, root, "urn:ihe:iti:2007:RegistryStoredQueryResponse"),
-                       findings, summary=summary)
+        body = wire.spliced_adhoc_response(objects, "urn:ihe:iti:2007:RegistryStoredQueryResponse", ctx.request)
+        return Outcome(body, findings, summary=summary)
 
     def update_document_set(self, ctx: Context) -> Outcome:
         """ITI-57: status changes (archive, delete) and metadata updates (masking, visibility)."""

@@ -416,16 +416,39 @@ def adhoc_response(objects: list[etree._Element], errors: list[tuple[str, str, s
     return root
 
 
-def object_ref(uuid_: str) -> etree._Element:
-    return etree.Element(f"{{{RIM}}}ObjectRef", id=uuid_)
+def object_ref(uuid_: str) -> bytes:
+    return etree.tostring(etree.Element(f"{{{RIM}}}ObjectRef", id=uuid_))
 
 
-def load_stored(metadata: bytes, status: str | None = None) -> etree._Element:
-    """A stored ebRIM object (ours, trusted) with its current status."""
-    element = etree.fromstring(metadata)
-    if status:
-        element.set("status", status)
-    return element
+_APPROVED_ATTRIBUTE = b'status="urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"'
+_SPLICE = "urn:banc:splice"
+
+
+def with_status(metadata: bytes, status: str) -> bytes:
+    """Stored registry object bytes with its current availability status (the blob keeps the
+    status it was registered with; the first `status=` attribute is the root element's)."""
+    if status.endswith(":Approved"):
+        return metadata
+    return metadata.replace(_APPROVED_ATTRIBUTE, f'status="{status}"'.encode(), 1)
+
+
+def spliced_adhoc_response(objects: list[bytes], action: str, request: DmpRequest | None) -> bytes:
+    """A successful AdhocQueryResponse whose RegistryObjectList holds `objects` as stored.
+
+    Registry objects are kept serialized (self-contained, namespaces declared), so they are
+    spliced into the envelope instead of being parsed and written again for every query."""
+    root = adhoc_response([etree.Element(f"{{{RIM}}}ObjectRef", id=_SPLICE)], [])
+    root.set("totalResultCount", str(len(objects)))
+    envelope = response_envelope(root, action, request)
+    placeholder = envelope.index(f'id="{_SPLICE}"'.encode())
+    start = envelope.rindex(b"<", 0, placeholder)
+    end = envelope.index(b"/>", placeholder) + 2
+    return envelope[:start] + b"".join(objects) + envelope[end:]
+
+
+def load_stored(metadata: bytes) -> etree._Element:
+    """A stored ebRIM object (ours, trusted), to edit it."""
+    return etree.fromstring(metadata)
 
 
 # -- XDS: submissions ------------------------------------------------------------------------
