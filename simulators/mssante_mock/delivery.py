@@ -13,13 +13,11 @@ from banc.mail.health import CdaValidator, HealthFacts
 from banc.mail.message import ParsedMail, parse_mail
 from banc.mail.reports import DeliveryStatus, build_dsn, build_mdn
 from banc.verdict import Finding
-from simulators.mssante_mock import rules
+from simulators.mssante_mock import faults, rules
 from simulators.mssante_mock.models import MailStore
 from simulators.mssante_mock.wire import DsnEnvelope, Recipient
 
 SERVICE = "mssante"
-MAILBOX_LIMIT_BYTES = 25 * 1024 * 1024
-"""Messages above 25 MB are refused by MSSanté mailboxes (DOMAIN.md §6)."""
 
 
 @dataclass
@@ -74,14 +72,16 @@ class Postmaster:
             rules.check_submission(parsed, recipients, facts, validate_cda=self.validate_cda,
                                    smtputf8=submission.smtputf8)
             if facts is not None else []
-        )
+        )  # + delivery refusals below
         delivered, bounced = [], []
         for rcpt in submission.recipients:
-            status = self._route(rcpt, submission.raw)
-            if status is None:
+            refusal = rules.delivery_refusal(rcpt.address, self.store.mailbox(rcpt.address),
+                                             len(submission.raw))
+            if refusal is None:
                 delivered.append(rcpt.address)
             else:
-                bounced.append(status)
+                findings.append(refusal)
+                bounced.append(faults.dsn_status(rcpt.address, refusal, rcpt.original))
         summary = rules.summarise(parsed, submission.sender, recipients, facts)
         summary.update(
             {"delivered": delivered, "bounced": [b.recipient for b in bounced],
@@ -101,22 +101,6 @@ class Postmaster:
         self._deliver_all(submission, parsed, facts, delivered, journal_id, outcome)
         self._dsn(submission, delivered, bounced, outcome)
         return outcome
-
-    def _route(self, rcpt: Recipient, raw: bytes) -> DeliveryStatus | None:
-        """None when the mailbox takes the message, else why it bounces."""
-        record = self.store.mailbox(rcpt.address)
-        if record is None:
-            return DeliveryStatus(rcpt.address, "failed", "5.1.1",
-                                  "550 5.1.1 destinataire inconnu de l'annuaire MSSante",
-                                  rcpt.original)
-        if not record.is_open:
-            return DeliveryStatus(rcpt.address, "failed", "5.2.1",
-                                  "550 5.2.1 boite aux lettres fermee", rcpt.original)
-        if len(raw) > MAILBOX_LIMIT_BYTES:
-            return DeliveryStatus(rcpt.address, "failed", "5.2.3",
-                                  f"552 5.2.3 message de {len(raw) // 1_048_576} Mo, limite 25 Mo",
-                                  rcpt.original)
-        return None
 
     def _deliver_all(
         self, submission: Submission, parsed: ParsedMail, facts: HealthFacts | None,

@@ -34,6 +34,7 @@ from zope.interface import implementer
 
 from banc.journal import Exchange
 from banc.pki import TestPki, certificate_subject
+from simulators.mssante_mock import faults
 from simulators.mssante_mock.auth import Authenticator, AuthOutcome
 from simulators.mssante_mock.delivery import SERVICE, Postmaster
 from simulators.mssante_mock.models import INBOX, MailStore, StoredMessage
@@ -423,25 +424,23 @@ class MssImapServer(imap4.IMAP4Server):
             self.sendPositiveResponse(tag, _ascii(f"authentifie : {outcome.principal.mailbox}"))
             self.setTimeout(self.POSTAUTH_TIMEOUT)
             return
-        reason = "; ".join(f"[{f.rule_id}] {f.message}" for f in outcome.findings)
+        reason = faults.imap_auth_refusal(outcome.findings)
         if mechanism == b"XOAUTH2":
             error = {"status": "401", "schemes": "bearer", "scope": "openid scope_all"}
 
             def conclude(_line: bytes) -> None:
-                self.sendNegativeResponse(tag, b"[AUTHENTICATIONFAILED] " + _ascii(reason))
+                self.sendNegativeResponse(tag, _ascii(reason))
 
             self._await_line(conclude, tag, base64.b64encode(json.dumps(error).encode()))
         else:
-            self.sendNegativeResponse(tag, b"[AUTHENTICATIONFAILED] " + _ascii(reason))
+            self.sendNegativeResponse(tag, _ascii(reason))
 
     def do_LOGIN(self, tag: bytes, user: bytes, passwd: bytes) -> None:
-        reason = ("LOGIN refuse : utilisez AUTHENTICATE XOAUTH2 (jeton Pro Sante Connect) ou "
-                  "AUTHENTICATE EXTERNAL (certificat de boite applicative)")
         self.factory.postmaster.refused(
-            "imap.login", b"LOGIN " + user + b" ***", reason, channel="imap", peer=self._peer(),
-            summary={"user": user.decode("utf-8", "replace")},
+            "imap.login", b"LOGIN " + user + b" ***", faults.IMAP_LOGIN_REFUSAL, channel="imap",
+            peer=self._peer(), summary={"user": user.decode("utf-8", "replace")},
         )
-        self.sendNegativeResponse(tag, b"[AUTHENTICATIONFAILED] " + reason.encode())
+        self.sendNegativeResponse(tag, _ascii(faults.IMAP_LOGIN_REFUSAL))
 
     unauth_LOGIN = (do_LOGIN, imap4.IMAP4Server.arg_astring, imap4.IMAP4Server.arg_finalastring)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from banc.identity import PATIENT_MAIL_DOMAIN
 from banc.mail.health import CdaValidator, HealthFacts, check_health_message, inspect_message
 from banc.mail.message import ParsedMail
-from banc.verdict import Finding
-from simulators.mssante_mock.models import MailStore
+from banc.verdict import Finding, Severity
+from simulators.mssante_mock.models import MailboxRecord, MailStore
 
 
 def check_submission(
@@ -27,6 +27,34 @@ def check_submission(
 
 def inspect(parsed: ParsedMail) -> HealthFacts:
     return inspect_message(parsed)
+
+
+MAILBOX_LIMIT_BYTES = 25 * 1024 * 1024
+"""Messages above 25 MB are refused by MSSanté mailboxes (DOMAIN.md §6)."""
+
+
+def delivery_refusal(address: str, record: MailboxRecord | None, size: int) -> Finding | None:
+    """Why a recipient cannot take the message (None when it can): a warning on the sender's
+    verdict, a bounce (DSN) on the wire."""
+    def warn(rule: str, message: str) -> Finding:
+        return Finding(rule_id=f"MSS.DELIVERY.{rule}", message=message, severity=Severity.WARNING,
+                       location=address, ruleset="mssante")
+
+    if record is None:
+        return warn("UNKNOWN", f"{address} : boîte aux lettres inconnue de l'annuaire MSSanté")
+    if not record.is_open:
+        return warn("CLOSED", f"{address} : boîte aux lettres fermée (messagerie désactivée)")
+    if size > MAILBOX_LIMIT_BYTES:
+        return warn("TOO_LARGE", f"{address} : message de {size / 1_048_576:.1f} Mo, au-delà de 25 Mo")
+    return None
+
+
+def sender_refusal(mail_from: str, authenticated: str) -> Finding | None:
+    """MAIL FROM must be the mailbox the session authenticated for."""
+    if not mail_from or mail_from.lower() == authenticated:
+        return None
+    return Finding(rule_id="MSS.AUTH.SENDER", ruleset="mssante-auth", location="MAIL FROM",
+                   message=f"expéditeur {mail_from} différent de la boîte authentifiée {authenticated}")
 
 
 def receipt_address(parsed: ParsedMail) -> str | None:

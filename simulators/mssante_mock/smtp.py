@@ -27,6 +27,7 @@ from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
 from banc.pki import certificate_subject
 from banc.verdict import Finding
+from simulators.mssante_mock import faults, rules
 from simulators.mssante_mock.auth import Authenticator, AuthOutcome
 from simulators.mssante_mock.delivery import Postmaster, Submission
 from simulators.mssante_mock.wire import (
@@ -192,8 +193,7 @@ class SubmissionHandler:
             session.auth_data = outcome.principal
             return AuthResult(success=True, auth_data=outcome.principal,
                               message=f"235 2.7.0 authentifié : {outcome.principal.mailbox}")
-        message = "; ".join(f"[{f.rule_id}] {f.message}" for f in outcome.findings)
-        reply = f"535 5.7.8 authentification refusée : {message}"
+        reply = faults.smtp_auth_refusal(outcome.findings)
         assert isinstance(server, _SubmissionSMTP)
         server.refusal = (outcome.findings, {**outcome.summary, "request": request.decode("utf-8", "replace")})
         return AuthResult(success=False, handled=False, message=reply)
@@ -223,14 +223,11 @@ class SubmissionHandler:
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, mail_options: list[str]) -> str:
         principal = session.auth_data
-        if address and principal is not None and address.lower() != principal.mailbox:
+        refusal = rules.sender_refusal(address, principal.mailbox) if principal else None
+        if refusal is not None:
             assert isinstance(server, _SubmissionSMTP)
-            server.refusal = ([Finding(
-                rule_id="MSS.AUTH.SENDER", ruleset="mssante-auth", location="MAIL FROM",
-                message=f"expéditeur {address} différent de la boîte authentifiée {principal.mailbox}",
-            )], {"principal": principal.mailbox, "mail_from": address})
-            return (f"553 5.7.1 expéditeur {address} refusé : la session est authentifiée pour "
-                    f"{principal.mailbox}")
+            server.refusal = ([refusal], {"principal": principal.mailbox, "mail_from": address})
+            return faults.smtp_sender_refusal(refusal)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
