@@ -307,9 +307,10 @@ def derive_entry(
     domicile: bool | None = None,
     uri: str = "",
     comments: str = "",
+    facts: HeaderFacts | None = None,
 ) -> DocumentEntry:
     """The DocumentEntry of one CDA document; `visibility` adds MASQUE_PS / INVISIBLE_* codes."""
-    facts = header_facts(root)
+    facts = facts or header_facts(root)
     missing = Code("", "")
     return DocumentEntry(
         entry_uuid=entry_uuid or new_entry_uuid(),
@@ -360,6 +361,7 @@ def derive_submission(
 
     `replaces`: entryUUID of the registry entry this version replaces (RPLC association).
     """
+    facts = header_facts(root)
     entry = derive_entry(
         root,
         document_bytes=document_bytes,
@@ -367,8 +369,8 @@ def derive_submission(
         format_code=format_code,
         domicile=domicile,
         uri=uri,
+        facts=facts,
     )
-    facts = header_facts(root)
     now = submission_time or datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     submission_set = SubmissionSet(
         entry_uuid=new_entry_uuid(),
