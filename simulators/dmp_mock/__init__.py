@@ -15,7 +15,15 @@ from banc.journal import Exchange, Journal
 from banc.mocks import MockContext
 from banc.server import ServedApp
 from simulators.dmp_mock.app import BASE, SERVICE, DmpApp, DmpSettings
-from simulators.dmp_mock.models import APPROVED, Authorization, DmpStore, Patient, StoredDocument
+from simulators.dmp_mock.models import (
+    APPROVED,
+    ARCHIVED,
+    Authorization,
+    DmpStore,
+    Patient,
+    StoredDocument,
+)
+from simulators.dmp_mock.rules import visible_to_patient
 from simulators.dmp_mock.seed import seed_store
 
 
@@ -51,6 +59,12 @@ class DmpMock:
 
     def documents_for(self, ins: str, statuses: tuple[str, ...] = (APPROVED,)) -> list[StoredDocument]:
         return self.store.documents(ins, statuses)
+
+    def documents_seen_by_patient(self, ins: str, *, legal_representative: bool = False) -> list[StoredDocument]:
+        """What the usager (or a legal representative) sees in Mon espace santé: current and
+        archived documents without `INVISIBLE_PATIENT` (nor `INVISIBLE_REPRESENTANTS_LEGAUX`)."""
+        return [d for d in self.store.documents(ins, (APPROVED, ARCHIVED)) if not d.is_signature
+                and visible_to_patient(d.confidentiality, legal_representative=legal_representative)]
 
     def exchanges(self, session: str | None = None, since_id: int = 0) -> list[Exchange]:
         return self.journal.exchanges(session=session, service=SERVICE, since_id=since_id)

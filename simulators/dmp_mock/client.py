@@ -94,6 +94,35 @@ def hl7_query(ins: str, oid: str = "1.2.250.1.213.1.4.10", reason: str = "TEST_E
     return root
 
 
+def hl7_patient_record(interaction: str, reason: str, ins: str, *, family: str = "", given: str = "",
+                       sex: str = "", birth: str = "", status: str = "active",
+                       oid: str = "1.2.250.1.213.1.4.10") -> etree._Element:
+    """PRPA_IN201311UV02 (TD1.1 `CREA_RD`) or PRPA_IN201314UV02 (`REAC`, `MODIF_DATA`, `FERM`)."""
+    h = wire.h
+    root = hl7_query(ins, oid)
+    root.tag = h(interaction)
+    root.find(h("interactionId")).set("extension", interaction)
+    control = root.find(h("controlActProcess"))
+    for child in list(control):
+        control.remove(child)
+    etree.SubElement(control, h("reasonCode"), code=reason, codeSystem="1.2.250.1.213.1.1.4.11")
+    subject = etree.SubElement(control, h("subject"), typeCode="SUBJ", contextConductionInd="false")
+    request = etree.SubElement(subject, h("registrationRequest"), classCode="REG", moodCode="RQO")
+    etree.SubElement(request, h("statusCode"), code="active")
+    patient = etree.SubElement(etree.SubElement(request, h("subject1"), typeCode="SBJ"), h("patient"), classCode="PAT")
+    etree.SubElement(patient, h("id"), root=oid, extension=ins)
+    etree.SubElement(patient, h("statusCode"), code=status)
+    person = etree.SubElement(patient, h("patientPerson"), classCode="PSN", determinerCode="INSTANCE")
+    name = etree.SubElement(person, h("name"))
+    etree.SubElement(name, h("family"), qualifier="SP").text = family
+    etree.SubElement(name, h("given")).text = given
+    if sex:
+        etree.SubElement(person, h("administrativeGenderCode"), code=sex)
+    if birth:
+        etree.SubElement(person, h("birthTime"), value=birth)
+    return root
+
+
 def stored_query(query_id: str, params: dict[str, list[str]], return_type: str = "LeafClass") -> etree._Element:
     root = etree.Element(f"{{{wire.QUERY}}}AdhocQueryRequest", nsmap={"query": wire.QUERY, "rim": wire.RIM})
     etree.SubElement(root, f"{{{wire.QUERY}}}ResponseOption", returnComposedObjects="true", returnType=return_type)
