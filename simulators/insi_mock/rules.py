@@ -16,7 +16,6 @@ from lxml import etree
 
 from banc.verdict import Finding, Severity
 from simulators.insi_mock.wire import (
-    CTXLPS_NS,
     OPERATIONS,
     SAML_NS,
     InsiRequest,
@@ -33,7 +32,6 @@ RULESET = "insi-mock"
 _NAME = re.compile(r"^[A-Z]+(?:(?:-|'| |--)[A-Z]+)*$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _PLACE = re.compile(r"^(?:\d{2}|2A|2B)\d{3}$")
-_IDAM_PATH = f"{{{CTXLPS_NS}}}LPS/{{{CTXLPS_NS}}}IDAM"
 _MATRICULE = re.compile(r"^[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{6}$")
 
 
@@ -169,10 +167,9 @@ def check_contexte_lps(request: InsiRequest, known_idams: frozenset[str] | set[s
     for path in ("Id", "Temps", "LPS/IDAM", "LPS/Version", "LPS/Instance", "LPS/Nom"):
         if not values.get(path, "").strip():
             findings.append(_finding("insi.lps.champ", f"ContexteLPS/{path} absent ou vide", f"{where}/{path}"))
-    idam_element = lps.find(_IDAM_PATH)
-    if idam_element is not None and idam_element.get("R") != "4":
+    if "LPS/IDAM" in values and values.get("LPS/IDAM/@R") != "4":
         findings.append(_finding(
-            "insi.lps.champ", f"attribut R de l'IDAM « {idam_element.get('R')} » : 4 attendu",
+            "insi.lps.champ", f"attribut R de l'IDAM « {values.get('LPS/IDAM/@R')} » : 4 attendu",
             f"{where}/LPS/IDAM/@R",
         ))
     idam = values.get("LPS/IDAM", "").strip()

@@ -57,7 +57,8 @@ CR_LABELS = {
 
 
 def fields(element: etree._Element | None) -> dict[str, str]:
-    """Local-name paths ('LPS/IDAM') → text as sent, in one pass (first occurrence wins)."""
+    """Local-name paths ('LPS/IDAM') → text as sent, and 'LPS/IDAM/@R' → attribute values,
+    in one pass (first occurrence wins)."""
     found: dict[str, str] = {}
     if element is None:
         return found
@@ -69,6 +70,8 @@ def fields(element: etree._Element | None) -> dict[str, str]:
                 continue
             name = prefix + tag.rpartition("}")[2]
             found.setdefault(name, child.text if child.text is not None else "")
+            for attribute, value in child.attrib.items():
+                found.setdefault(f"{name}/@{attribute}", value)
             if len(child):
                 walk(child, name + "/")
 

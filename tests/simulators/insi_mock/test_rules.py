@@ -155,3 +155,9 @@ def test_missing_schemas_are_said_not_silently_passed() -> None:
     findings = rules.check_request(request, rules.Caller("INSI-AUTO"), None, IDAMS, TODAY)
     assert "insi.xsd.indisponible" in [f.rule_id for f in findings]
     assert rule_ids(findings) == []
+
+
+def test_idam_reference_attribute() -> None:
+    data = build_traits_request("ADRUN", "ZOE", "F", "1975-12-31").replace(b'R="4"', b'R="3"')
+    (finding,) = rules.check_contexte_lps(request_of(data), IDAMS)
+    assert finding.rule_id == "insi.lps.champ" and "R de l'IDAM « 3 »" in finding.message
