@@ -145,11 +145,17 @@ class _Message(_Part):
     def _load(self) -> None:
         if not self._loaded:
             store, address, folder = self._where
-            _Part.__init__(self, store.raw(address, folder, self.stored.uid))
+            self.raw = store.raw(address, folder, self.stored.uid)
+            _head, self.body = _split(self.raw)
             self._loaded = True
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("raw", "body", "headers"):
+        if name == "headers":  # headers alone: read the header block, not the attachments
+            store, address, folder = self._where
+            head = store.head(address, folder, self.stored.uid)
+            self.headers = BytesHeaderParser().parsebytes(head)
+            return self.headers
+        if name in ("raw", "body"):
             self._load()
             return self.__dict__[name]
         raise AttributeError(name)
@@ -355,6 +361,15 @@ class _FolderInfo:
 
 # -- protocol --------------------------------------------------------------------------------
 
+def _unquote_parameters(structure: Any) -> Any:
+    """Strip one level of double quotes from every string of a body structure."""
+    if isinstance(structure, list | tuple):
+        return [_unquote_parameters(item) for item in structure]
+    if isinstance(structure, str) and len(structure) > 1 and structure[0] == structure[-1] == '"':
+        return structure[1:-1]
+    return structure
+
+
 class MssImapServer(imap4.IMAP4Server):
     """IMAP4Server with MSSanté authentication and journaling of each session."""
 
@@ -457,6 +472,12 @@ class MssImapServer(imap4.IMAP4Server):
             peer_certificate=certificate_subject(self._peer_certificate()),
             summary=outcome.summary, findings=list(outcome.findings),
         ))
+
+    def spew_bodystructure(self, id: int, msg: Any, _w: Any = None, _f: Any = None) -> None:
+        """Twisted leaves the quotes of Content-Disposition parameters in BODYSTRUCTURE
+        (`("filename" "\\"IHE_XDM.ZIP\\"")`): clients would show them in attachment names."""
+        structure = _unquote_parameters(imap4.getBodyStructure(msg, True))
+        _w(b"BODYSTRUCTURE " + imap4.collapseNestedLists([structure]))
 
     # Twisted's header SEARCH keys compare str header values with bytes criteria on Python 3:
     # decode the criterion, compare case-insensitively (RFC 3501 §6.4.4).

@@ -305,6 +305,20 @@ class MailStore:
             raise KeyError(f"message {uid} absent de {address}/{folder}")
         return bytes(row[0])
 
+    def head(self, address: str, folder: str, uid: int) -> bytes:
+        """The header block of a message (up to the first empty line), read without the body:
+        what IMAP ENVELOPE, HEADER.FIELDS and SEARCH on headers need."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT CASE WHEN instr(raw, X'0D0A0D0A') > 0"
+                " THEN substr(raw, 1, instr(raw, X'0D0A0D0A') + 3) ELSE raw END"
+                " FROM messages WHERE mailbox = ? AND folder = ? AND uid = ?",
+                (address.strip().lower(), folder, uid),
+            ).fetchone()
+        if row is None:
+            raise KeyError(f"message {uid} absent de {address}/{folder}")
+        return bytes(row[0])
+
     def raw_messages(self, address: str, folder: str = INBOX) -> list[bytes]:
         """Every message of a folder, oldest first (what a scenario inspects)."""
         with self._db() as db:

@@ -280,3 +280,17 @@ def test_everyday_imap_commands(mss, pki) -> None:
         assert header.strip() == b"Subject: Sujet 1"
     assert len(mss.messages(mailbox, "Archives")) == 1
     assert len(mss.messages(mailbox)) == 2
+
+
+def test_attachments_through_bodystructure_and_parts(mss, pki, pdfa_bytes) -> None:
+    """A client lists attachments from BODYSTRUCTURE and downloads one part: the XDM zip."""
+    mailbox = "julien.roux@ch-riom-limagne.mssante.fr"
+    mss.send_as(HealthMessage(sender=DUI, recipients=[mailbox], cda=make_cda(INS), pdf=pdfa_bytes))
+    with imaplib.IMAP4_SSL("127.0.0.1", mss.imap.port, ssl_context=pki.client_context()) as imap:
+        imap.authenticate("XOAUTH2", lambda _: xoauth2(mailbox, mss.token_for(mailbox)).encode())
+        imap.select("INBOX", readonly=True)
+        structure = imap.fetch("1", "(BODYSTRUCTURE)")[1][0]
+        assert b'("filename" "IHE_XDM.ZIP")' in structure
+        assert b'("filename" "document.pdf")' in structure
+        part = imap.fetch("1", "(BODY.PEEK[2])")[1][0][1]
+    assert base64.b64decode(part).startswith(b"PK\x03\x04")
