@@ -1,0 +1,159 @@
+"""Shared ground of the DMP mock's transaction handlers: settings, outcome, request context,
+and the checks every transaction uses (patient of the VIHF, rights, authorization, errors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from lxml import etree
+
+from banc.soap import SOAP12_CONTENT_TYPE
+from banc.verdict import Finding, Severity
+from banc.vihf import VihfCheck
+from simulators.dmp_mock import faults, rules, wire
+from simulators.dmp_mock.models import (
+    DmpStore,
+    StoredDocument,
+)
+
+SERVICE = "dmp"
+NEVER_LENIENT = ("XDSUnknownPatientId", "XDSReplaceFailed", "XDSPatientIdDoesNotMatch", "DMP.PATIENT_ID")
+"""Identity and registry-integrity errors refuse even in lenient mode: accepting them would file a
+document in the wrong record."""
+BASE = "/si-dmp-server/v2/services"
+
+
+@dataclass
+class DmpSettings:
+    """How the mock judges. `strictness`: 'strict' refuses what breaks a feed rule (RegistryError
+    naming it), 'lenient' accepts and records the verdict. `rights`: 'enforce' refuses what
+    PDT-INF-526 forbids, 'report' answers and records the refusal as a warning.
+    `trust_official_examples` accepts the ANS example messages' known defects (expired foreign
+    VIHF certificates, SOAP 1.1 envelope, document id case), each reported as a warning."""
+
+    strictness: str = "strict"
+    rights: str = "enforce"
+    trust_official_examples: bool = False
+    validate_cda: bool = True
+    max_request_bytes: int = 40 * 1024 * 1024
+    max_document_bytes: int = 20 * 1024 * 1024
+    value_sets: rules.ValueSets = field(default_factory=rules.ValueSets.load)
+
+
+@dataclass
+class Outcome:
+    body: bytes
+    findings: list[Finding] = field(default_factory=list)
+    status: int = 200
+    content_type: str = SOAP12_CONTENT_TYPE
+    summary: dict = field(default_factory=dict)
+    label: str = "OK"
+
+
+@dataclass
+class Context:
+    request: wire.DmpRequest
+    vihf: VihfCheck
+    actor: rules.Actor
+    operation: str
+
+
+class Refused(Exception):
+    """Stop processing with this outcome (a fault or an error response)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+
+class DmpCore:
+    """State and shared checks; `PatientTransactions` and `DocumentTransactions` build on it."""
+
+    store: DmpStore
+    settings: DmpSettings
+
+    # -- shared checks ----------------------------------------------------------------------
+    def _require_patient(self, ctx: Context, body_patient: tuple[str, str] | None) -> None:
+        """The VIHF resource-id must name the patient of the body (when both are present)."""
+        claims = ctx.vihf.claims
+        assert claims is not None
+        if body_patient and claims.patient_ins and (claims.patient_ins, claims.patient_oid) != body_patient:
+            message = (f"resource-id du VIHF ({claims.patient_ins}) différent du patient de la "
+                       f"requête ({body_patient[0]})")
+            finding = rules.finding("VIHF.PATIENT_MISMATCH", message)
+            raise Refused(Outcome(faults.soap_fault("VIHF.PATIENT_MISMATCH", message, kind="security"),
+                                  [finding], status=500, label="patient incohérent"))
+
+    def _rights(self, ctx: Context, action: str, **owner: str) -> list[Finding]:
+        denied = rules.check_right(action, ctx.actor, **owner)
+        if denied and self.settings.rights == "report":
+            return [replace(f, severity=Severity.WARNING) for f in denied]
+        return denied
+
+    def _authorized(self, ctx: Context, ins: str) -> list[Finding]:
+        """Consulting a DMP in normal mode needs the patient's authorization (TD0.3)."""
+        if ctx.actor.purpose in ("BRIS_DE_GLACE", "CENTRE_15") or ctx.actor.treating_doctor:
+            return []
+        auth = self.store.authorization(ins, ctx.actor.id)
+        if auth is not None and auth.state == "VALIDE":
+            return []
+        state = "bloqué par le patient" if auth is not None else "non autorisé"
+        finding = rules.finding("DMP.NOT_AUTHORIZED",
+                                f"professionnel {ctx.actor.id} {state} sur le DMP {ins} : déclarez "
+                                "l'autorisation (TD0.3) avant de consulter", reqs=rules.REQ_MANAGE)
+        if self.settings.rights == "report":
+            return [replace(finding, severity=Severity.WARNING)]
+        return [finding]
+
+    def _hl7_refusal(self, ctx: Context, findings: list[Finding]) -> Outcome | None:
+        errors = [f for f in findings if f.is_error]
+        if not errors:
+            return None
+        return Outcome(faults.fault_from_findings(errors, kind="denied"), findings, status=500,
+                       label="accès refusé")
+
+
+    def _vihf_patient(self, ctx: Context) -> str:
+        claims = ctx.vihf.claims
+        assert claims is not None
+        if not claims.patient_ins:
+            message = "resource-id (INS du patient) obligatoire dans le VIHF pour cette transaction"
+            raise Refused(Outcome(faults.soap_fault("VIHF.RESOURCE_ID", message, kind="security"),
+                                  [rules.finding("VIHF.RESOURCE_ID", message)], status=500,
+                                  label="VIHF incomplet"))
+        return claims.patient_ins
+
+
+    def _xds_failure(self, ctx: Context, findings: list[Finding], operation: str,
+                     tag: str = "RegistryResponse") -> Outcome:
+        if tag == "AdhocQueryResponse":
+            root = wire.adhoc_response([], faults.registry_errors(findings))
+            action = "urn:ihe:iti:2007:RegistryStoredQueryResponse"
+        else:
+            root = wire.registry_response(faults.registry_errors(findings))
+            action = {"TD2.1": "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bResponse",
+                      "TD3.3": "urn:ihe:iti:2010:UpdateDocumentSetResponse"}.get(operation, "")
+        return Outcome(self._envelope(ctx, root, action), findings,
+                       summary={"operation": operation}, label="refusé")
+
+    @staticmethod
+    def _envelope(ctx: Context, root: etree._Element, action: str) -> bytes:
+        return wire.response_envelope(root, action, ctx.request)
+
+    def _query_patient(self, ctx: Context, value: str | None, operation: str) -> tuple[str, str]:
+        patient = rules._patient(value or "")
+        claims = ctx.vihf.claims
+        assert claims is not None
+        if patient is None:
+            raise Refused(self._xds_failure(ctx, [rules.finding(
+                "XDSStoredQueryParamNumber", f"identifiant patient de la requête absent ou mal formé : {value!r}")],
+                operation, "AdhocQueryResponse"))
+        if claims.patient_ins and (claims.patient_ins, claims.patient_oid) != patient:
+            raise Refused(self._xds_failure(ctx, [rules.finding(
+                "XDSPatientIdDoesNotMatch",
+                f"patient de la requête ({patient[0]}) différent du resource-id du VIHF ({claims.patient_ins})")],
+                operation, "AdhocQueryResponse"))
+        return patient
+
+    def _visible(self, ctx: Context, doc: StoredDocument) -> bool:
+        return rules.visible_to_professional(doc.confidentiality, ctx.actor, doc.author_id)
+

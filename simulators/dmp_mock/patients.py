@@ -1,0 +1,240 @@
+"""HL7v3 patient transactions (TD0.2, TD0.5, TD1.x), authorizations (TD0.3, TD1.6) and the
+patient list (TD0.4) of the DMP mock."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from lxml import etree
+
+from banc.verdict import Finding, Severity
+from simulators.dmp_mock import faults, rules, wire
+from simulators.dmp_mock.core import Context, DmpCore, Outcome, Refused
+from simulators.dmp_mock.models import (
+    Authorization,
+    Patient,
+)
+
+
+class PatientTransactions(DmpCore):
+    # -- HL7v3 patient transactions ---------------------------------------------------------
+    def patient_query(self, ctx: Context) -> Outcome:
+        payload = ctx.request.payload
+        reason = wire.hl7_reason(payload)
+        operation = "TD0.2" if reason == "TEST_EXST" else "TD1.3a"
+        patient_id = wire.hl7_patient(payload)
+        self._require_patient(ctx, patient_id)
+        findings = self._rights(ctx, operation)
+        refusal = self._hl7_refusal(ctx, findings)
+        if refusal:
+            refusal.summary["operation"] = operation
+            return refusal
+        patient = self.store.patient(patient_id[0]) if patient_id else None
+        outer, message = wire.hl7_message("PRPA_IN201308UV02", payload)
+        control = wire._sub(message, "controlActProcess", classCode="CACT", moodCode="EVN")
+        wire.copy_reason(control, payload)
+        if patient is not None:
+            if operation == "TD0.2":
+                auth = self.store.authorization(patient.ins, ctx.actor.id)
+                state = "VALIDE" if auth and auth.state == "VALIDE" else ("BLOQUE" if auth else "NON_AUTORISE")
+                wire.attention_line(message, "AUTORISATION", "1.2.250.1.213.4.1.2.6.1",
+                                    wire.coded_value(state, "1.2.250.1.213.4.1.2.6.2"))
+                wire.attention_line(message, "STATUT_MT", "1.2.250.1.213.4.1.2.6.3",
+                                    wire.bool_value(bool(auth and auth.treating_doctor)))
+            wire.registration_event(control, patient, extra_observations={"RATTACHEMENT_ENS": "true"})
+        wire.query_ack(control, payload, "OK" if patient else "NF")
+        body = wire.response_envelope(outer, "urn:hl7-org:v3:PRPA_IN201308UV02", ctx.request)
+        return Outcome(body, findings, summary={"operation": operation, "reponse": "OK" if patient else "NF",
+                                                "patient": patient_id[0] if patient_id else ""},
+                       label="trouvé" if patient else "non trouvé")
+
+    def patient_search(self, ctx: Context) -> Outcome:
+        payload = ctx.request.payload
+        findings = self._rights(ctx, "TD0.5")
+        refusal = self._hl7_refusal(ctx, findings)
+        if refusal:
+            refusal.summary["operation"] = "TD0.5"
+            return refusal
+        family = wire.hl7_family_query(payload)
+        found = self.store.patients(family=family) if family else []
+        outer, message = wire.hl7_message("PRPA_IN201306UV02", payload, ack_as_element=True)
+        control = wire._sub(message, "controlActProcess", classCode="CACT", moodCode="EVN")
+        wire._sub(control, "code", code="PRPA_TE201306UV02", codeSystem="2.16.840.1.113883.1.6")
+        for patient in found:
+            wire.registration_event(control, patient)
+        wire.query_ack(control, payload, "OK" if found else "NF", total=len(found))
+        query = payload.find(f".//{wire.h('queryByParameter')}")
+        if query is not None:
+            control.append(etree.fromstring(etree.tostring(query)))
+        body = wire.response_envelope(outer, "urn:hl7-org:v3:PRPA_IN201306UV02", ctx.request)
+        return Outcome(body, findings, summary={"operation": "TD0.5", "resultats": len(found)})
+
+    def patient_create(self, ctx: Context) -> Outcome:
+        payload = ctx.request.payload
+        patient_id = wire.hl7_patient(payload)
+        self._require_patient(ctx, patient_id)
+        findings: list[Finding] = []
+        ack, detail = "AA", ""
+        if patient_id is None:
+            ack, detail = "AE", "identifiant INS du patient absent de la demande de création"
+        elif self.store.patient(patient_id[0]) is not None:
+            ack, detail = "AE", f"un DMP existe déjà pour l'INS {patient_id[0]}"
+        if detail:
+            findings.append(rules.finding("DMP.CREATE", detail, reqs=rules.REQ_MANAGE))
+        patient = None
+        if ack == "AA":
+            person = wire.hl7_person(payload)
+            patient = self.store.add_patient(Patient(patient_id[0], patient_id[1], **person))
+        outer, message = wire.hl7_message("PRPA_IN201312UV02", payload, ack=ack, ack_detail=detail,
+                                          wrapper="PRPA_IN201311UV02_Response")
+        control = wire._sub(message, "controlActProcess", classCode="CACT", moodCode="EVN")
+        wire.copy_reason(control, payload)
+        wire.registration_event(control, patient)
+        body = wire.response_envelope(outer, "urn:hl7-org:v3:PRPA_IN201311ResponseUV02", ctx.request)
+        return Outcome(body, findings, summary={"operation": "TD1.1"}, label="créé" if ack == "AA" else "refusé")
+
+    def patient_update(self, ctx: Context) -> Outcome:
+        payload = ctx.request.payload
+        reason = wire.hl7_reason(payload)
+        operation = {"REAC": "TD1.2", "MODIF_DATA": "TD1.3b", "FERM": "TD1.4"}.get(reason, "TD1.x")
+        patient_id = wire.hl7_patient(payload)
+        self._require_patient(ctx, patient_id)
+        patient = self.store.patient(patient_id[0]) if patient_id else None
+        ack, detail = "AA", ""
+        if reason not in ("REAC", "MODIF_DATA", "FERM"):
+            ack, detail = "AE", f"reasonCode {reason!r} inconnu (REAC, MODIF_DATA, FERM attendus)"
+        elif patient is None:
+            ack, detail = "AE", "aucun DMP pour cet INS"
+        elif reason == "FERM":
+            if patient.status == "terminated":
+                ack, detail = "AE", "le DMP est déjà fermé"
+            else:
+                self.store.set_patient_status(patient.ins, "terminated")
+        elif reason == "REAC":
+            if patient.status != "terminated":
+                ack, detail = "AE", "le DMP n'est pas fermé : réactivation impossible"
+            else:
+                self.store.set_patient_status(patient.ins, "active")
+        else:
+            self.store.update_patient(patient.ins, **wire.hl7_person(payload))
+        findings = [rules.finding("DMP.PATIENT_UPDATE", detail, reqs=rules.REQ_MANAGE)] if detail else []
+        patient = self.store.patient(patient_id[0]) if patient_id else None
+        outer, message = wire.hl7_message("PRPA_IN201315UV02", payload, ack=ack, ack_detail=detail,
+                                          wrapper="PRPA_IN201314UV02_Response")
+        control = wire._sub(message, "controlActProcess", classCode="CACT", moodCode="EVN")
+        wire.copy_reason(control, payload)
+        wire.registration_event(control, patient, with_ids=False)
+        body = wire.response_envelope(outer, "urn:hl7-org:v3:PRPA_IN201314ResponseUV02", ctx.request)
+        return Outcome(body, findings, summary={"operation": operation}, label="OK" if ack == "AA" else "refusé")
+
+
+    def set_authorization(self, ctx: Context) -> Outcome:
+        ins = self._vihf_patient(ctx)
+        action = wire.soap_text(ctx.request.payload, "action").upper()
+        operation = "TD0.3"
+        if action not in ("AJOUT", "SUPPRESSION"):
+            message = f"action {action!r} : AJOUT ou SUPPRESSION attendu"
+            raise Refused(Outcome(faults.soap_fault("DMP.TD03", message), [rules.finding("DMP.TD03", message)],
+                                  status=500, summary={"operation": operation}))
+        findings = self._rights(ctx, "TD0.3.ajout" if action == "AJOUT" else "TD0.3.suppression")
+        refusal = self._hl7_refusal(ctx, findings)
+        if refusal:
+            refusal.summary["operation"] = operation
+            return refusal
+        existing = self.store.authorization(ins, ctx.actor.id)
+        status, text = "DMPOk", ""
+        if self.store.patient(ins) is None:
+            status, text = "DMPKo", f"aucun DMP pour l'INS {ins}"
+        elif action == "AJOUT":
+            if existing and existing.state == "VALIDE":
+                text = "Autorisation déjà présente aucune action effectuée"
+            elif existing and existing.state == "BLOQUE":
+                status, text = "DMPKo", "professionnel bloqué par le patient : autorisation impossible"
+            else:
+                self.store.set_authorization(Authorization(
+                    ins, ctx.actor.id, ctx.actor.name, ctx.actor.structure_id,
+                    next((f"{r.code}" for r in ctx.vihf.claims.roles), "") if ctx.vihf.claims else ""))
+                text = "Autorisation ajoutée"
+        elif existing is None:
+            text = "Aucune autorisation à supprimer"
+        else:
+            self.store.remove_authorization(ins, ctx.actor.id)
+            text = "Autorisation supprimée"
+        if status != "DMPOk":
+            findings.append(rules.finding("DMP.TD03", text, reqs=rules.REQ_MANAGE))
+        root = wire.simple_output(wire.HAB, "setAuthorization", [("status", status), ("context", text)])
+        body = wire.response_envelope(
+            root, "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorizationResponse", ctx.request)
+        return Outcome(body, findings, summary={"operation": operation, "action": action}, label=status)
+
+    def list_authorizations(self, ctx: Context) -> Outcome:
+        ins = self._vihf_patient(ctx)
+        findings = self._rights(ctx, "TD1.6")
+        refusal = self._hl7_refusal(ctx, findings)
+        if refusal:
+            refusal.summary["operation"] = "TD1.6"
+            return refusal
+        mode = wire.soap_text(ctx.request.payload, "mode").upper() or "TOUTE"
+        items: list[tuple[str, object]] = []
+        for auth in self.store.authorizations(ins=ins):
+            state = "ACTIVE" if auth.state == "VALIDE" else "BLOQUE"
+            if mode not in ("TOUTE", state, "AUTORISE" if state == "ACTIVE" else "BLOQUE"):
+                continue
+            family, _, given = auth.actor_name.partition(" ")
+            items.append(("listOfAuthorizationByPatient", [
+                ("nationalId", auth.actor_id), ("nationalIdType", "1.2.250.1.71.4.2.1"),
+                ("firstName", given or family), ("lastName", family if given else ""),
+                ("codeSpeciality", auth.speciality), ("libSpeciality", ""),
+                ("startOfAuthorization", time.strftime("%Y%m%d%H%M%S", time.gmtime(auth.started_at))),
+                ("lastActionDate", time.strftime("%Y%m%d%H%M%S", time.gmtime(auth.updated_at))),
+                ("mode", state),
+            ]))
+        root = wire.simple_output(wire.HAB, "listAuthorizationByPatient", [*items, ("status", "DMPOk"), ("context", None)])
+        body = wire.response_envelope(
+            root, "urn:si-dmp-habilitations:HabilitationsEndPoint:listAuthorizationByPatientResponse", ctx.request)
+        return Outcome(body, findings, summary={"operation": "TD1.6", "resultats": len(items)})
+
+    def patient_list(self, ctx: Context) -> Outcome:
+        findings = self._rights(ctx, "TD0.4")
+        refusal = self._hl7_refusal(ctx, findings)
+        if refusal:
+            refusal.summary["operation"] = "TD0.4"
+            return refusal
+        items: list[tuple[str, object]] = []
+        for auth in self.store.authorizations(actor_id=ctx.actor.id):
+            patient = self.store.patient(auth.ins)
+            if patient is None or auth.state != "VALIDE":
+                continue
+            def stamp(t):
+                return (time.strftime("%Y%m%d%H%M%S", time.gmtime(t)) if t else None)
+            items.append(("patientlistData", [
+                ("patientIdentifier", [("nationalId", patient.dmp_id), ("nationalIdType", "1.2.250.1.213.1.4.2")]),
+                ("patientIdentifier", [("nationalId", patient.ins), ("nationalIdType", patient.oid)]),
+                ("lastName", patient.family), ("firstName", patient.given), ("dateOfBirth", patient.birth_date),
+                ("MT", "true" if auth.treating_doctor else "false"), ("message", "false"),
+                ("lastAccessDate", stamp(auth.updated_at)), ("lastUpdateDate", stamp(patient.updated_at)),
+                ("lastAddDate", stamp(patient.last_add_at)),
+            ]))
+        root = wire.simple_output(wire.PAT, "patientList", [*items, ("status", "DMPOk")])
+        body = wire.response_envelope(
+            root, "urn:si-dmp-patients:PatientSpecificEndPoint:patientListResponse", ctx.request)
+        return Outcome(body, findings, summary={"operation": "TD0.4", "resultats": len(items)})
+
+    def patient_access(self, ctx: Context) -> Outcome:
+        """TD1.5a/b/d (patient web account, OTP channel): removed from WSDL 2.01.04 since Mon espace
+        santé; answered as the official examples show, with a note that they are obsolete."""
+        self._vihf_patient(ctx)
+        name = etree.QName(ctx.request.payload).localname
+        operation = {"createPatientAccess": "TD1.5a", "patientOTPUpdate": "TD1.5b"}.get(name, "TD1.5d")
+        fields: list[tuple[str, object]] = []
+        if name != "patientOTPUpdate":
+            fields = [("login", f"pat{secrets.token_hex(3)}"), ("password", secrets.token_urlsafe(6))]
+        fields += [("status", "DMPOk"), ("context", "OTP mis à jour" if name == "patientOTPUpdate" else None)]
+        root = wire.simple_output(wire.PAT, name, fields)
+        body = wire.response_envelope(
+            root, f"urn:si-dmp-patients:PatientSpecificEndPoint:{name}Response", ctx.request)
+        note = rules.finding("DMP.OBSOLETE", f"{operation} ({name}) n'existe plus dans le WSDL 2.01.04 "
+                             "(compte patient géré par Mon espace santé)", severity=Severity.INFO)
+        return Outcome(body, [note], summary={"operation": operation})
+
