@@ -45,7 +45,10 @@ def _envelope(
     extra_headers: list[etree._Element] | tuple = (),
 ) -> bytes:
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    env = etree.Element(f"{{{SOAP12_NS}}}Envelope", nsmap={"soap": SOAP12_NS, "wsa": WSA_NS})
+    env = etree.Element(
+        f"{{{SOAP12_NS}}}Envelope",
+        nsmap={"soap": SOAP12_NS, "wsa": WSA_NS, "ctxlps": CTXLPS_NS, "ctxbam": CTXBAM_NS},
+    )
     header = _sub(env, SOAP12_NS, "Header")
     if with_bam:
         bam = _sub(header, CTXBAM_NS, "ContexteBAM")

@@ -9,11 +9,13 @@ CPx card or a software certificate; SC.INS.26.MS1: verify/fetch the INS through 
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date
 
 from lxml import etree
 
+from banc.soap import SOAP12_NS, WSA_NS
 from banc.verdict import Finding, Severity
 from simulators.insi_mock.wire import (
     OPERATIONS,
@@ -86,10 +88,17 @@ def check_addressing(request: InsiRequest) -> list[Finding]:
     """wsa:Action names an operation of the WSDL and agrees with the body; MessageID present."""
     findings: list[Finding] = []
     action = request.addressing.action or request.content_type_action
+    foreign = [
+        etree.QName(h).namespace for h in request.envelope.headers
+        if etree.QName(h).localname in ("Action", "MessageID") and etree.QName(h).namespace != WSA_NS
+    ]
     if not action:
+        hint = (
+            f" (WS-Addressing reçu dans l'espace de noms {foreign[0]} : seul {WSA_NS} est accepté)"
+            if foreign else " (ni paramètre action du Content-Type)"
+        )
         findings.append(_finding(
-            "insi.wsa.action", "en-tête wsa:Action absent (ni paramètre action du Content-Type)",
-            "soap:Header/wsa:Action",
+            "insi.wsa.action", f"en-tête wsa:Action absent{hint}", "soap:Header/wsa:Action",
         ))
     elif action not in OPERATIONS:
         findings.append(_finding(
@@ -121,8 +130,20 @@ def check_addressing(request: InsiRequest) -> list[Finding]:
     return findings
 
 
+def _without_soap_attributes(element: etree._Element) -> etree._Element:
+    """A header block without `soap:mustUnderstand`/`role`/`relay`: SOAP processing attributes
+    that clients (CXF, WCF) put on header blocks and that the service schemas do not declare."""
+    soap_attributes = [a for a in element.attrib if a.startswith(f"{{{SOAP12_NS}}}")]
+    if not soap_attributes:
+        return element
+    copy = deepcopy(element)
+    for attribute in soap_attributes:
+        del copy.attrib[attribute]
+    return copy
+
+
 def _schema_errors(schema: etree.XMLSchema, element: etree._Element, where: str) -> list[Finding]:
-    if schema.validate(element):
+    if schema.validate(_without_soap_attributes(element)):
         return []
     findings = []
     for error in schema.error_log:
@@ -310,8 +331,6 @@ def verify_card_assertion(assertion: etree._Element, ca_file: str) -> tuple[bool
 
     Returns (True, signer subject) or (False, French reason). Only local files are read.
     """
-    from copy import deepcopy
-
     from signxml import InvalidInput, InvalidSignature, XMLVerifier
 
     try:

@@ -161,3 +161,20 @@ def test_idam_reference_attribute() -> None:
     data = build_traits_request("ADRUN", "ZOE", "F", "1975-12-31").replace(b'R="4"', b'R="3"')
     (finding,) = rules.check_contexte_lps(request_of(data), IDAMS)
     assert finding.rule_id == "insi.lps.champ" and "R de l'IDAM « 3 »" in finding.message
+
+
+def test_soap_processing_attributes_do_not_break_xsd(reference) -> None:
+    data = build_traits_request("ADRUN", "ZOE", "F", "1975-12-31").replace(
+        b'<ctxlps:ContexteLPS ', b'<ctxlps:ContexteLPS soap:mustUnderstand="true" '
+    )
+    request = request_of(data)
+    assert request.lps.get("{http://www.w3.org/2003/05/soap-envelope}mustUnderstand") == "true"
+    assert rules.check_schema(request, load_schemas()) == []
+
+
+def test_old_ws_addressing_namespace_is_named() -> None:
+    data = build_traits_request("ADRUN", "ZOE", "F", "1975-12-31").replace(
+        b"http://www.w3.org/2005/08/addressing", b"http://schemas.xmlsoap.org/ws/2004/08/addressing"
+    )
+    findings = rules.check_addressing(request_of(data))
+    assert "2004/08/addressing" in findings[0].message
