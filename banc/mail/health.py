@@ -48,6 +48,11 @@ class DocumentFacts:
     birth_time: str = ""
     sex: str = ""
     metadata_patient: str | None = None  # INS of METADATA.XML for this document
+    document_id: str = ""  # `root^extension` of the CDA id
+    set_id: str = ""
+    version: str = ""
+    replaces: tuple[str, ...] = ()  # ids of the documents this version replaces (RPLC)
+    author_organisations: tuple[str, ...] = ()
 
     @property
     def traits_complete(self) -> bool:

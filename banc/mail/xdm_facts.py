@@ -59,4 +59,9 @@ def read_archive(attachment: Attachment, facts: HealthFacts) -> None:
                 title=header.title, ins=header.ins, ins_oid=header.ins_oid,
                 family=header.patient_family, given=header.patient_given,
                 birth_time=header.birth_time, sex=header.sex, metadata_patient=meta_patient,
+                document_id=header.unique_id, set_id=header.set_id, version=header.version,
+                replaces=header.replaced_ids,
+                author_organisations=tuple(
+                    o.id for a in header.authors for o in a.institutions if o.id
+                ),
             ))

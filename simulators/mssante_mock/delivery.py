@@ -109,17 +109,28 @@ class Postmaster:
         for address in delivered:
             self.store.deliver(address, submission.raw, journal_id=journal_id)
             record = self.store.mailbox(address)
+            if record is None or not record.simulated or record.is_patient:
+                continue
             notify_to = rules.receipt_address(parsed)
-            if record is not None and record.simulated and not record.is_patient and notify_to:
-                if facts is None:  # the simulated recipient opens the message to file it
-                    facts = rules.inspect(parse_mail(submission.raw))
-                self._mdn(submission.raw, facts, address, notify_to, outcome)
+            if facts is None and notify_to:  # the simulated recipient opens the message to file it
+                facts = rules.inspect(parse_mail(submission.raw))
+            if facts is not None:
+                self._integrate(submission.raw, facts, address, notify_to, outcome)
 
     # -- receipts ---------------------------------------------------------------------------
-    def _mdn(
-        self, raw: bytes, facts: HealthFacts, recipient: str, notify_to: str, outcome: Outcome
+    def _integrate(
+        self, raw: bytes, facts: HealthFacts, recipient: str, notify_to: str | None,
+        outcome: Outcome,
     ) -> None:
-        code, reason = rules.integration_outcome(facts, self.store)
+        """The simulated recipient's software files the documents (remembering versions for
+        later replacements) and answers the MDN when one was asked for."""
+        code, reason = rules.integration_outcome(facts, self.store, recipient)
+        if code is None:
+            for doc in facts.documents:
+                self.store.file_document(recipient, doc.document_id, doc.set_id, doc.version,
+                                         doc.author_organisations)
+        if not notify_to:
+            return
         mdn = build_mdn(raw, final_recipient=recipient, notify_to=notify_to, error_code=code)
         outcome.receipts.append(
             self._receipt(mdn, recipient, notify_to, "mdn", {"error_code": code, "reason": reason})

@@ -44,6 +44,15 @@ CREATE TABLE IF NOT EXISTS messages (
     journal_id INTEGER,
     UNIQUE (mailbox, folder, uid)
 );
+CREATE TABLE IF NOT EXISTS filed (
+    mailbox TEXT NOT NULL,        -- the simulated recipient that integrated the document
+    document_id TEXT NOT NULL,
+    set_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    author_organisations TEXT NOT NULL DEFAULT '[]',
+    filed_at REAL NOT NULL,
+    PRIMARY KEY (mailbox, document_id)
+);
 CREATE TABLE IF NOT EXISTS patients (
     ins TEXT PRIMARY KEY,
     oid TEXT NOT NULL,
@@ -79,6 +88,14 @@ class StoredMessage:
     flags: tuple[str, ...]
     internal_date: float
     size: int
+
+
+@dataclass(frozen=True)
+class FiledDocument:
+    document_id: str
+    set_id: str
+    version: str
+    author_organisations: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -345,6 +362,37 @@ class MailStore:
                 [(address, folder, uid) for uid in uids],
             )
             db.execute("COMMIT")
+
+    # -- documents integrated by the simulated recipients ---------------------------------------
+    def file_document(self, mailbox: str, document_id: str, set_id: str, version: str,
+                      author_organisations: Iterable[str]) -> None:
+        with self._db() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO filed(mailbox, document_id, set_id, version,"
+                " author_organisations, filed_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (mailbox, document_id, set_id, version, json.dumps(sorted(author_organisations)),
+                 time.time()),
+            )
+
+    def filed(self, mailbox: str, document_id: str) -> FiledDocument | None:
+        """A document the recipient integrated, by its CDA id."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT document_id, set_id, version, author_organisations FROM filed"
+                " WHERE mailbox = ? AND document_id = ?",
+                (mailbox, document_id),
+            ).fetchone()
+        return FiledDocument(row[0], row[1], row[2], tuple(json.loads(row[3]))) if row else None
+
+    def latest_filed(self, mailbox: str, set_id: str) -> FiledDocument | None:
+        """The latest version the recipient holds of a document (by setId)."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT document_id, set_id, version, author_organisations FROM filed"
+                " WHERE mailbox = ? AND set_id = ? ORDER BY filed_at DESC LIMIT 1",
+                (mailbox, set_id),
+            ).fetchone()
+        return FiledDocument(row[0], row[1], row[2], tuple(json.loads(row[3]))) if row else None
 
     # -- patients known to the simulated recipients -------------------------------------------
     def add_patient(self, patient: KnownPatient) -> None:

@@ -63,9 +63,11 @@ def receipt_address(parsed: ParsedMail) -> str | None:
     return found[0] if found else None
 
 
-def integration_outcome(facts: HealthFacts, store: MailStore) -> tuple[int | None, str]:
+def integration_outcome(
+    facts: HealthFacts, store: MailStore, recipient: str = ""
+) -> tuple[int | None, str]:
     """What the simulated recipient's software answers after trying to file the document:
-    (None, reason) when integrated, else (code 902–906, reason) as in the ANS IG table."""
+    (None, reason) when integrated, else (code 900–906, reason) as in the ANS IG table."""
     if not facts.xdm:
         return None, "message sans archive IHE_XDM : lu, rien à intégrer"
     if not facts.documents:
@@ -93,6 +95,13 @@ def integration_outcome(facts: HealthFacts, store: MailStore) -> tuple[int | Non
         ]
         if mismatched or known.oid != doc.ins_oid:
             return 904, f"traits du CDA différents de ceux du destinataire : {', '.join(mismatched) or 'OID'}"
+        for replaced in doc.replaces:
+            latest = store.latest_filed(recipient, doc.set_id)
+            if latest is None or latest.document_id != replaced:
+                held = latest.document_id if latest else "aucune"
+                return 900, f"{doc.source} remplace {replaced}, version détenue : {held}"
+            if not set(latest.author_organisations) & set(doc.author_organisations):
+                return 901, f"{doc.source} : l'auteur n'appartient pas à la structure auteur du document remplacé"
     return None, "document intégré"
 
 

@@ -20,8 +20,8 @@ TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
   <effectiveTime value="20240105101500+0100"/>
   <confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25"/>
   <languageCode code="fr-FR"/>
-  <setId root="1.2.250.1.213.1.1.9" extension="{doc_id}-set"/>
-  <versionNumber value="1"/>
+  <setId root="1.2.250.1.213.1.1.9" extension="{set_id}"/>
+  <versionNumber value="{version}"/>
   <recordTarget><patientRole>
     {patient_ids}
     <patient>
@@ -34,7 +34,7 @@ TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
     <id root="1.2.250.1.71.4.2.1" extension="899900000011"/>
     <code code="10" codeSystem="1.2.250.1.71.1.2.7" displayName="Médecin"/>
     <assignedPerson><name><family>VIDAL</family><given>Hélène</given></name></assignedPerson>
-    <representedOrganization><id root="1.2.250.1.71.4.2.2" extension="1630000014"/><name>Cabinet Vidal</name></representedOrganization>
+    <representedOrganization><id root="1.2.250.1.71.4.2.2" extension="{author_org}"/><name>Cabinet Vidal</name></representedOrganization>
   </assignedAuthor></author>
   <custodian><assignedCustodian><representedCustodianOrganization>
     <id root="1.2.250.1.71.4.2.2" extension="1630000014"/><name>Cabinet Vidal</name>
@@ -50,6 +50,7 @@ TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
       <representedOrganization><standardIndustryClassCode code="ETABLISSEMENT" codeSystem="1.2.250.1.213.1.1.4.9" displayName="Etablissement de santé"/></representedOrganization>
     </assignedEntity></performer>
   </serviceEvent></documentationOf>
+  {related}
   <componentOf><encompassingEncounter>
     <effectiveTime><low value="20240105"/></effectiveTime>
     <location><healthCareFacility><code code="SA07" codeSystem="1.2.250.1.71.4.2.4" displayName="Cabinet individuel"/></healthCareFacility></location>
@@ -76,12 +77,19 @@ def make_cda(
     title: str = "Lettre de liaison à la sortie",
     oid: str = OID_INS_NIR_TEST,
     doc_id: str = "DOC-1",
+    set_id: str | None = None,
+    version: int = 1,
+    replaces: str | None = None,
+    author_org: str = "1630000014",
 ) -> bytes:
     ids = '<id root="1.2.250.1.213.1.4.2" extension="IPP-123"/>'
     if ins:
         ids = f'<id root="{oid}" extension="{ins}"/>' + ids
     return TEMPLATE.format(
-        doc_id=doc_id, code=code, title=title, patient_ids=ids,
+        doc_id=doc_id, code=code, title=title, patient_ids=ids, set_id=set_id or f"{doc_id}-set",
+        version=version, author_org=author_org,
+        related=(f'<relatedDocument typeCode="RPLC"><parentDocument><id root="1.2.250.1.213.1.1.9" '
+                 f'extension="{replaces}"/></parentDocument></relatedDocument>' if replaces else ""),
         family_el=f'<family qualifier="BR">{family}</family>' if family else "",
         given_el=f'<given qualifier="BR">{given}</given>' if given else "",
         sex_el=f'<administrativeGenderCode code="{sex}" codeSystem="2.16.840.1.113883.5.1"/>' if sex else "",

@@ -294,3 +294,23 @@ def test_attachments_through_bodystructure_and_parts(mss, pki, pdfa_bytes) -> No
         assert b'("filename" "document.pdf")' in structure
         part = imap.fetch("1", "(BODY.PEEK[2])")[1][0][1]
     assert base64.b64decode(part).startswith(b"PK\x03\x04")
+
+
+def test_replacement_versions_and_authors(mss, pki, pdfa_bytes) -> None:
+    """« Annule et remplace » (SC.MSS.20.MS1): the recipient checks the replaced version (900)
+    and that the new author belongs to the original author's organisation (901)."""
+    def send(cda: bytes) -> int | None:
+        raw = HealthMessage(sender=DUI, recipients=[HOSPITAL], cda=cda, pdf=pdfa_bytes,
+                            notify_to=DUI).build()
+        message_id = email.message_from_bytes(raw)["Message-ID"]
+        submit(mss, pki, DUI, [HOSPITAL], raw)
+        reports = [r for r in map(read_mdn, mss.messages(DUI)) if r and r.original_message_id == message_id]
+        assert reports
+        return reports[0].error_code
+
+    assert send(make_cda(INS, doc_id="PP-1", set_id="PP")) is None
+    assert send(make_cda(INS, doc_id="PP-2", set_id="PP", version=2, replaces="PP-9")) == 900
+    assert send(make_cda(INS, doc_id="PP-3", set_id="PP", version=2, replaces="PP-1",
+                         author_org="1999999999")) == 901
+    assert send(make_cda(INS, doc_id="PP-4", set_id="PP", version=2, replaces="PP-1")) is None
+    assert send(make_cda(INS, doc_id="PP-5", set_id="PP", version=3, replaces="PP-1")) == 900
