@@ -10,10 +10,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from banc.directory import Directory, Organisation, Professional
+from banc.documents import factory
 from banc.documents.base import GeneratedDocument
 from banc.documents.header import DocumentContext
-from banc.documents.n1 import PRESCRIPTION_SOINS, generate_n1
+from banc.documents.n1 import PRESCRIPTION_SOINS
 from banc.documents.parties import from_directory
+from banc.documents.pdf import PageContent, render_pdf
 from banc.identity import Identity, nir_key, xds_patient_id
 from banc.mail.compose import HealthMessage
 from banc.xdm import XdmDocument, build_xdm
@@ -58,6 +60,21 @@ def _without_metadata(message: HealthMessage) -> HealthMessage:
     return dataclasses.replace(message, xdm=buffer.getvalue())
 
 
+def _pdf_copy(document: GeneratedDocument) -> bytes:
+    """The PDF/A-1 copy a sender joins to a structured CDA (MSSanté: CDA and PDF together)."""
+    ctx = document.context
+    title = document.root.findtext("{urn:hl7-org:v3}title") or document.kind
+    identity = ctx.identity
+    born = identity.birth_date.strftime("%d/%m/%Y")
+    return render_pdf(PageContent(
+        title=title, organisation=ctx.author.organization.name, author=ctx.author.display_name,
+        identity_lines=(f"{identity.birth_name} {identity.first_name}, né(e) le {born}",
+                        f"INS : {identity.ins or 'non qualifié'}"),
+        paragraphs=(("Document", f"Copie lisible du document CDA « {title} »."),),
+        created=ctx.when,
+    ))
+
+
 BROKEN_VARIANTS: dict[str, Callable[[HealthMessage], HealthMessage]] = {
     "sans-nil": lambda m: dataclasses.replace(m, nil=None),
     "sans-x-mss-codecda": lambda m: dataclasses.replace(
@@ -81,13 +98,21 @@ class Correspondent:
     organisation: Organisation
     send: Callable[[HealthMessage], Outcome]
 
+    def context(self, identity: Identity, when: datetime | None = None) -> DocumentContext:
+        return DocumentContext(identity=identity,
+                               author=from_directory(self.professional, self.organisation),
+                               when=when or datetime.now().astimezone())
+
+    def document(self, kind: str, identity: Identity, *, when: datetime | None = None,
+                 **options: object) -> GeneratedDocument:
+        """A document of the factory (`LDL-SES`, `VSM`, `eP-MED-DM`, `N1`, `DLU`…) written by
+        this correspondent for `identity`."""
+        return factory.generate(kind, self.context(identity, when), **options)
+
     def n1(self, identity: Identity, *, type_code: Code = PRESCRIPTION_SOINS,
            when: datetime | None = None, **options: object) -> GeneratedDocument:
         """A CDA R2 N1 (PDF/A with the INS datamatrix) written by this correspondent."""
-        context = DocumentContext(identity=identity,
-                                  author=from_directory(self.professional, self.organisation),
-                                  when=when or datetime.now().astimezone())
-        return generate_n1(context, type_code=type_code, **options)  # type: ignore[arg-type]
+        return self.document("N1", identity, when=when, type_code=type_code, **options)
 
     def message(self, to: list[str], document: GeneratedDocument | bytes, *,
                 pdf: bytes | None = None, notify: bool = False,
@@ -95,7 +120,7 @@ class Correspondent:
         """The health message carrying `document`, with the listed broken variants applied."""
         cda = document.xml if isinstance(document, GeneratedDocument) else document
         if pdf is None and isinstance(document, GeneratedDocument):
-            pdf = document.pdf
+            pdf = document.pdf or _pdf_copy(document)
         message = HealthMessage(sender=self.address, recipients=to, cda=cda, pdf=pdf,
                                 notify_to=self.address if notify else None)
         for name in broken:

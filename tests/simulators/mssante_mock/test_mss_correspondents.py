@@ -52,3 +52,16 @@ def test_every_broken_variant_is_named_by_the_rules(mss, n1) -> None:
 def test_unknown_variant_is_refused(mss, n1) -> None:
     with pytest.raises(KeyError, match="variante inconnue"):
         mss.correspondents.gp.message([DUI], n1, broken=("n-importe-quoi",))
+
+
+@pytest.mark.parametrize(("sender", "kind"), [("hospital", "LDL-SES"), ("gp", "VSM"),
+                                              ("gp", "eP-MED-DM")])
+def test_factory_documents_travel_compliant(mss, sender, kind) -> None:
+    """The scenario messages: discharge letter from the hospital, synthesis and prescription
+    from the GP — each with its PDF/A copy, and nothing for the rules to say."""
+    correspondent = getattr(mss.correspondents, sender)
+    document = correspondent.document(kind, cnam_test_identities()[1])
+    outcome = correspondent.send_document([DUI], document)
+    assert outcome.delivered == [DUI]
+    received = mss.messages(DUI)[-1]
+    assert check_health_message(parse_mail(received), [DUI]) == []
