@@ -26,7 +26,7 @@ NAME = "annuaire"
 def open_store(context: MockContext, directory: Directory, *, validate: bool = True) -> AnnuaireStore:
     """The SQLite store under the data directory, (re)built only when the data set changed."""
     store = AnnuaireStore(context.data_dir / "annuaire" / "annuaire.sqlite")
-    signature = f"seed={directory.seed};practitioners={len(directory.professionals)};v2"
+    signature = f"seed={directory.seed};practitioners={len(directory.professionals)};v3"
     if store.meta("signature") != signature:
         store.load(seed.resources(directory), signature=signature, validate=validate)
     return store

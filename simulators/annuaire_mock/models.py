@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 _INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS resources_id ON resources(rtype, id);
-CREATE INDEX IF NOT EXISTS idx_value ON idx(rtype, param, value, system);
+CREATE INDEX IF NOT EXISTS idx_value ON idx(rtype, param, value, system, res);
 CREATE INDEX IF NOT EXISTS idx_res ON idx(res, param);
 """
 
