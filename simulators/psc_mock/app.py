@@ -174,9 +174,12 @@ def build_app(provider: Provider) -> Starlette:
                 return reply(request, b"", "authorize", started, findings, summary,
                              RedirectResponse(login_redirect(params, prof), 302))
         request_id = secrets.token_urlsafe(16)
+        now = time.time()
         with provider._lock:
+            for stale in [k for k, v in provider.pending.items() if now - v["created"] > 600]:
+                del provider.pending[stale]  # abandoned login pages (10 min, like the check)
             provider.pending[request_id] = {"params": params, "findings": findings,
-                                            "created": time.time()}
+                                            "created": now}
         html = wire.login_page(oidc + "/auth", request_id, _choices(provider.directory),
                                client.client_id)
         return reply(request, b"", "authorize", started, findings, summary, HTMLResponse(html))
