@@ -24,6 +24,7 @@ from starlette.routing import Route
 from banc.journal import Exchange, Journal
 from banc.pki import TestPki, certificate_subject
 from banc.server import client_certificate
+from banc.soap import WSA_NS
 from banc.verdict import Finding, Severity
 from banc.vihf import VihfCheck, VihfPolicy, check_vihf
 from banc.xds.ebrim import entry_from_element
@@ -120,7 +121,8 @@ class DmpApp(PatientTransactions, DocumentTransactions):
                                   [rules.finding(f"SOAP.{exc.code}", exc.message)], status=500,
                                   label="message illisible", summary={"operation": "?"})) from None
         relaxed = [rules.finding("DMP.RELAXED.MESSAGE", r, severity=Severity.WARNING) for r in request.relaxations]
-        addressing = rules.check_addressing(request.addressing)
+        addressing = rules.check_addressing(
+            request.addressing, to_present=request.envelope.header(WSA_NS, "To") is not None)
         if addressing:
             raise Refused(Outcome(faults.fault_from_findings(addressing, kind="addressing"),
                                   relaxed + addressing, status=500, label="WS-Addressing"))

@@ -49,14 +49,13 @@ def finding(rule: str, message: str, *, location: str = "", reqs: tuple[str, ...
 # -- WS-Addressing ---------------------------------------------------------------------------
 
 
-def check_addressing(addressing: Addressing) -> list[Finding]:
-    """The DMP requires MessageID, To, Action and ReplyTo (an empty <To/> is present, so valid)."""
-    findings = []
-    for name in addressing.missing("MessageID", "Action"):
-        findings.append(finding("WSA.MISSING", f"en-tête WS-Addressing {name} absent", location=f"wsa:{name}"))
-    if addressing.to is None and addressing.reply_to is None:
-        findings.append(finding("WSA.MISSING", "en-têtes WS-Addressing To et ReplyTo absents",
-                                location="wsa:To"))
+def check_addressing(addressing: Addressing, *, to_present: bool) -> list[Finding]:
+    """The DMP requires MessageID, Action and To; an empty `<To/>` (as the official examples
+    send) counts as present, and ReplyTo defaults to anonymous (WS-Addressing 1.0)."""
+    findings = [finding("WSA.MISSING", f"en-tête WS-Addressing {name} absent", location=f"wsa:{name}")
+                for name in addressing.missing("MessageID", "Action")]
+    if not to_present:
+        findings.append(finding("WSA.MISSING", "en-tête WS-Addressing To absent", location="wsa:To"))
     return findings
 
 

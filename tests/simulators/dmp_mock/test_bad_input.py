@@ -78,12 +78,14 @@ def test_soap11_envelope(dmp: DmpMock, nurse: DmpClient) -> None:
     assert "SOAP 1.1" in fault_reason(response)
 
 
-def test_missing_message_id(dmp: DmpMock, nurse: DmpClient) -> None:
+@pytest.mark.parametrize("header", ["MessageID", "To", "Action"])
+def test_missing_addressing_header(dmp: DmpMock, nurse: DmpClient, header: str) -> None:
     from simulators.dmp_mock.client import hl7_query
 
-    response = nurse.post("urn:hl7-org:v3:PRPA_IN201307UV02", hl7_query(PATIENT), PATIENT, omit=("MessageID",))
+    response = nurse.post("urn:hl7-org:v3:PRPA_IN201307UV02", hl7_query(PATIENT), PATIENT, omit=(header,))
     assert b"MessageAddressingHeaderRequired" in response.content
-    assert "MessageID" in fault_reason(response)
+    assert header in fault_reason(response)
+    assert dmp.exchanges()[-1].findings[-1].location == f"wsa:{header}"
 
 
 def test_action_sent_to_wrong_service(nurse: DmpClient) -> None:

@@ -75,8 +75,8 @@ def test_visibility() -> None:
 
 
 def test_addressing() -> None:
-    assert not rules.check_addressing(Addressing(message_id="urn:uuid:1", action="a", to=""))
-    found = rules.check_addressing(Addressing(action="a"))
+    assert not rules.check_addressing(Addressing(message_id="urn:uuid:1", action="a"), to_present=True)
+    found = rules.check_addressing(Addressing(action="a"), to_present=False)
     assert {f.location for f in found} == {"wsa:MessageID", "wsa:To"}
 
 
