@@ -13,16 +13,19 @@ from urllib.parse import urlparse
 from banc.access_tokens import BENCH_ISSUER, TokenSigner
 from banc.cli import UsageError
 from banc.directory import Directory, Organisation, build_directory
+from banc.documents.factory import KINDS
+from banc.identity import Identity
 from banc.mail.compose import HealthMessage
 from banc.mail.health import check_health_message
 from banc.mail.message import parse_mail
+from banc.mail.senders import BROKEN_VARIANTS, named_senders
 from banc.paths import cache_dir
 from banc.pki import TestPki
+from banc.population import population
 
 SIGNER = Path("mssante") / "mssante-signer.json"
 """Where the MSSanté mock keeps its token key, under the simulators' data folder."""
 
-SENDERS = {"hopital": "service_sortie", "medecin": "medecin_traitant"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     send.add_argument("--a", dest="to", required=True, action="append", help="destinataire")
     send.add_argument("--cda", help="document CDA à joindre (archive IHE_XDM construite)")
     send.add_argument("--pdf", help="copie PDF/A du document")
+    send.add_argument("--document", choices=KINDS,
+                      help="document produit par la fabrique (avec --ins) au lieu de --cda")
+    send.add_argument("--ins", help="INS de l'usager (identités de test CNAM ou générées)")
+    send.add_argument("--defaut", action="append", default=[], choices=sorted(BROKEN_VARIANTS),
+                      help="variante volontairement défectueuse (répétable)")
     send.add_argument("--objet", help="objet (défaut : convention XDM/1.0/DDM+…)")
     send.add_argument("--accuse", action="store_true", help="demander un accusé (MDN)")
     send.add_argument("--serveur", default="smtp://127.0.0.1:9587",
@@ -107,26 +115,52 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sender(directory: Directory, name: str) -> str:
-    if "@" in name:
-        return name.lower()
-    if name not in SENDERS:
-        raise UsageError(f"expéditeur inconnu : {name} (hopital, medecin ou une adresse)")
-    party = directory.named[SENDERS[name]]
-    boxes = party.mailboxes if isinstance(party, Organisation) else (party.mailbox,)
-    return next(b.address for b in boxes if b is not None)
+def _identity(ins: str, seed: int) -> Identity:
+    wanted = "".join(ins.split())
+    for identity in population(200, seed):
+        if identity.ins == wanted:
+            return identity
+    raise UsageError(f"INS {ins} inconnu des identités du banc (banc insi identites pour la liste)")
 
 
-def _send(args: argparse.Namespace) -> int:
-    directory = build_directory(args.seed)
-    sender = _sender(directory, args.de)
+def _message(args: argparse.Namespace, directory: Directory) -> HealthMessage:
+    senders = named_senders(directory)
+    if "@" in args.de:
+        if args.document:
+            raise UsageError("--document demande --de hopital ou --de medecin (auteur de l'annuaire)")
+        sender = None
+        address = args.de.lower()
+    elif args.de in senders:
+        sender = senders[args.de]
+        address = sender.address
+    else:
+        raise UsageError(f"expéditeur inconnu : {args.de} (hopital, medecin ou une adresse)")
     try:
         cda = Path(args.cda).read_bytes() if args.cda else None
         pdf = Path(args.pdf).read_bytes() if args.pdf else None
     except OSError as exc:
         raise UsageError(f"lecture impossible : {exc}") from None
-    message = HealthMessage(sender=sender, recipients=args.to, cda=cda, pdf=pdf,
-                            subject=args.objet, notify_to=sender if args.accuse else None)
+    if args.document:
+        if not args.ins:
+            raise UsageError("--document demande --ins (l'usager du document)")
+        assert sender is not None
+        document = sender.document(args.document, _identity(args.ins, args.seed))
+        message = sender.message(args.to, document, pdf=pdf, notify=args.accuse,
+                                 broken=tuple(args.defaut))
+    else:
+        message = HealthMessage(sender=address, recipients=args.to, cda=cda, pdf=pdf,
+                                notify_to=address if args.accuse else None)
+        for name in args.defaut:
+            message = BROKEN_VARIANTS[name](message)
+    if args.objet:
+        message.subject = args.objet
+    return message
+
+
+def _send(args: argparse.Namespace) -> int:
+    directory = build_directory(args.seed)
+    message = _message(args, directory)
+    sender = message.sender
     raw = message.build()
     if args.sortie:
         Path(args.sortie).write_bytes(raw)

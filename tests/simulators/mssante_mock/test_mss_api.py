@@ -65,6 +65,14 @@ def test_cli_sends_as_hospital_to_a_running_mock(tmp_path, pki: TestPki) -> None
         received = mock.messages(DUI)
         assert received and b"From: " + HOSPITAL.encode() in received[-1]
         assert b"IHE_XDM.ZIP" in received[-1]
+        code = main(["mss", "envoyer", "--de", "medecin", "--document", "VSM",
+                     "--ins", "297022A02077878", "--defaut", "sans-pdf", "--a", DUI,
+                     "--serveur", f"smtps://127.0.0.1:{mock.smtp.implicit_port}",
+                     "--data", str(tmp_path / "sim"), "--pki", str(pki.directory)])
+        assert code == 0
+        latest = email.message_from_bytes(mock.messages(DUI)[-1])
+        assert latest["X-MSS-CODECDA"] and latest["X-MSS-INS"] == "O"
+        assert [p.get_filename() for p in latest.walk() if p.get_filename()] == ["IHE_XDM.ZIP"]
     finally:
         mock.stop()
 
