@@ -22,13 +22,14 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from banc.journal import Exchange, Journal
+from banc.paths import reference_path
 from banc.pki import TestPki, certificate_subject
 from banc.server import client_certificate
 from banc.soap import WSA_NS
 from banc.verdict import Finding, Severity
 from banc.vihf import VihfCheck, VihfPolicy, check_vihf
 from banc.xds.ebrim import entry_from_element
-from banc.xml import XmlInputError, parse_untrusted
+from banc.xml import XmlInputError, parse_trusted_file, parse_untrusted
 from simulators.dmp_mock import faults, rules, wire
 from simulators.dmp_mock.core import BASE, SERVICE, Context, DmpSettings, Outcome, Refused
 from simulators.dmp_mock.documents import DocumentTransactions
@@ -41,6 +42,13 @@ from simulators.dmp_mock.models import (
 from simulators.dmp_mock.patients import PatientTransactions
 
 TOKEN_CACHE_SECONDS = 60.0
+WSDL_FILES = {
+    "patients": "GestionDossierPatientPartage.wsdl",
+    "patientsSpecific": "PatientsSpecific.wsdl",
+    "habilitations": "Habilitations.wsdl",
+    "registry": "XDS.b_DocumentRegistry.wsdl",
+    "repository": "XDS.b_DocumentRepository.wsdl",
+}
 
 
 class DmpApp(PatientTransactions, DocumentTransactions):
@@ -71,6 +79,8 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         }
         self.asgi = Starlette(routes=[
             Route(BASE + "/{service}", self.soap_endpoint, methods=["POST"]),
+            Route(BASE + "/{service}", self.wsdl, methods=["GET"]),
+            Route("/si-dmp-server/v2/schema/{path:path}", self.schema, methods=["GET"]),
             Route("/AccesDirect/{page}/{ins}", self.web_access, methods=["GET", "POST"]),
             Route("/AccesDirect/{page}", self.web_access, methods=["GET", "POST"]),
         ])
@@ -185,6 +195,28 @@ class DmpApp(PatientTransactions, DocumentTransactions):
                 self._token_cache.clear()
             self._token_cache[key] = (now + min(TOKEN_CACHE_SECONDS, remaining), check)
         return check
+
+    # -- WSDL and schemas (for clients generated from the running mock) -------------------
+    async def wsdl(self, http: Request) -> Response:
+        """`GET …/services/<service>?wsdl`: the official WSDL with its address set to this mock."""
+        name = WSDL_FILES.get(http.path_params["service"])
+        path = reference_path("dmp", "wsdl", "wsdl", name) if name else None
+        if path is None:
+            return Response(f"WSDL indisponible pour {http.path_params['service']!r} (service inconnu ou "
+                            "artefacts de référence ANS absents)", status_code=404, media_type="text/plain")
+        tree = parse_trusted_file(str(path))
+        for element in tree.iter():
+            if isinstance(element.tag, str) and etree.QName(element).localname == "address":
+                element.set("location", str(http.url.replace(query="")))
+        return Response(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"), media_type="text/xml")
+
+    async def schema(self, http: Request) -> Response:
+        """The annex's XSDs, which the WSDLs import by relative path (`../schema/…`)."""
+        base = reference_path("dmp", "wsdl", "schema")
+        target = (base / http.path_params["path"]).resolve() if base else None
+        if target is None or not target.is_file() or not target.is_relative_to(base.resolve()):
+            return Response("schéma introuvable", status_code=404, media_type="text/plain")
+        return Response(target.read_bytes(), media_type="text/xml")
 
     # -- TD0.9 web access -------------------------------------------------------------------
     async def web_access(self, http: Request) -> Response:

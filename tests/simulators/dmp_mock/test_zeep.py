@@ -106,3 +106,24 @@ def test_iti18_and_iti43_with_zeep(dmp: DmpMock, nurse: DmpClient, pki: TestPki,
     )
     assert retrieved.RegistryResponse.status.endswith("Success")
     assert retrieved.DocumentResponse[0].Document == cda
+
+
+def test_zeep_from_the_mock_wsdl(dmp: DmpMock, nurse: DmpClient, pki: TestPki, reference: Path) -> None:
+    """A client generated from `…/services/registry?wsdl` (served by the mock, address rewritten)."""
+    from zeep.transports import Transport
+
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(pki.ca_cert)
+    session.cert = (str(pki.cert("dui")), str(pki.key("dui")))
+    client = Client(f"{dmp.url}/si-dmp-server/v2/services/registry?wsdl", transport=Transport(session=session),
+                    plugins=[WsAddressingPlugin()], settings=Settings(strict=False))
+    response = client.service.DocumentRegistry_RegistryStoredQuery(
+        ResponseOption={"returnType": "ObjectRef", "returnComposedObjects": True},
+        AdhocQuery={"id": FIND_DOCUMENTS, "Slot": [
+            {"name": "$XDSDocumentEntryPatientId", "ValueList": {"_value_1": [{"Value": f"'{PATIENT}^^^&{OID}&ISO^NH'"}]}},
+        ]},
+        _soapheaders=[security(nurse)],
+    )
+    assert response.status.endswith("Success")
+    assert session.get(f"{dmp.url}/si-dmp-server/v2/schema/../../../etc/passwd").status_code == 404
