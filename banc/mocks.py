@@ -32,6 +32,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "mssante.smtp": 9587,
     "mssante.smtps": 9465,
     "mssante.imaps": 9993,
+    "mssante.imap": 9143,
 }
 """Fixed ports for `banc up`, so a DUI can be configured once; tests use port 0."""
 

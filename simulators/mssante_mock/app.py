@@ -131,7 +131,7 @@ class MssanteMock:
             hostname=HOSTNAME,
         )
         self.imap = ImapServer(ImapFactory(self.store, self.authenticator, self.postmaster), pki,
-                               port=ports("mssante.imaps"))
+                               port=ports("mssante.imaps"), starttls_port=ports("mssante.imap"))
         self.smtp.start()
         try:
             self.imap.start()
@@ -146,6 +146,7 @@ class MssanteMock:
             "mssante.smtp": f"smtp://127.0.0.1:{self.smtp.starttls_port}",
             "mssante.smtps": f"smtps://127.0.0.1:{self.smtp.implicit_port}",
             "mssante.imaps": f"imaps://127.0.0.1:{self.imap.port}",
+            "mssante.imap": f"imap://127.0.0.1:{self.imap.starttls_port}",
             "mssante.issuer": issuer or BENCH_ISSUER,
         }
 

@@ -25,7 +25,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
-from twisted.internet import defer, reactor, threads
+from twisted.internet import defer, interfaces, reactor, threads
 from twisted.internet.interfaces import IOpenSSLServerConnectionCreator
 from twisted.internet.protocol import Factory
 from twisted.mail import imap4
@@ -384,9 +384,25 @@ class MssImapServer(imap4.IMAP4Server):
         self.started = time.time()
         self.principal: str = ""
 
-    # the capability list names our mechanisms; do_AUTHENTICATE handles them itself
+    def _encrypted(self) -> bool:
+        return interfaces.ISSLTransport(self.transport, None) is not None
+
+    def capabilities(self) -> dict:
+        """Our SASL mechanisms only, and none before TLS (RFC 3501 §6.2.1: LOGINDISABLED)."""
+        cap = super().capabilities()
+        cap[b"AUTH"] = [b"XOAUTH2", b"EXTERNAL"]
+        if not self._encrypted():
+            del cap[b"AUTH"]
+        return cap
+
     def do_AUTHENTICATE(self, tag: bytes, args: bytes) -> None:
         mechanism = args.upper().strip()
+        if not self._encrypted():
+            reason = "[PRIVACYREQUIRED] authentification refusée avant STARTTLS"
+            self.factory.postmaster.refused("imap.authenticate", b"AUTHENTICATE " + mechanism,
+                                            reason, channel="imap", peer=self._peer())
+            self.sendNegativeResponse(tag, _ascii(reason))
+            return
         if mechanism not in (b"XOAUTH2", b"EXTERNAL"):
             self.sendNegativeResponse(tag, _ascii("mécanisme non proposé : XOAUTH2 ou EXTERNAL"))
             return
@@ -560,8 +576,11 @@ class ImapFactory(Factory):
         for session in list(self.sessions):
             session.refresh(address, folder)
 
+    tls: Any = None
+    """Set on the STARTTLS port's factory: the connection creator used by STARTTLS."""
+
     def buildProtocol(self, addr: Any) -> MssImapServer:
-        proto = MssImapServer()
+        proto = MssImapServer(contextFactory=self.tls)
         proto.factory = self
         return proto
 
@@ -589,23 +608,34 @@ class _ServerTls:
 
 
 class ImapServer:
-    """An IMAPS port of the process reactor."""
+    """The IMAP ports of the process reactor: implicit TLS (IMAPS) and STARTTLS."""
 
-    def __init__(self, factory: ImapFactory, pki: TestPki, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.factory, self.pki, self.host, self.wanted = factory, pki, host, port
-        self._port: Any = None
+    def __init__(self, factory: ImapFactory, pki: TestPki, *, host: str = "127.0.0.1",
+                 port: int = 0, starttls_port: int = 0) -> None:
+        self.factory, self.pki, self.host = factory, pki, host
+        self.wanted = (port, starttls_port)
+        self._ports: list[Any] = []
         self.port = 0
+        self.starttls_port = 0
 
     def start(self) -> None:
         ReactorThread.ensure()
-        self._port = ReactorThread.call(
-            reactor.listenSSL, self.wanted, self.factory, _ServerTls(self.pki),
-            interface=self.host,
-        )
-        self.port = self._port.getHost().port
+        tls = _ServerTls(self.pki)
+        plain = ImapFactory(self.factory.store, self.factory.authenticator, self.factory.postmaster)
+        plain.tls = tls
+        self._plain_factory = plain
+        implicit = ReactorThread.call(reactor.listenSSL, self.wanted[0], self.factory, tls,
+                                      interface=self.host)
+        self._ports.append(implicit)
+        starttls = ReactorThread.call(reactor.listenTCP, self.wanted[1], plain, interface=self.host)
+        self._ports.append(starttls)
+        self.port = implicit.getHost().port
+        self.starttls_port = starttls.getHost().port
 
     def stop(self) -> None:
         self.factory.unsubscribe()
-        if self._port is not None:
-            ReactorThread.call(self._port.stopListening)
-            self._port = None
+        if self._ports:
+            self._plain_factory.unsubscribe()
+        for port in self._ports:
+            ReactorThread.call(port.stopListening)
+        self._ports.clear()

@@ -314,3 +314,17 @@ def test_replacement_versions_and_authors(mss, pki, pdfa_bytes) -> None:
                          author_org="1999999999")) == 901
     assert send(make_cda(INS, doc_id="PP-4", set_id="PP", version=2, replaces="PP-1")) is None
     assert send(make_cda(INS, doc_id="PP-5", set_id="PP", version=3, replaces="PP-1")) == 900
+
+
+def test_imap_starttls_port(mss, pki) -> None:
+    imap = imaplib.IMAP4("127.0.0.1", mss.imap.starttls_port, timeout=30)
+    try:
+        assert "LOGINDISABLED" in imap.capabilities
+        assert not any(c.startswith("AUTH=") for c in imap.capabilities)
+        with pytest.raises(imaplib.IMAP4.error, match="PRIVACYREQUIRED"):
+            imap.authenticate("XOAUTH2", lambda _: xoauth2(DUI, mss.token_for(DUI)).encode())
+        imap.starttls(ssl_context=pki.client_context())
+        assert "AUTH=XOAUTH2" in imap.capabilities
+        assert imap.authenticate("XOAUTH2", lambda _: xoauth2(DUI, mss.token_for(DUI)).encode())[0] == "OK"
+    finally:
+        imap.logout()
