@@ -293,9 +293,12 @@ class DocumentTransactions(DmpCore):
                     replaced.append(association.target)
         cda_findings: list[Finding] = []
         for entry in submission.documents:
-            if rules._is_signature(entry) or entry.mime_type != "text/xml":
-                continue
             data = contents.get(entry.entry_uuid, b"")
+            if rules._is_signature(entry):
+                metadata_findings += rules.check_signature_document(data, entry.unique_id)
+                continue
+            if entry.mime_type != "text/xml":
+                continue
             try:
                 root = parse_untrusted(data, what=f"le document {entry.unique_id}")
             except XmlInputError as exc:

@@ -24,6 +24,7 @@ from banc.verdict import Finding, Severity
 from banc.vihf import OID_PROFESSION, VihfClaims
 from banc.xds import codes as xc
 from banc.xds.model import DocumentEntry, Submission
+from banc.xml import XmlInputError, parse_untrusted
 
 RULESET = "dmp"
 REQ_FEED = ("SC.DMP.01.MS1", "SC.DMP.04.MS1")
@@ -228,6 +229,20 @@ def check_value_sets(entry: DocumentEntry, value_sets: ValueSets) -> list[Findin
                                 f"{where} : formatCode {entry.format_code.code!r} hors de la liste connue du banc",
                                 location=where, severity=Severity.WARNING))
     return findings
+
+
+def check_signature_document(data: bytes, unique_id: str) -> list[Finding]:
+    """The signature document must be an XML-DSig `Signature` (XAdES, IHE DSG). Its
+    cryptographic verification is out of the mock's scope (see docs/dmp-mock.md)."""
+    try:
+        root = parse_untrusted(data, what=f"le document de signature {unique_id}")
+    except XmlInputError as exc:
+        return [finding("DMP.SIGNATURE_DOCUMENT", exc.message, location=unique_id)]
+    if root.tag != "{http://www.w3.org/2000/09/xmldsig#}Signature":
+        return [finding("DMP.SIGNATURE_DOCUMENT",
+                        f"document de signature {unique_id} : ds:Signature attendu, {root.tag} trouvé",
+                        location=unique_id)]
+    return []
 
 
 def _patient(value: str) -> tuple[str, str] | None:

@@ -128,3 +128,9 @@ def test_seed_documents_pass_the_feed_rules(tmp_path: Path) -> None:
         errors = [f for f in check_against_cda(entry, etree.fromstring(full.content)) if f.is_error]
         errors += [f for f in rules.check_value_sets(entry, value_sets) if f.is_error]
         assert not errors, errors
+
+
+def test_signature_document() -> None:
+    assert not rules.check_signature_document(b'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"/>', "u")
+    assert rules.check_signature_document(b"<pas-une-signature/>", "u")[0].rule_id == "DMP.SIGNATURE_DOCUMENT"
+    assert rules.check_signature_document(b"\x00binaire", "u")
