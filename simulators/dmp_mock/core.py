@@ -140,7 +140,7 @@ class DmpCore:
         return wire.response_envelope(root, action, ctx.request)
 
     def _query_patient(self, ctx: Context, value: str | None, operation: str) -> tuple[str, str]:
-        patient = rules._patient(value or "")
+        patient = rules.patient_of(value or "")
         claims = ctx.vihf.claims
         assert claims is not None
         if patient is None:

@@ -268,7 +268,7 @@ class DocumentTransactions(DmpCore):
                                                     "aucun lot de soumission (RegistryPackage classé SubmissionSet)")],
                                      operation)
         findings = relaxed + self._rights(ctx, "TD2.1")
-        ins = rules._patient(submission.submission_set.patient_id)
+        ins = rules.patient_of(submission.submission_set.patient_id)
         if ins and claims.patient_ins and ins[0] == claims.patient_ins:
             auth = self.store.authorization(ins[0], ctx.actor.id)
             if auth is not None and auth.state == "BLOQUE":
@@ -294,7 +294,7 @@ class DocumentTransactions(DmpCore):
         cda_findings: list[Finding] = []
         for entry in submission.documents:
             data = contents.get(entry.entry_uuid, b"")
-            if rules._is_signature(entry):
+            if rules.is_signature(entry):
                 metadata_findings += rules.check_signature_document(data, entry.unique_id)
                 continue
             if entry.mime_type != "text/xml":
@@ -357,7 +357,7 @@ class DocumentTransactions(DmpCore):
                 author_id=author(entry.authors), author_institution=institution(entry.authors),
                 submission_uuid=ss.entry_uuid, mime_type=entry.mime_type,
                 hash=hashlib.sha1(content).hexdigest(), size=len(content),
-                is_signature=rules._is_signature(entry),
+                is_signature=rules.is_signature(entry),
                 metadata=wire.registry_entry(extrinsics[entry_uuid], content), content=content,
             ))
         associations = []

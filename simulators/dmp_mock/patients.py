@@ -32,7 +32,7 @@ class PatientTransactions(DmpCore):
             return refusal
         patient = self.store.patient(patient_id[0]) if patient_id else None
         outer, message = wire.hl7_message("PRPA_IN201308UV02", payload)
-        control = wire._sub(message, "controlActProcess", classCode="CACT", moodCode="EVN")
+        control = wire.hl7_element(message, "controlActProcess", classCode="CACT", moodCode="EVN")
         wire.copy_reason(control, payload)
         if patient is not None:
             if operation == "TD0.2":
@@ -59,8 +59,8 @@ class PatientTransactions(DmpCore):
         family = wire.hl7_family_query(payload)
         found = self.store.patients(family=family) if family else []
         outer, message = wire.hl7_message("PRPA_IN201306UV02", payload, ack_as_element=True)
-        control = wire._sub(message, "controlActProcess", classCode="CACT", moodCode="EVN")
-        wire._sub(control, "code", code="PRPA_TE201306UV02", codeSystem="2.16.840.1.113883.1.6")
+        control = wire.hl7_element(message, "controlActProcess", classCode="CACT", moodCode="EVN")
+        wire.hl7_element(control, "code", code="PRPA_TE201306UV02", codeSystem="2.16.840.1.113883.1.6")
         for patient in found:
             wire.registration_event(control, patient)
         wire.query_ack(control, payload, "OK" if found else "NF", total=len(found))
@@ -88,7 +88,7 @@ class PatientTransactions(DmpCore):
             patient = self.store.add_patient(Patient(patient_id[0], patient_id[1], **person))
         outer, message = wire.hl7_message("PRPA_IN201312UV02", payload, ack=ack, ack_detail=detail,
                                           wrapper="PRPA_IN201311UV02_Response")
-        control = wire._sub(message, "controlActProcess", classCode="CACT", moodCode="EVN")
+        control = wire.hl7_element(message, "controlActProcess", classCode="CACT", moodCode="EVN")
         wire.copy_reason(control, payload)
         wire.registration_event(control, patient)
         body = wire.response_envelope(outer, "urn:hl7-org:v3:PRPA_IN201311ResponseUV02", ctx.request)
@@ -122,7 +122,7 @@ class PatientTransactions(DmpCore):
         patient = self.store.patient(patient_id[0]) if patient_id else None
         outer, message = wire.hl7_message("PRPA_IN201315UV02", payload, ack=ack, ack_detail=detail,
                                           wrapper="PRPA_IN201314UV02_Response")
-        control = wire._sub(message, "controlActProcess", classCode="CACT", moodCode="EVN")
+        control = wire.hl7_element(message, "controlActProcess", classCode="CACT", moodCode="EVN")
         wire.copy_reason(control, payload)
         wire.registration_event(control, patient, with_ids=False)
         body = wire.response_envelope(outer, "urn:hl7-org:v3:PRPA_IN201314ResponseUV02", ctx.request)

@@ -188,13 +188,13 @@ KNOWN_FORMAT_CODES = (
 )
 
 
-def _is_signature(entry: DocumentEntry) -> bool:
+def is_signature(entry: DocumentEntry) -> bool:
     return entry.class_code.code == SIGNATURE_CLASS or entry.format_code.code == SIGNATURE_FORMAT
 
 
 def check_value_sets(entry: DocumentEntry, value_sets: ValueSets) -> list[Finding]:
     where = f"DocumentEntry {entry.entry_uuid}"
-    if _is_signature(entry):
+    if is_signature(entry):
         wrong = [name for name, code, expected in (
             ("classCode", entry.class_code.code, SIGNATURE_CLASS),
             ("typeCode", entry.type_code.code, SIGNATURE_TYPE),
@@ -245,7 +245,7 @@ def check_signature_document(data: bytes, unique_id: str) -> list[Finding]:
     return []
 
 
-def _patient(value: str) -> tuple[str, str] | None:
+def patient_of(value: str) -> tuple[str, str] | None:
     """(INS, OID) of a CX patient id, tolerating the `^^date` suffix some senders add."""
     head = "^".join(value.split("^")[:4])
     try:
@@ -259,7 +259,7 @@ def check_submission(submission: Submission, claims: VihfClaims | None,
     """DMP-specific rules on a ProvideAndRegister submission (beyond `banc.xds.check_metadata`)."""
     findings: list[Finding] = []
     ss = submission.submission_set
-    ss_patient = _patient(ss.patient_id)
+    ss_patient = patient_of(ss.patient_id)
     if ss_patient is None:
         findings.append(finding("DMP.PATIENT_ID", f"patientId du lot mal formé : {ss.patient_id!r}",
                                 location="SubmissionSet"))
@@ -278,12 +278,12 @@ def check_submission(submission: Submission, claims: VihfClaims | None,
             ))
     for entry in submission.documents:
         where = f"DocumentEntry {entry.entry_uuid}"
-        if _patient(entry.patient_id) != ss_patient:
+        if patient_of(entry.patient_id) != ss_patient:
             findings.append(finding("XDSPatientIdDoesNotMatch",
                                     f"{where} : patientId {entry.patient_id!r} différent de celui du lot",
                                     location=where))
         findings.extend(check_value_sets(entry, value_sets))
-    signatures = [d for d in submission.documents if _is_signature(d)]
+    signatures = [d for d in submission.documents if is_signature(d)]
     signs = [a for a in submission.associations if a.type == xc.SIGNS]
     if not signatures:
         findings.append(finding("DMP.SIGNATURE_MISSING",

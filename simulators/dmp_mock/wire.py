@@ -181,15 +181,15 @@ def _now_hl7() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
 
 
-def _sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
+def hl7_element(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
     return etree.SubElement(parent, h(tag), {k: v for k, v in attrs.items()})
 
 
 def _device(parent: etree._Element, role: str, type_code: str, oid: str, name: str) -> None:
-    element = _sub(parent, role, typeCode=type_code)
-    device = _sub(element, "device", classCode="DEV", determinerCode="INSTANCE")
-    _sub(device, "id", root=oid)
-    _sub(device, "softwareName").text = name
+    element = hl7_element(parent, role, typeCode=type_code)
+    device = hl7_element(element, "device", classCode="DEV", determinerCode="INSTANCE")
+    hl7_element(device, "id", root=oid)
+    hl7_element(device, "softwareName").text = name
 
 
 def hl7_message(interaction: str, request: etree._Element, *, ack: str = "AA",
@@ -203,69 +203,69 @@ def hl7_message(interaction: str, request: etree._Element, *, ack: str = "AA",
     if wrapper:
         outer = etree.Element(f"{{{GDP}}}{wrapper}", nsmap={None: HL7, "ns2": GDP})
         outer.append(message)
-    _sub(message, "id", root=str(uuid.uuid4()))
-    _sub(message, "creationTime", value=_now_hl7())
-    _sub(message, "interactionId", extension=interaction, root="2.16.840.1.113883.1.6")
-    _sub(message, "processingCode", code="P")
-    _sub(message, "processingModeCode", code="T")
-    _sub(message, "acceptAckCode", code="NE")
+    hl7_element(message, "id", root=str(uuid.uuid4()))
+    hl7_element(message, "creationTime", value=_now_hl7())
+    hl7_element(message, "interactionId", extension=interaction, root="2.16.840.1.113883.1.6")
+    hl7_element(message, "processingCode", code="P")
+    hl7_element(message, "processingModeCode", code="T")
+    hl7_element(message, "acceptAckCode", code="NE")
     sender_id = request.find(f"{h('sender')}/{h('device')}/{h('id')}")
     sender_name = request.findtext(f"{h('sender')}/{h('device')}/{h('softwareName')}") or ""
     _device(message, "receiver", "RCV", sender_id.get("root", "") if sender_id is not None else "",
             sender_name)
     _device(message, "sender", "SND", DMP_OID, "DMP")
-    acknowledgement = _sub(message, "acknowledgement", **({} if ack_as_element else {"typeCode": ack}))
+    acknowledgement = hl7_element(message, "acknowledgement", **({} if ack_as_element else {"typeCode": ack}))
     if ack_as_element:
-        _sub(acknowledgement, "typeCode", code=ack)
-    target = _sub(acknowledgement, "targetMessage")
+        hl7_element(acknowledgement, "typeCode", code=ack)
+    target = hl7_element(acknowledgement, "targetMessage")
     request_id = request.find(h("id"))
-    _sub(target, "id", **({"root": request_id.get("root", ""), "extension": request_id.get("extension", "")}
+    hl7_element(target, "id", **({"root": request_id.get("root", ""), "extension": request_id.get("extension", "")}
                           if request_id is not None else {"nullFlavor": "UNK"}))
     if ack_detail:
-        detail = _sub(acknowledgement, "acknowledgementDetail", typeCode="E")
-        _sub(detail, "text").text = ack_detail
+        detail = hl7_element(acknowledgement, "acknowledgementDetail", typeCode="E")
+        hl7_element(detail, "text").text = ack_detail
     return outer, message
 
 
 def patient_element(parent: etree._Element, patient: Patient, *, with_ids: bool = True,
                     extra_observations: dict[str, str] | None = None) -> etree._Element:
-    element = _sub(parent, "patient", classCode="PAT")
+    element = hl7_element(parent, "patient", classCode="PAT")
     if with_ids:
-        _sub(element, "id", extension=patient.dmp_id, root="1.2.250.1.213.1.4.2")
-        _sub(element, "id", extension=patient.ins, root=patient.oid)
-    _sub(element, "statusCode", code=patient.status)
-    person = _sub(element, "patientPerson", classCode="PSN", determinerCode="INSTANCE")
-    name = _sub(person, "name")
-    _sub(name, "given").text = patient.given
-    _sub(name, "family", qualifier="SP").text = patient.family
+        hl7_element(element, "id", extension=patient.dmp_id, root="1.2.250.1.213.1.4.2")
+        hl7_element(element, "id", extension=patient.ins, root=patient.oid)
+    hl7_element(element, "statusCode", code=patient.status)
+    person = hl7_element(element, "patientPerson", classCode="PSN", determinerCode="INSTANCE")
+    name = hl7_element(person, "name")
+    hl7_element(name, "given").text = patient.given
+    hl7_element(name, "family", qualifier="SP").text = patient.family
     if patient.sex:
-        _sub(person, "administrativeGenderCode", code=patient.sex)
+        hl7_element(person, "administrativeGenderCode", code=patient.sex)
     if patient.birth_date:
-        _sub(person, "birthTime", value=patient.birth_date)
+        hl7_element(person, "birthTime", value=patient.birth_date)
     for code, value in (extra_observations or {}).items():
-        subject = _sub(element, "subjectOf", typeCode="SBJ")
-        observation = _sub(subject, "administrativeObservation", classCode="OBS", moodCode="EVN")
-        _sub(observation, "code", code=code, codeSystem="1.2.250.1.213.4.1.2.3")
-        value_el = _sub(observation, "value", value=value)
+        subject = hl7_element(element, "subjectOf", typeCode="SBJ")
+        observation = hl7_element(subject, "administrativeObservation", classCode="OBS", moodCode="EVN")
+        hl7_element(observation, "code", code=code, codeSystem="1.2.250.1.213.4.1.2.3")
+        value_el = hl7_element(observation, "value", value=value)
         value_el.set(f"{{{XSI}}}type", "BL")
     return element
 
 
 def registration_event(control: etree._Element, patient: Patient | None, **options: object) -> None:
-    subject = _sub(control, "subject", contextConductionInd="false", typeCode="SUBJ")
-    event = _sub(subject, "registrationEvent", classCode="REG", moodCode="EVN")
-    _sub(event, "statusCode", code="completed")
+    subject = hl7_element(control, "subject", contextConductionInd="false", typeCode="SUBJ")
+    event = hl7_element(subject, "registrationEvent", classCode="REG", moodCode="EVN")
+    hl7_element(event, "statusCode", code="completed")
     if patient is not None:
-        subject1 = _sub(event, "subject1", typeCode="SBJ")
+        subject1 = hl7_element(event, "subject1", typeCode="SBJ")
         patient_element(subject1, patient, **options)  # type: ignore[arg-type]
-    custodian = _sub(event, "custodian", typeCode="CST")
-    assigned = _sub(custodian, "assignedEntity", classCode="ASSIGNED")
-    _sub(assigned, "id", root=DMP_OID)
+    custodian = hl7_element(event, "custodian", typeCode="CST")
+    assigned = hl7_element(custodian, "assignedEntity", classCode="ASSIGNED")
+    hl7_element(assigned, "id", root=DMP_OID)
 
 
 def attention_line(message: etree._Element, keyword: str, system: str, value: etree._Element) -> None:
     line = etree.Element(h("attentionLine"))
-    _sub(line, "keyWordText", code=keyword, codeSystem=system)
+    hl7_element(line, "keyWordText", code=keyword, codeSystem=system)
     line.append(value)
     message.find(h("acknowledgement")).addprevious(line)
 
@@ -289,15 +289,15 @@ def copy_reason(control: etree._Element, request: etree._Element) -> None:
 
 
 def query_ack(control: etree._Element, request: etree._Element, code: str, total: int | None = None) -> None:
-    ack = _sub(control, "queryAck")
+    ack = hl7_element(control, "queryAck")
     query_id = request.find(f".//{h('queryByParameter')}/{h('queryId')}")
     if query_id is not None:
         ack.append(copy.deepcopy(query_id))
-    _sub(ack, "queryResponseCode", code=code)
+    hl7_element(ack, "queryResponseCode", code=code)
     if total is not None:
         for name, value in (("resultTotalQuantity", total), ("resultCurrentQuantity", total),
                             ("resultRemainingQuantity", 0)):
-            _sub(ack, name, value=str(value))
+            hl7_element(ack, name, value=str(value))
 
 
 # -- habilitations / patientsSpecific --------------------------------------------------------
