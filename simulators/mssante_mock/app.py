@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from banc.access_tokens import BENCH_ISSUER, JwksFetcher, TokenSigner
-from banc.identity import patient_mail_address, split_ins
+from banc.identity import Identity, patient_mail_address, require_qualified, split_ins
 from banc.journal import Journal
 from banc.mail.compose import HealthMessage
 from banc.mail.health import CdaValidator
@@ -45,6 +45,13 @@ class PatientMailboxes:
         self._store.add_patient(patient)
         return self._store.add_mailbox(self.address(patient.ins), "PAT", owner=patient.ins,
                                        simulated=True, is_open=is_open)
+
+    def add_identity(self, identity: Identity, *, is_open: bool = True) -> MailboxRecord:
+        """Same as `add`, from a `banc.identity.Identity`; only a qualified INS has a mailbox."""
+        require_qualified(identity)
+        known = seeding.known_patient(identity)
+        assert known is not None
+        return self.add(known, is_open=is_open)
 
     def close(self, ins: str) -> None:
         self._store.set_open(self.address(ins), False)

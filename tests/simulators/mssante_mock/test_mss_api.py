@@ -102,3 +102,14 @@ def test_cda_engine_findings_reach_the_journal(mss: MssanteMock, reference, pdfa
     assert "StrucMin" in rulesets  # … the minimal test CDA is not, and the engine says why
     recorded = mss.journal.get(outcome.journal_id)
     assert recorded is not None and not recorded.conform
+
+
+def test_patient_mailbox_only_for_a_qualified_identity(mss: MssanteMock) -> None:
+    from banc.identity import IdentityError, IdentityStatus
+    from banc.population import cnam_test_identities, with_status
+
+    qualified = cnam_test_identities()[2]
+    record = mss.patients.add_identity(qualified)
+    assert record.address == f"{qualified.ins}@{PATIENT_MAIL_DOMAIN}".lower() and record.is_patient
+    with pytest.raises(IdentityError):
+        mss.patients.add_identity(with_status(qualified, IdentityStatus.VALIDEE))
