@@ -90,7 +90,7 @@ class PatientTransactions(DmpCore):
                                           wrapper="PRPA_IN201311UV02_Response")
         control = wire.hl7_element(message, "controlActProcess", classCode="CACT", moodCode="EVN")
         wire.copy_reason(control, payload)
-        wire.registration_event(control, patient)
+        wire.registration_event(control, patient, demographics=False)
         body = wire.response_envelope(outer, "urn:hl7-org:v3:PRPA_IN201311ResponseUV02", ctx.request)
         return Outcome(body, findings, summary={"operation": "TD1.1"}, label="créé" if ack == "AA" else "refusé")
 
@@ -124,7 +124,7 @@ class PatientTransactions(DmpCore):
                                           wrapper="PRPA_IN201314UV02_Response")
         control = wire.hl7_element(message, "controlActProcess", classCode="CACT", moodCode="EVN")
         wire.copy_reason(control, payload)
-        wire.registration_event(control, patient, with_ids=False)
+        wire.registration_event(control, patient, demographics=False)
         body = wire.response_envelope(outer, "urn:hl7-org:v3:PRPA_IN201314ResponseUV02", ctx.request)
         return Outcome(body, findings, summary={"operation": operation}, label="OK" if ack == "AA" else "refusé")
 

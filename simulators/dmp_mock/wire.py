@@ -228,7 +228,10 @@ def hl7_message(interaction: str, request: etree._Element, *, ack: str = "AA",
 
 
 def patient_element(parent: etree._Element, patient: Patient, *, with_ids: bool = True,
+                    demographics: bool = True,
                     extra_observations: dict[str, str] | None = None) -> etree._Element:
+    """HL7v3 `patient`. Registration answers (PRPA_IN201312/201315UV02) carry the name only: their
+    message type has no gender nor birth time (as the official TD1.3b/TD1.4 responses show)."""
     element = hl7_element(parent, "patient", classCode="PAT")
     if with_ids:
         hl7_element(element, "id", extension=patient.dmp_id, root="1.2.250.1.213.1.4.2")
@@ -238,9 +241,9 @@ def patient_element(parent: etree._Element, patient: Patient, *, with_ids: bool 
     name = hl7_element(person, "name")
     hl7_element(name, "given").text = patient.given
     hl7_element(name, "family", qualifier="SP").text = patient.family
-    if patient.sex:
+    if demographics and patient.sex:
         hl7_element(person, "administrativeGenderCode", code=patient.sex)
-    if patient.birth_date:
+    if demographics and patient.birth_date:
         hl7_element(person, "birthTime", value=patient.birth_date)
     for code, value in (extra_observations or {}).items():
         subject = hl7_element(element, "subjectOf", typeCode="SBJ")
