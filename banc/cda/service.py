@@ -7,8 +7,8 @@ call starts it (detached, in the background), later calls reuse it. It listens o
 only, on an ephemeral port written with a random token in the user cache (file readable by the
 user only); requests without the token are refused. It exits after an idle period.
 
-`banc up` can keep it running with the mocks (`start_service()`); `python -m banc.cda.service`
-runs it in the foreground.
+`banc up` can keep it running with the mocks (`Client(package).ensure()` starts it, or run
+`serve()` in a thread); `python -m banc.cda.service` runs it in the foreground.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from banc.cda.package import AnsPackage, find_package
-from banc.paths import cache_dir
+from banc.paths import OWN_SCHEMATRONS, cache_dir
 from banc.verdict import Verdict
 from banc.xml import DEFAULT_MAX_BYTES
 
@@ -37,6 +37,20 @@ START_TIMEOUT = 300.0
 
 class ServiceError(Exception):
     """The service could not be reached or started (the caller falls back to in-process)."""
+
+
+def fingerprint() -> str:
+    """What the served verdicts depend on besides the package: engine code and our rule sets.
+
+    A service started by older code or before our schematrons changed is replaced, never used.
+    """
+    digest = hashlib.sha256()
+    code = Path(__file__).parent
+    for path in sorted([*code.glob("*.py"), *code.glob("data/*"), *OWN_SCHEMATRONS.rglob("*")]):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def state_file(package: AnsPackage) -> Path:
@@ -109,7 +123,10 @@ def serve(package: AnsPackage | None = None, idle: float = DEFAULT_IDLE_SECONDS,
     path = state_file(engine.package)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(
-        json.dumps({"port": server.server_address[1], "token": server.token, "pid": os.getpid()}),
+        json.dumps({
+            "port": server.server_address[1], "token": server.token, "pid": os.getpid(),
+            "fingerprint": fingerprint(),
+        }),
         encoding="utf-8",
     )
     os.chmod(tmp, 0o600)
@@ -161,8 +178,10 @@ class Client:
         """The running service's address, starting it (and waiting for it) when needed."""
         state = self._read_state()
         if state and self._alive(state):
-            self._state = state
-            return state
+            if state.get("fingerprint") == fingerprint():
+                self._state = state
+                return state
+            self.stop()  # started by other code or other rules: replace it
         log = cache_dir() / "validator.log"
         with log.open("ab") as out:
             subprocess.Popen(
