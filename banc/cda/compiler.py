@@ -23,7 +23,7 @@ from lxml import etree
 
 from banc.xml import parse_trusted_file
 
-ENGINE_VERSION = "5"
+ENGINE_VERSION = "6"
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 BANC_NS = "urn:banc-segur"
 PLACEHOLDER = (
@@ -58,8 +58,9 @@ class RuleSetMeta:
     degraded_patterns: dict[str, list[str]] = field(default_factory=dict)
     """Pattern id → value-set files it reads that are absent (its failures are 'not evaluated')."""
     missing_includes: list[str] = field(default_factory=list)
-    header_only: list[str] = field(default_factory=list)
-    """Patterns whose every rule context lies outside the document body (see `header_only`)."""
+    body_reach: dict[str, int] = field(default_factory=dict)
+    """Pattern id → how deep under `ClinicalDocument/component` its rules can match (see
+    `body_reach`); patterns whose rules may match anywhere are absent."""
     gates: dict[str, list[list[str]]] = field(default_factory=dict)
     """Pattern id → for each of its rules, the templateId roots its context requires.
 
@@ -108,8 +109,9 @@ def _analyse(expanded: etree._Element, base: Path) -> RuleSetMeta:
         if missing:
             meta.degraded_patterns[pid] = missing
         contexts = [r.get("context") for r in pattern.iter(f"{{{SCH_NS}}}rule") if r.get("context")]
-        if pid and contexts and all(header_only(c) for c in contexts):
-            meta.header_only.append(pid)
+        reaches = [body_reach(c) for c in contexts]
+        if pid and contexts and None not in reaches:
+            meta.body_reach[pid] = max(1, *reaches)
         rules = []
         for rule in pattern.iter(f"{{{SCH_NS}}}rule"):
             context = rule.get("context", "")
@@ -175,45 +177,52 @@ _CLINICAL_DOCUMENT = re.compile(r"^(?:(?:hl7|cda):)?ClinicalDocument(?:\[|$)")
 _NAME_TEST = re.compile(r"^(?:(?:hl7|cda):)?([\w*-]+|\*|node\(\))")
 
 
-def header_only(context: str) -> bool:
-    """True when the rule context cannot match a node two levels or more inside `component`.
+def body_reach(context: str) -> int | None:
+    """How many levels into `ClinicalDocument/component` the rule context can match, or None.
 
-    Accepted: each union branch is `/ClinicalDocument…` or `//ClinicalDocument…` followed only by
-    child steps (`/`), whose first step does not select `component`, or selects it (or `*`) as
-    its last step. Anything else (descendant steps, other anchors) is refused: conservative.
+    0: never inside `component`; 1: `component` itself; 2: its children; … Accepted: each union
+    branch is `/ClinicalDocument…` or `//ClinicalDocument…` followed only by child steps (`/`).
+    Anything else (descendant steps, unanchored contexts) gives None: conservative.
     """
+    reach = 0
     for _, branch in _split_top(context, ("|",)):
         steps = _split_top(branch.strip(), ("//", "/"))
         if steps and steps[0] == ("", ""):
             steps = steps[1:]
         if not steps or steps[0][0] not in ("/", "//") or not _CLINICAL_DOCUMENT.match(steps[0][1]):
-            return False
+            return None
         rest = steps[1:]
         if any(sep != "/" for sep, _ in rest):
-            return False
+            return None
         if rest:
             name = _NAME_TEST.match(rest[0][1].strip())
             if name is None:
-                return False
-            if name.group(1) in ("component", "*", "node()") and len(rest) > 1:
-                return False
-    return True
+                return None
+            if name.group(1) in ("component", "*", "node()"):
+                reach = max(reach, len(rest))
+    return reach
+
+
+def header_only(context: str) -> bool:
+    """True when the context cannot match below the children of `ClinicalDocument/component`."""
+    reach = body_reach(context)
+    return reach is not None and reach <= 1
 
 
 def _stop_at_body(stylesheet: str, meta: RuleSetMeta) -> str:
-    """In header-only patterns, do not walk the body: no rule of theirs can match there.
+    """In header patterns, do not walk the body deeper than their rules can match.
 
-    An empty template for the children of `ClinicalDocument/component`, with a priority below
-    every rule template and above the skeleton's descent template, ends the pass at the body.
+    An empty template for the nodes one level below the deepest reach, with a priority below
+    every rule template and above the skeleton's descent template, ends the pass there.
     """
     modes = {
         m.group(2): re.search(r'mode="(M\d+)"', m.group(3)).group(1)
         for m in _PATTERN_CALL.finditer(stylesheet)
     }
     stops = "".join(
-        f'<xsl:template match="Q{{urn:hl7-org:v3}}ClinicalDocument/Q{{urn:hl7-org:v3}}component/*" '
+        f'<xsl:template match="Q{{urn:hl7-org:v3}}ClinicalDocument/Q{{urn:hl7-org:v3}}component{"/*" * reach}" '
         f'priority="-1.5" mode="{modes[pid]}"/>'
-        for pid in meta.header_only
+        for pid, reach in meta.body_reach.items()
         if pid in modes
     )
     end = stylesheet.rfind("</xsl:stylesheet>")

@@ -83,15 +83,21 @@ class Engine:
         self._xsd: etree.XMLSchema | None = None
         self.warnings: list[str] = list(self.work.warnings)
         self.compile_times: dict[str, float] = {}
+        self._own_root: Path | None = None
+        self.volets: set[str] = {p.stem for p in self.work.schematrons.glob("CI-SIS_*.sch")}
 
     # --- compilation ------------------------------------------------------------------------
 
-    @property
-    def volets(self) -> set[str]:
-        return {p.stem for p in self.work.schematrons.glob("CI-SIS_*.sch")}
-
     def _own_tree(self) -> Path:
-        """Our rule sets copied into the cache (compiled forms never go into the repository)."""
+        """Our rule sets copied into the cache (compiled forms never go into the repository).
+
+        Computed once per engine: the content hash reads every file of `schematrons/`.
+        """
+        if self._own_root is None:
+            self._own_root = self._copy_own()
+        return self._own_root
+
+    def _copy_own(self) -> Path:
         digest = hashlib.sha256(self.package.content_key().encode())
         for path in sorted(self.own_folder.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from banc.cda.compiler import header_only
+from banc.cda.compiler import body_reach, header_only
 from banc.cda.rulesets import Header, choose_volet, own_rulesets, volet_table
 
 ALL = {row.schematron for row in volet_table()}
@@ -58,3 +58,6 @@ def test_header_only_contexts_are_recognised_conservatively() -> None:
     assert not header_only("//hl7:ClinicalDocument//hl7:id")
     assert not header_only("cda:section[cda:templateId/@root='1.2']")
     assert not header_only("//hl7:ClinicalDocument/hl7:author | cda:entry")
+    assert body_reach("//hl7:ClinicalDocument/hl7:component/*[not(self::hl7:structuredBody)]") == 2
+    assert body_reach("//hl7:ClinicalDocument/hl7:recordTarget/hl7:patientRole") == 0
+    assert body_reach("cda:observation") is None
