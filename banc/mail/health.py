@@ -144,9 +144,9 @@ def check_structure(parsed: ParsedMail, *, smtputf8: bool = False) -> list[Findi
             f"octets non ASCII bruts dans l'en-tête {name} : encoder selon la RFC 2047 (=?utf-8?…?=)",
             name,
         ))
-    if re.search(rb"(?<!\r)\n", parsed.raw):
+    if parsed.raw.count(b"\n") != parsed.raw.count(b"\r\n"):
         found.append(finding("MIME.BARE_LF", "fins de ligne LF seules : CRLF obligatoire (RFC 5322 §2.1)", "message"))
-    longest = max((len(line) for line in parsed.raw.split(b"\r\n")), default=0)
+    longest = max(map(len, parsed.raw.split(b"\n"))) - 1  # minus the CR of CRLF
     if longest > 998:
         found.append(finding("MIME.LINE_LENGTH", f"ligne de {longest} caractères : 998 au plus (RFC 5322 §2.1.1)", "message"))
     message_id = parsed.header("Message-ID")
