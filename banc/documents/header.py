@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from faker import Faker
 from lxml import etree
 
 from banc.documents.parties import Organization, Practitioner, Recipient
@@ -175,6 +176,24 @@ def assigned_entity(
     return entity
 
 
+_FAKER: Faker | None = None
+
+
+def patient_address(ctx: DocumentContext) -> tuple[str, str, str]:
+    """The patient's postal address: the context's, else a Faker `fr_FR` one seeded by the context."""
+    if any(ctx.patient_address):
+        return ctx.patient_address
+    global _FAKER
+    if _FAKER is None:
+        _FAKER = Faker("fr_FR")
+    _FAKER.seed_instance(f"{ctx.seed}:{ctx.identity.matricule or ctx.identity.birth_name}")
+    return (
+        f"{_FAKER.building_number()} {_FAKER.street_name()}",
+        _FAKER.postcode(),
+        _FAKER.city().upper(),
+    )
+
+
 def _patient(parent: etree._Element, ctx: DocumentContext) -> None:
     identity = ctx.identity
     role = sub(sub(parent, "recordTarget"), "patientRole")
@@ -182,7 +201,7 @@ def _patient(parent: etree._Element, ctx: DocumentContext) -> None:
         sub(role, "id", cda_id(identity.ins or "", identity.oid))
     ipp = ctx.ipp or f"{ctx.rng('ipp').randrange(10**9, 10**10)}"
     sub(role, "id", {"root": IPP_ROOT, "extension": ipp})
-    street, postal_code, city = ctx.patient_address
+    street, postal_code, city = patient_address(ctx)
     _address(role, street, postal_code, city, "FRANCE" if city else "")
     sub(role, "telecom", {"nullFlavor": "NASK"})
     patient = sub(role, "patient", {"classCode": "PSN"})
