@@ -125,8 +125,13 @@ def check_health_message(
     found += facts.findings
     if validate_cda is not None:
         for doc in facts.documents:
-            if doc.root is not None:
-                found += validate_cda(doc.root, subject=doc.source).findings
+            if doc.root is None:
+                continue
+            verdict = validate_cda(doc.root, subject=doc.source)
+            found += verdict.findings
+            # rule sets that could not run are never counted as passed: say so in the verdict
+            found += [finding("CDA.NOT_EVALUATED", f"{doc.source} : {n.ruleset} non évalué ({n.reason})",
+                              doc.source, severity=Severity.WARNING) for n in verdict.not_evaluated]
     return found
 
 
