@@ -202,21 +202,34 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         name = WSDL_FILES.get(http.path_params["service"])
         path = reference_path("dmp", "wsdl", "wsdl", name) if name else None
         if path is None:
-            return Response(f"WSDL indisponible pour {http.path_params['service']!r} (service inconnu ou "
-                            "artefacts de référence ANS absents)", status_code=404, media_type="text/plain")
+            return self._download(http, "WSDL", 404, (
+                f"WSDL indisponible pour {http.path_params['service']!r} (service inconnu ou "
+                "artefacts de référence ANS absents)").encode(), "text/plain; charset=utf-8")
         tree = parse_trusted_file(str(path))
         for element in tree.iter():
             if isinstance(element.tag, str) and etree.QName(element).localname == "address":
                 element.set("location", str(http.url.replace(query="")))
-        return Response(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"), media_type="text/xml")
+        return self._download(http, "WSDL", 200, etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
 
     async def schema(self, http: Request) -> Response:
         """The annex's XSDs, which the WSDLs import by relative path (`../schema/…`)."""
         base = reference_path("dmp", "wsdl", "schema")
         target = (base / http.path_params["path"]).resolve() if base else None
         if target is None or not target.is_file() or not target.is_relative_to(base.resolve()):
-            return Response("schéma introuvable", status_code=404, media_type="text/plain")
-        return Response(target.read_bytes(), media_type="text/xml")
+            return self._download(http, "XSD", 404, "schéma introuvable".encode(), "text/plain; charset=utf-8")
+        return self._download(http, "XSD", 200, target.read_bytes())
+
+    def _download(self, http: Request, operation: str, status: int, body: bytes,
+                  media_type: str = "text/xml") -> Response:
+        """Answer a WSDL/XSD download, journaled like every other exchange."""
+        self.journal.record(Exchange(
+            service=SERVICE, operation=operation, channel="https", request=str(http.url).encode(),
+            response=body if status != 200 else b"", status=str(status),
+            peer=http.client.host if http.client else "",
+            peer_certificate=certificate_subject(client_certificate(http.scope)),
+            summary={"operation": operation, "chemin": http.url.path},
+        ))
+        return Response(body, status_code=status, media_type=media_type)
 
     # -- TD0.9 web access -------------------------------------------------------------------
     async def web_access(self, http: Request) -> Response:

@@ -112,6 +112,7 @@ def test_zeep_from_the_mock_wsdl(dmp: DmpMock, nurse: DmpClient, pki: TestPki, r
     """A client generated from `…/services/registry?wsdl` (served by the mock, address rewritten)."""
     from zeep.transports import Transport
 
+    nurse.set_authorization(PATIENT)
     session = requests.Session()
     session.trust_env = False
     session.verify = str(pki.ca_cert)
@@ -127,3 +128,5 @@ def test_zeep_from_the_mock_wsdl(dmp: DmpMock, nurse: DmpClient, pki: TestPki, r
     )
     assert response.status.endswith("Success")
     assert session.get(f"{dmp.url}/si-dmp-server/v2/schema/../../../etc/passwd").status_code == 404
+    downloads = [e for e in dmp.exchanges() if e.operation in ("WSDL", "XSD")]
+    assert downloads and downloads[0].operation == "WSDL"  # journaled like every exchange
