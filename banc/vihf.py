@@ -402,10 +402,17 @@ def _check_signature(
         return True, ""
     subject = cert.subject.rfc4514_string()
     try:
-        XMLVerifier().verify(
+        result = XMLVerifier().verify(
             standalone, ca_pem_file=str(policy.trusted_ca) if policy.trusted_ca else None,
             expect_config=_CONFIG, id_attribute="ID",
         )
+        signed = result[0] if isinstance(result, list) else result
+        if signed.signed_xml is None or signed.signed_xml.get("ID") != assertion.get("ID"):
+            findings.append(_finding(
+                "SIGNATURE", "la signature du VIHF ne couvre pas l'assertion elle-même (référence "
+                "vers un autre élément : signature déplacée ?)",
+            ))
+            return True, subject
     except InvalidCertificate as exc:
         if not relaxed:
             findings.append(_finding(

@@ -157,3 +157,16 @@ def test_cli_produces_and_checks_a_token(pki: TestPki, tmp_path: Path, capsys: p
     assert main(["dmp", "verifier", str(token), "--ins", "297022A02077878", "--pki", str(pki.directory)]) == 1
     assert "VIHF.PATIENT_MISMATCH" in capsys.readouterr().out
     assert main(["dmp", "vihf", "--ins", "123", "--pki", str(pki.directory)]) == 2
+
+
+def test_signature_wrapping_is_refused(pki: TestPki) -> None:
+    """A valid signed assertion hidden inside a forged one must not vouch for the forged claims."""
+    genuine = build_vihf_for(pki.directory, claims())
+    forged = build_vihf(claims(subject_nameid="899999999999"))
+    forged.insert(1, etree.fromstring(etree.tostring(genuine)).find("{http://www.w3.org/2000/09/xmldsig#}Signature"))
+    hidden = etree.fromstring(etree.tostring(genuine))  # the signed element, referenced by its ID
+    hidden.remove(hidden.find("{http://www.w3.org/2000/09/xmldsig#}Signature"))
+    forged.find("{urn:oasis:names:tc:SAML:2.0:assertion}Subject").append(hidden)
+    check = check_vihf(reparse(forged), policy=VihfPolicy(trusted_ca=pki.ca_cert))
+    assert not check.accepted
+    assert any("ne couvre pas l'assertion" in f.message for f in check.findings), check.findings
