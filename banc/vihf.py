@@ -265,7 +265,7 @@ def _values(attribute: etree._Element) -> list[str]:
 def parse_vihf(assertion: etree._Element) -> VihfClaims:
     """Claims of an assertion (no checks); attribute names matched case-insensitively."""
     attributes: dict[str, list[str]] = {}
-    for attribute in assertion.iter(_q(SAML_NS, "Attribute")):
+    for attribute in assertion.iterfind(f"{_q(SAML_NS, 'AttributeStatement')}/{_q(SAML_NS, 'Attribute')}"):
         attributes.setdefault(attribute.get("Name", ""), []).extend(_values(attribute))
     lowered = {k.lower(): v for k, v in attributes.items()}
 
