@@ -14,6 +14,7 @@ from banc.verdict import Finding, Severity
 from banc.xds import codes as xc
 from banc.xds.checks import check_against_cda, check_metadata
 from banc.xds.ebrim import entry_from_element, parse_submission
+from banc.xds.model import Author, DocumentEntry, Submission
 from banc.xml import XmlInputError, parse_untrusted
 from simulators.dmp_mock import faults, rules, wire
 from simulators.dmp_mock.core import NEVER_LENIENT, Context, DmpCore, Outcome
@@ -28,6 +29,14 @@ from simulators.dmp_mock.models import (
     StoredDocument,
     StoredSubmission,
 )
+
+
+def author_id(authors: tuple[Author, ...]) -> str:
+    return authors[0].person.id if authors and authors[0].person else ""
+
+
+def institution_id(authors: tuple[Author, ...]) -> str:
+    return next((o.id for a in authors for o in a.institutions), "")
 
 
 class DocumentTransactions(DmpCore):
@@ -338,10 +347,11 @@ class DocumentTransactions(DmpCore):
                                    severity=Severity.INFO) for n in verdict.not_evaluated]
         return findings
 
-    def _new_submission(self, submission, entries, contents, object_list, replaced, ins) -> NewSubmission:
+    @staticmethod
+    def _new_submission(submission: Submission, entries: dict[str, DocumentEntry], contents: dict[str, bytes],
+                        object_list: etree._Element, replaced: list[str], ins: tuple[str, str]) -> NewSubmission:
+        """What the store writes for one accepted ITI-41 (registry form of each object)."""
         ss = submission.submission_set
-        author = lambda authors: (authors[0].person.id if authors and authors[0].person else "")  # noqa: E731
-        institution = lambda authors: next((o.id for a in authors for o in a.institutions), "")  # noqa: E731
         package = next(p for p in object_list.iter(f"{{{wire.RIM}}}RegistryPackage") if p.get("id") == ss.entry_uuid)
         documents = []
         extrinsics = {e.get("id"): e for e in object_list.iter(f"{{{wire.RIM}}}ExtrinsicObject")}
@@ -354,7 +364,7 @@ class DocumentTransactions(DmpCore):
                 practice_code=entry.practice_setting.code, creation_time=entry.creation_time,
                 service_start=entry.service_start, service_stop=entry.service_stop,
                 confidentiality=tuple(c.code for c in entry.confidentiality),
-                author_id=author(entry.authors), author_institution=institution(entry.authors),
+                author_id=author_id(entry.authors), author_institution=institution_id(entry.authors),
                 submission_uuid=ss.entry_uuid, mime_type=entry.mime_type,
                 hash=hashlib.sha1(content).hexdigest(), size=len(content),
                 is_signature=rules.is_signature(entry),
@@ -370,6 +380,6 @@ class DocumentTransactions(DmpCore):
                                                   element.get("sourceObject", ""), element.get("targetObject", ""),
                                                   ins[0], etree.tostring(element)))
         stored_set = StoredSubmission(ss.entry_uuid, ss.unique_id, ins[0], ss.source_id, ss.submission_time,
-                                      author(ss.authors), etree.tostring(package))
+                                      author_id(ss.authors), etree.tostring(package))
         return NewSubmission(stored_set, documents, associations, deprecate=replaced)
 

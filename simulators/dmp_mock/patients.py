@@ -17,6 +17,11 @@ from simulators.dmp_mock.models import (
 )
 
 
+def stamp(moment: float | None) -> str | None:
+    """An epoch time as the habilitations services write dates (UTC, `YYYYMMDDhhmmss`)."""
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(moment)) if moment else None
+
+
 class PatientTransactions(DmpCore):
     # -- HL7v3 patient transactions ---------------------------------------------------------
     def patient_query(self, ctx: Context) -> Outcome:
@@ -186,8 +191,8 @@ class PatientTransactions(DmpCore):
                 ("nationalId", auth.actor_id), ("nationalIdType", "1.2.250.1.71.4.2.1"),
                 ("firstName", given or family), ("lastName", family if given else ""),
                 ("codeSpeciality", auth.speciality), ("libSpeciality", ""),
-                ("startOfAuthorization", time.strftime("%Y%m%d%H%M%S", time.gmtime(auth.started_at))),
-                ("lastActionDate", time.strftime("%Y%m%d%H%M%S", time.gmtime(auth.updated_at))),
+                ("startOfAuthorization", stamp(auth.started_at)),
+                ("lastActionDate", stamp(auth.updated_at)),
                 ("mode", state),
             ]))
         root = wire.simple_output(wire.HAB, "listAuthorizationByPatient", [*items, ("status", "DMPOk"), ("context", None)])
@@ -206,8 +211,6 @@ class PatientTransactions(DmpCore):
             patient = self.store.patient(auth.ins)
             if patient is None or auth.state != "VALIDE":
                 continue
-            def stamp(t):
-                return (time.strftime("%Y%m%d%H%M%S", time.gmtime(t)) if t else None)
             items.append(("patientlistData", [
                 ("patientIdentifier", [("nationalId", patient.dmp_id), ("nationalIdType", "1.2.250.1.213.1.4.2")]),
                 ("patientIdentifier", [("nationalId", patient.ins), ("nationalIdType", patient.oid)]),
