@@ -72,7 +72,8 @@ def test_kill_during_burst(tmp_path: Path, pki: TestPki) -> None:
         workers = [threading.Thread(target=burst, args=(n,)) for n in range(4)]
         for worker in workers:
             worker.start()
-        while len(acknowledged) < 15:
+        deadline = time.monotonic() + 120
+        while len(acknowledged) < 15 and time.monotonic() < deadline and any(w.is_alive() for w in workers):
             time.sleep(0.05)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
