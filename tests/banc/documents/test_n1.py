@@ -74,3 +74,21 @@ def test_bad_bodies(body: str, rule: str) -> None:
 
 def test_garbage_pdf_is_reported_not_raised() -> None:
     assert _rules(check_pdf(b"%PDF-1.4\ngarbage")) == {"N1-PDF"}
+
+
+def test_vector_datamatrix_is_found_by_rendering_and_base14_fonts_are_flagged(identity) -> None:
+    """A PDF drawn by another tool: datamatrix as vector paths (reportlab's own encoder), Helvetica."""
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode import createBarcodeDrawing
+    from reportlab.pdfgen import canvas
+
+    from banc.documents.datamatrix import ins_payload
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 760, "Compte rendu")
+    renderPDF.draw(createBarcodeDrawing("ECC200DataMatrix", value=ins_payload(identity), barWidth=3), page, 100, 600)
+    page.save()
+    rules = _rules(check_pdf(buffer.getvalue()))
+    assert "N1-DATAMATRIX-ABSENT" not in rules
+    assert {"N1-PDFA", "N1-PDFA-FONTS", "N1-RGPD"} <= rules
