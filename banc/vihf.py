@@ -22,12 +22,15 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 from signxml import (
     CanonicalizationMethod,
@@ -161,7 +164,7 @@ def build_vihf(
     claims: VihfClaims,
     *,
     cert_pem: bytes | None = None,
-    key_pem: bytes | None = None,
+    key_pem: bytes | rsa.RSAPrivateKey | None = None,
     issuer: str | None = None,
     algorithm: str = "rsa-sha256",
     now: dt.datetime | None = None,
@@ -226,16 +229,22 @@ def build_vihf(
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _signing_material(cert_path: Path, key_path: Path, mtime: float) -> tuple[bytes, rsa.RSAPrivateKey]:
+    """Certificate and loaded key, kept: loading (and validating) an RSA key costs ~50 ms, more
+    than signing; `mtime` in the cache key picks up a re-issued certificate."""
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return cert_path.read_bytes(), key
+
+
 def build_vihf_for(
     pki_dir: Path, claims: VihfClaims, *, signing: str = "vihf-signing", **options: object
 ) -> etree._Element:
     """Convenience: sign with `<signing>.pem/.key` of a `banc.pki.TestPki` directory."""
-    return build_vihf(
-        claims,
-        cert_pem=(pki_dir / f"{signing}.pem").read_bytes(),
-        key_pem=(pki_dir / f"{signing}.key").read_bytes(),
-        **options,  # type: ignore[arg-type]
-    )
+    cert_path, key_path = Path(pki_dir) / f"{signing}.pem", Path(pki_dir) / f"{signing}.key"
+    cert_pem, key = _signing_material(cert_path, key_path, key_path.stat().st_mtime)
+    return build_vihf(claims, cert_pem=cert_pem, key_pem=key, **options)  # type: ignore[arg-type]
 
 
 # -- parsing --------------------------------------------------------------------------------
