@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import pytest
 from banc.journal import Journal
 from banc.pki import TestPki
 from simulators.mssante_mock.app import MssanteMock
+
+# `mss_samples` (test data builders) is imported by the test modules; keep it importable under
+# pytest's `importlib` import mode too, which does not put test folders on sys.path.
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="module")
