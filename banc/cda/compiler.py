@@ -23,7 +23,7 @@ from lxml import etree
 
 from banc.xml import parse_trusted_file
 
-ENGINE_VERSION = "6"
+ENGINE_VERSION = "7"
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 BANC_NS = "urn:banc-segur"
 PLACEHOLDER = (
@@ -61,6 +61,8 @@ class RuleSetMeta:
     body_reach: dict[str, int] = field(default_factory=dict)
     """Pattern id → how deep under `ClinicalDocument/component` its rules can match (see
     `body_reach`); patterns whose rules may match anywhere are absent."""
+    preloaded: dict[str, str] = field(default_factory=dict)
+    """Stylesheet parameter → value-set file: parsed once by the engine, not per document."""
     gates: dict[str, list[list[str]]] = field(default_factory=dict)
     """Pattern id → for each of its rules, the templateId roots its context requires.
 
@@ -242,6 +244,48 @@ def _drop_idle_walks(stylesheet: str) -> str:
     return _ACTIVE_PATTERN_WALK.sub(r"\1\2", stylesheet)
 
 
+_XSL_LITERAL_VARIABLE = re.compile(r"""<xsl:variable\s+name="([^"]+)"\s+select="'([^'"]+\.xml)'"\s*/>""")
+_LITERAL_CALL = re.compile(r"""\b(?:doc|document)\(\s*'([^'"]+\.xml)'\s*\)""")
+_VARIABLE_CALL = re.compile(r"\bdocument\(\s*\$([\w.-]+)\s*\)")
+
+
+def _preload_documents(stylesheet: str, base: Path, meta: RuleSetMeta) -> str:
+    """Read value-set files once per process instead of once per document.
+
+    Each `doc('…')` / `document('…')` / `document($v)` (with `$v` a global literal path) that
+    names an existing file becomes a stylesheet parameter whose default is the very same call,
+    so the stylesheet is unchanged when the parameter is not given; the engine gives it the
+    file already parsed. Saxon's document pool lives one transformation only.
+    """
+    variables = {m.group(1): m.group(2) for m in _XSL_LITERAL_VARIABLE.finditer(stylesheet)}
+    params: dict[str, str] = {}  # relative reference → parameter name
+
+    def param_for(ref: str) -> str | None:
+        target = Path(os.path.normpath(base / ref))
+        if not target.is_file():
+            return None
+        if ref not in params:
+            params[ref] = f"banc-doc-{len(params) + 1}"
+            meta.preloaded[params[ref]] = str(target)
+        return params[ref]
+
+    def literal(match: re.Match) -> str:
+        name = param_for(match.group(1))
+        return f"${name}" if name else match.group(0)
+
+    def variable(match: re.Match) -> str:
+        ref = variables.get(match.group(1))
+        name = param_for(ref) if ref else None
+        return f"${name}" if name else match.group(0)
+
+    stylesheet = _VARIABLE_CALL.sub(variable, _LITERAL_CALL.sub(literal, stylesheet))
+    head = re.search(r"<xsl:stylesheet\b[^>]*>", stylesheet)
+    if not params or head is None:
+        return stylesheet
+    declarations = "".join(f'<xsl:param name="{name}" select="doc(\'{ref}\')"/>' for ref, name in params.items())
+    return stylesheet[: head.end()] + declarations + stylesheet[head.end():]
+
+
 def _add_skip_switch(stylesheet: str, meta: RuleSetMeta) -> str:
     """Let the engine skip, per document, the passes of patterns that cannot fire."""
     if not meta.gates:
@@ -293,6 +337,7 @@ def compile_schematron(processor, moteur: Path, sch: Path, missing_includes: lis
     except Exception as exc:
         raise CompileError(f"le schématron {sch.name} ne peut pas être traduit en XSLT : {exc}") from None
     stylesheet = _add_skip_switch(_stop_at_body(_drop_idle_walks(stylesheet), meta), meta)
+    stylesheet = _preload_documents(stylesheet, sch.parent, meta)
     partial = target.with_name(target.name + f".{os.getpid()}.tmp")
     partial.write_text(stylesheet, encoding="utf-8")
     os.replace(partial, target)

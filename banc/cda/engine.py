@@ -127,6 +127,8 @@ class Engine:
                     self._processor, self.work.schematrons / "moteur", sch, missing
                 )
                 executable = self._xslt.compile_stylesheet(stylesheet_file=str(compiled_path(sch)))
+                for param, path in meta.preloaded.items():
+                    executable.set_parameter(param, self._processor.parse_xml(xml_file_name=path))
             except CompileError as exc:
                 self._failed[name] = str(exc)
                 raise
