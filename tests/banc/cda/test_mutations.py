@@ -184,3 +184,19 @@ def test_forced_volet(cda_engine: Engine, example_files: dict) -> None:
     verdict = cda_engine.validate(example_files[LDL], volet="CI-SIS_LDL-EES_2022.01", subject="forcé")
     assert verdict.details["volet"] == "CI-SIS_LDL-EES_2022.01"
     assert any(f.ruleset == "CI-SIS_LDL-EES_2022.01" and "18761-7" in f.message for f in verdict.errors)
+
+
+def test_schematron_that_cannot_compile_names_the_missing_include(cda_engine: Engine, example_files: dict) -> None:
+    verdict = cda_engine.validate(
+        example_files["BIO-CR-BIO_2024.01_TSH_1.xml"], volet="CI-SIS_BIO-CR-BIO_2023.01", subject="bio"
+    )
+    reasons = [n.reason for n in verdict.not_evaluated if n.ruleset == "CI-SIS_BIO-CR-BIO_2023.01"]
+    assert reasons and "Entete_CR-BIO.sch" in reasons[0] and "inclusions absentes" in reasons[0]
+
+
+def test_missing_includes_are_reported_not_evaluated(cda_engine: Engine, example_files: dict) -> None:
+    verdict = cda_engine.validate(example_files["CNAM-HR_2021.01.xml"], subject="cnam")
+    assert any(
+        n.ruleset == "CI-SIS_CNAM-HR_2021.01" and "JDV_BDM_CNAM-HR-CISIS.sch" in n.reason
+        for n in verdict.not_evaluated
+    )

@@ -110,3 +110,25 @@ def test_install_refuses_traversal_bombs_and_junk(tmp_path: Path, capsys: pytest
         archive.writestr("x/readme.txt", "x")
     assert main(["ans", "install", str(not_ans)]) == 2
     assert "schematrons" in capsys.readouterr().err
+
+
+def test_install_from_an_http_url(tmp_path: Path) -> None:
+    import functools
+    import http.server
+    import threading
+
+    source = _fake_package(tmp_path / "src")
+    served = tmp_path / "www"
+    served.mkdir()
+    (served / "paquet.zip").write_bytes(_zip_of(source, "TestContenuCDA-3-0-main"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/paquet.zip"
+        assert pkg.install(url).root == pkg.installed_dir()
+        with pytest.raises(pkg.PackageError, match="téléchargement"):
+            pkg.install(url.replace("paquet.zip", "absent.zip"))
+    finally:
+        server.shutdown()
