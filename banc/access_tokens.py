@@ -12,6 +12,7 @@ publishes its JWKS in the same shape, so the verifier cannot tell which one it i
 from __future__ import annotations
 
 import json
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -130,8 +131,9 @@ class JwksFetcher:
 
     Refetched once when a token names an unknown `kid` (key rotation), never more often."""
 
-    def __init__(self, url: str, *, verify: str | bool = True, ttl: float = 300.0) -> None:
-        self.url, self.verify, self.ttl = url, verify, ttl
+    def __init__(self, url: str, *, cafile: str | None = None, ttl: float = 300.0) -> None:
+        self.url, self.ttl = url, ttl
+        self.verify = ssl.create_default_context(cafile=cafile)
         self._jwks: dict = {"keys": []}
         self._fetched = 0.0
 

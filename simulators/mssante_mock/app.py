@@ -3,6 +3,7 @@ Python API scenarios drive it with (patients' mailboxes, tokens, simulated corre
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -128,7 +129,7 @@ class MssanteMock:
         bench_keys = self.signer.jwks()
         issuers: dict[str, Callable[[str | None], dict]] = {}
         if issuer:
-            fetcher = JwksFetcher(jwks_uri or _discover_jwks(issuer, pki), verify=str(pki.ca_cert))
+            fetcher = JwksFetcher(jwks_uri or _discover_jwks(issuer, pki), cafile=str(pki.ca_cert))
             issuers[issuer] = fetcher.get
         issuers[BENCH_ISSUER] = lambda _kid: bench_keys
         self.authenticator = Authenticator(self.store, issuers=issuers)
@@ -204,7 +205,8 @@ def _discover_jwks(issuer: str, pki: TestPki) -> str:
     base = issuer.rstrip("/")
     for path in ("/.well-known/openid-configuration", "/.well-known/wallet-openid-configuration"):
         try:
-            response = httpx.get(base + path, verify=str(pki.ca_cert), timeout=10)
+            response = httpx.get(base + path, timeout=10,
+                                 verify=ssl.create_default_context(cafile=str(pki.ca_cert)))
         except httpx.HTTPError:
             continue
         if response.status_code == 200 and "jwks_uri" in response.json():
