@@ -1,22 +1,25 @@
 """`banc demo`: the demonstration run, as a list of steps, ending in an HTML report.
 
-For now the steps validate the official ANS examples and the TDDUI example; the scenario steps
-(mocks, DUI) are appended to `STEPS` later. Each step returns verdicts; the report shows every
-step's narrative and verdicts, with the documents rendered beside them.
+The steps validate the official ANS examples and the TDDUI example, then start every registered
+simulator and play every registered scenario (entry points `banc.simulators` and
+`banc.scenarios`: `banc` imports neither package). Each step returns verdicts; the report shows
+every step's narrative and verdicts, with the documents rendered beside them.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from banc.cli import UsageError
 from banc.paths import reference_path
 from banc.report import to_html, to_json, to_junit_xml
-from banc.verdict import Verdict
+from banc.verdict import Finding, Verdict
 
 
 @dataclass
@@ -53,6 +56,37 @@ def _tddui_example(context: DemoContext) -> list[Verdict]:
     return _validate_files(context, sorted(folder.glob("*.xml")) if folder else [])
 
 
+def _scenarios(context: DemoContext) -> list[Verdict]:
+    """Start the simulators on ephemeral ports with fresh data, play the scenarios, stop."""
+    from banc.cli.up import start_services
+    from banc.journal import Journal
+    from banc.mocks import MockContext
+    from banc.pki import TestPki
+
+    scenarios = {ep.name: ep.load() for ep in entry_points(group="banc.scenarios")}
+    if not scenarios:
+        return [Verdict("Scénarios", [Finding(
+            "DEMO.SCENARIOS", "aucun scénario installé (pip install -e . depuis le dépôt)")])]
+    work = context.out / "simulateurs"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    journal_file = context.out / "journal.sqlite"
+    for stale in context.out.glob("journal.sqlite*"):
+        stale.unlink()
+    journal = Journal(journal_file)
+    mock_context = MockContext(journal=journal, pki=TestPki.ensure(), data_dir=work)
+    session = journal.start_session("démonstration", scenario=", ".join(scenarios))
+    mocks = start_services(None, mock_context)
+    try:
+        running = {mock.name: mock for mock in mocks}
+        return [verdict for play in scenarios.values() for verdict in play(mock_context, running)]
+    finally:
+        for mock in reversed(mocks):
+            mock.stop()
+        journal.end_session(session)
+        print(f"journal des échanges : {os.path.abspath(journal_file)} (banc journal --db … list)")
+
+
 STEPS: list[DemoStep] = [
     DemoStep(
         "Exemples officiels de l'ANS",
@@ -65,6 +99,14 @@ STEPS: list[DemoStep] = [
         "L'exemple public d'export du DUI médico-social est validé avec les profils officiels et "
         "les règles du banc (le volet TDDUI n'a pas encore de schématron officiel).",
         _tddui_example,
+    ),
+    DemoStep(
+        "Tour des services simulés",
+        "Les cinq simulateurs démarrent (Pro Santé Connect, Annuaire Santé, INSi, DMP, MSSanté) et "
+        "le banc joue un DUI conforme : connexion PSC, adresse MSSanté du médecin traitant, INS de "
+        "l'usager, alimentation et consultation du DMP, envoi MSSanté et lecture IMAP. Chaque étape "
+        "est jugée d'après les échanges enregistrés au journal.",
+        _scenarios,
     ),
 ]
 
