@@ -8,7 +8,7 @@ Design notes:
 - raw bytes are kept as sent (request and response), so any check can be re-run offline;
 - `summary` is a small JSON dict a wire parser fills (operation, patient, message ids…);
 - `findings` are the mock's own checks, in the one verdict model (`banc.verdict`);
-- each thread has its own connection; writes are single INSERTs, so a crash never leaves a
+- each thread has its own connection (`banc.sqlite`); writes are single INSERTs, so a crash never leaves a
   half-recorded exchange.
 """
 
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from banc.paths import cache_dir
+from banc.sqlite import ThreadLocalDatabase
 from banc.verdict import Finding, Verdict
 
 _SCHEMA = """
@@ -97,22 +98,13 @@ class Journal:
         self.path = Path(path) if path is not None else cache_dir() / "journal.sqlite"
         if str(self.path) == ":memory:":
             raise ValueError("the journal must be a file shared by threads and processes")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._database = ThreadLocalDatabase(self.path, schema=_SCHEMA)
         self._listeners: list[Callable[[Exchange], None]] = []
         self._listeners_lock = threading.Lock()
-        with self._connection() as db:
-            db.executescript(_SCHEMA)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        yield db
+        yield self._database.connection()
 
     # -- sessions ---------------------------------------------------------------------------
     def start_session(self, label: str, scenario: str | None = None) -> str:

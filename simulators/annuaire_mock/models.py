@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from banc.sqlite import ThreadLocalDatabase
 from simulators.annuaire_mock import seed
 
 _SCHEMA = """
@@ -178,21 +178,11 @@ class AnnuaireStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._db.executescript(_SCHEMA)
+        self._database = ThreadLocalDatabase(self.path, schema=_SCHEMA, pragmas=("cache_size=-65536",))
 
     @property
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA cache_size=-65536")
-            self._local.db = db
-        return db
+        return self._database.connection()
 
     # -- loading --------------------------------------------------------------------------
     def count(self, rtype: str | None = None) -> int:
@@ -229,10 +219,7 @@ class AnnuaireStore:
             db.execute("ANALYZE")
         finally:
             db.close()
-        old = getattr(self._local, "db", None)
-        if old is not None:
-            old.close()
-            self._local.db = None
+        self._database.close()
         os.replace(building, self.path)
         for suffix in ("-wal", "-shm"):
             self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)

@@ -13,12 +13,13 @@ One database file (WAL) under the mock's data directory. Design choices:
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from banc.sqlite import ThreadLocalDatabase
 
 APPROVED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
 DEPRECATED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"
@@ -212,24 +213,12 @@ class DmpStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._db() as db:
-            db.executescript(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process kills
-        db.execute("PRAGMA foreign_keys=ON")
-        return db
+        # WAL + synchronous=NORMAL (banc.sqlite): durable across process kills
+        self._database = ThreadLocalDatabase(self.path, schema=_SCHEMA, pragmas=("foreign_keys=ON",))
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self._connect()
-        yield db
+        yield self._database.connection()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -243,10 +232,7 @@ class DmpStore:
             db.execute("COMMIT")
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._database.close()
 
     # -- patients ---------------------------------------------------------------------------
     def add_patient(self, patient: Patient) -> Patient:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -19,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from banc.identity import Identity, IdentityError, IdentityStatus, nir_key
+from banc.sqlite import ThreadLocalDatabase
 from simulators.insi_mock.wire import Individual, InsEntry
 
 _SCHEMA = """
@@ -87,21 +87,12 @@ class IdentityStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._database = ThreadLocalDatabase(self.path, schema=_SCHEMA)
         self._idams: frozenset[str] | None = None  # cache: read on every request
-        with self._db() as db:
-            db.executescript(_SCHEMA)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        yield db
+        yield self._database.connection()
 
     # -- writing ----------------------------------------------------------------------------
     def put(self, record: InsiRecord) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from banc.identity import PATIENT_MAIL_DOMAIN
+from banc.sqlite import ThreadLocalDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mailboxes (
@@ -115,11 +115,8 @@ class MailStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._database = ThreadLocalDatabase(path, schema=_SCHEMA)
         self._listeners: list[Callable[[str, str], None]] = []
-        with self._db() as db:
-            db.executescript(_SCHEMA)
 
     def subscribe(self, listener: Callable[[str, str], None]) -> Callable[[], None]:
         """Call `listener(address, folder)` after each delivery (from the delivering thread),
@@ -129,13 +126,7 @@ class MailStore:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        yield db
+        yield self._database.connection()
 
     # -- mailboxes --------------------------------------------------------------------------
     def add_mailbox(

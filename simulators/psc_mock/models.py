@@ -1,19 +1,19 @@
 """State of the Pro Santé Connect mock: signing key, registered clients, authorization codes,
 sessions and issued tokens (SQLite, so a restart keeps sessions and the key keeps tokens valid).
 """
-
 from __future__ import annotations
 
 import json
 import re
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from joserfc.jwk import KeySet, RSAKey
+
+from banc.sqlite import ThreadLocalDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS codes (
@@ -91,21 +91,14 @@ class PscStore:
 
     def __post_init__(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._db.executescript(_SCHEMA)
+        self._database = ThreadLocalDatabase(self.path, schema=_SCHEMA)
         self.key = load_signing_key(self.path.with_name("psc-signing-key.json"))
         for client in DEFAULT_CLIENTS:
             self.clients.setdefault(client.client_id, client)
 
     @property
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            self._local.db = db
-        return db
+        return self._database.connection()
 
     @property
     def kid(self) -> str:
