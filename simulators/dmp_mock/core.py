@@ -150,7 +150,8 @@ class DmpCore:
         if claims.patient_ins and (claims.patient_ins, claims.patient_oid) != patient:
             raise Refused(self._xds_failure(ctx, [rules.finding(
                 "XDSPatientIdDoesNotMatch",
-                f"patient de la requête ({patient[0]}) différent du resource-id du VIHF ({claims.patient_ins})")],
+                f"patient de la requête ({patient[0]}, OID {patient[1]}) différent du resource-id du VIHF "
+                f"({claims.patient_ins}, OID {claims.patient_oid})")],
                 operation, "AdhocQueryResponse"))
         return patient
 

@@ -273,7 +273,8 @@ def check_submission(submission: Submission, claims: VihfClaims | None,
         if claims is not None and claims.patient_ins and (claims.patient_ins, claims.patient_oid) != ss_patient:
             findings.append(finding(
                 "XDSPatientIdDoesNotMatch",
-                f"patientId du lot ({ins}) différent du resource-id du VIHF ({claims.patient_ins})",
+                f"patientId du lot ({ins}, OID {oid}) différent du resource-id du VIHF "
+                f"({claims.patient_ins}, OID {claims.patient_oid})",
                 location="SubmissionSet",
             ))
     for entry in submission.documents:
