@@ -10,6 +10,7 @@ service's address (MSSanté needs the PSC issuer to verify tokens) read it from
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -66,3 +67,16 @@ def available() -> dict[str, Launcher]:
     found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     order = [n for n in START_ORDER if n in found] + sorted(set(found) - set(START_ORDER))
     return {name: found[name].load() for name in order}
+
+
+def serve_until_interrupted(mocks: list[RunningMock]) -> None:
+    """Block until Ctrl+C (or SIGTERM turned into KeyboardInterrupt), then stop the mocks in
+    reverse start order. The one way a standalone mock or `banc up` waits."""
+    print("Ctrl+C pour arrêter.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for mock in reversed(mocks):
+            mock.stop()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import threading
 from pathlib import Path
 
 from banc.cli import UsageError
 from banc.journal import Journal
-from banc.mocks import DEFAULT_PORTS, MockContext, RunningMock, available
+from banc.mocks import DEFAULT_PORTS, MockContext, RunningMock, available, serve_until_interrupted
 from banc.paths import cache_dir
 from banc.pki import TestPki
 
@@ -75,10 +74,5 @@ def _up(args: argparse.Namespace) -> int:
             print(f"  {label:<24} {url}")
     print(f"Journal des échanges : {context.journal.path}")
     print(f"AC de test à installer dans le DUI : {context.pki.ca_cert}")
-    print("Ctrl+C pour arrêter.")
-    try:
-        threading.Event().wait()
-    finally:
-        for mock in reversed(running):
-            mock.stop()
+    serve_until_interrupted(running)
     return 0

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import threading
 
 from banc.journal import Journal
-from banc.mocks import DEFAULT_PORTS, MockContext
+from banc.mocks import DEFAULT_PORTS, MockContext, serve_until_interrupted
 from banc.paths import cache_dir
 from banc.pki import TestPki
 from simulators.annuaire_mock import DEFAULT_API_KEY, launch
@@ -22,10 +21,7 @@ def main() -> None:
     mock = launch(context)
     print(f"Annuaire Santé simulé : {mock.base_url} (clé ESANTE-API-KEY : {DEFAULT_API_KEY})")
     print(f"Extraction PS_LibreAcces : {mock.endpoints['annuaire.extraction']}")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        mock.stop()
+    serve_until_interrupted([mock])
 
 
 if __name__ == "__main__":

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from pathlib import Path
 
 from banc.journal import Journal
-from banc.mocks import DEFAULT_PORTS, MockContext
+from banc.mocks import DEFAULT_PORTS, MockContext, serve_until_interrupted
 from banc.paths import cache_dir
 from banc.pki import TestPki
 from simulators.dmp_mock import launch
@@ -43,13 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"DMP simulé : {mock.endpoints['dmp']}/<service>  ({len(mock.store.patients())} patients)", flush=True)
     print(f"Accès web (TD0.9) : {mock.endpoints['dmp.web']}", flush=True)
     print(f"Certificats : {context.pki.directory} (client : dui.p12)", flush=True)
-    print("Ctrl+C pour arrêter.", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        mock.stop()
+    serve_until_interrupted([mock])
     return 0
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from pathlib import Path
 
 from banc.journal import Journal
-from banc.mocks import DEFAULT_PORTS, MockContext
+from banc.mocks import DEFAULT_PORTS, MockContext, serve_until_interrupted
 from banc.paths import cache_dir
 from banc.pki import TestPki
 from simulators.insi_mock import launch
@@ -38,13 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"INSi simulé : {mock.url}  ({mock.identities.count()} identités)")
     print(f"Administration (JSON) : {mock.endpoints['insi.admin']}")
     print(f"Certificats : {context.pki.directory} (client : insi-auto.p12)")
-    print("Ctrl+C pour arrêter.")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        mock.stop()
+    serve_until_interrupted([mock])
     return 0
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import threading
 
 from banc.journal import Journal
-from banc.mocks import DEFAULT_PORTS, MockContext
+from banc.mocks import DEFAULT_PORTS, MockContext, serve_until_interrupted
 from banc.paths import cache_dir
 from banc.pki import TestPki
 from simulators.mssante_mock import launch
@@ -25,13 +24,7 @@ def main() -> None:
     mock = launch(context)
     for name, url in mock.endpoints.items():
         print(f"{name:<16} {url}")
-    print("Ctrl+C pour arrêter.")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        mock.stop()
+    serve_until_interrupted([mock])
 
 
 if __name__ == "__main__":

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import threading
 
 from banc.journal import Journal
-from banc.mocks import DEFAULT_PORTS, MockContext
+from banc.mocks import DEFAULT_PORTS, MockContext, serve_until_interrupted
 from banc.paths import cache_dir
 from banc.pki import TestPki
 from simulators.psc_mock import launch
@@ -27,10 +26,7 @@ def main() -> None:
     print(f"Pro Santé Connect simulé : émetteur {mock.issuer}")
     print(f"Découverte : {mock.endpoints['psc.discovery']}")
     print("Clients : banc-dui (secret banc-dui-secret), banc-dui-public (PKCE)")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        mock.stop()
+    serve_until_interrupted([mock])
 
 
 if __name__ == "__main__":
