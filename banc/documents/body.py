@@ -20,6 +20,26 @@ CS_CIM10 = "2.16.840.1.113883.6.3"
 CS_ATC = "2.16.840.1.113883.6.73"
 CS_LOINC = "2.16.840.1.113883.6.1"
 
+# Section templateIds shared by several volets (the section code and title vary by volet).
+MEDICATION_HISTORY_SECTION = (
+    "2.16.840.1.113883.10.20.1.8",
+    "1.3.6.1.4.1.19376.1.5.3.1.3.19",
+    "1.2.250.1.213.1.1.2.143",
+)
+"""FR-Traitements (IHE PCC Medications section)."""
+OBSERVED_EVENTS_SECTION = (
+    "1.3.6.1.4.1.19376.1.5.3.1.1.21.2.9",
+    "1.3.6.1.4.1.19376.1.7.3.1.1.13.7",
+    "1.2.250.1.213.1.1.2.163",
+)
+"""FR-Evenements-observes (LOINC 42545-4)."""
+EXAM_RESULTS_SECTION = (
+    "1.3.6.1.4.1.19376.1.5.3.1.3.27",
+    "1.3.6.1.4.1.19376.1.5.3.1.3.28",
+    "1.2.250.1.213.1.1.2.151",
+)
+"""FR-Resultats-examens (LOINC 30954-2) with its coded-results variant."""
+
 
 class Ids:
     """Deterministic UUIDs for `id/@root` (upper case, as the CI-SIS examples write them)."""
@@ -95,25 +115,33 @@ def typed(
     return element
 
 
+def code_attrs(code: Code) -> dict[str, str]:
+    """The attributes of a coded `value` (CD/CE), in the order the volets write them."""
+    return {"code": code.code, "codeSystem": code.scheme, "displayName": code.display}
+
+
 def coded_value(parent: etree._Element, code: Code, ref_id: str | None = None) -> etree._Element:
-    value = typed(
-        parent,
-        "value",
-        "CD",
-        {"code": code.code, "codeSystem": code.scheme, "displayName": code.display},
-    )
+    value = typed(parent, "value", "CD", code_attrs(code))
     if ref_id:
         original_text(value, ref_id)
     return value
 
 
-def entry(
-    section_el: etree._Element, tag: str, attrs: dict[str, str], templates: Sequence[str]
+def templated(
+    parent: etree._Element, tag: str, attrs: dict[str, str], templates: Sequence[str]
 ) -> etree._Element:
-    element = sub(sub(section_el, "entry"), tag, attrs)
+    """`parent/tag` opened with its templateIds (an entry's act, a component, a relationship)."""
+    element = sub(parent, tag, attrs)
     for template in templates:
         sub(element, "templateId", {"root": template})
     return element
+
+
+def entry(
+    section_el: etree._Element, tag: str, attrs: dict[str, str], templates: Sequence[str]
+) -> etree._Element:
+    """`entry/tag` of a section, with its templateIds."""
+    return templated(sub(section_el, "entry"), tag, attrs, templates)
 
 
 __all__ = [
@@ -121,7 +149,11 @@ __all__ = [
     "CS_CIM10",
     "CS_LOINC",
     "CS_SNOMED",
+    "EXAM_RESULTS_SECTION",
+    "MEDICATION_HISTORY_SECTION",
+    "OBSERVED_EVENTS_SECTION",
     "Ids",
+    "code_attrs",
     "code_el",
     "coded_value",
     "entry",
@@ -131,5 +163,6 @@ __all__ = [
     "section",
     "structured_body",
     "sub",
+    "templated",
     "typed",
 ]

@@ -16,20 +16,29 @@ from banc.documents.body import (
     CS_CIM10,
     CS_LOINC,
     CS_SNOMED,
+    EXAM_RESULTS_SECTION,
+    MEDICATION_HISTORY_SECTION,
+    OBSERVED_EVENTS_SECTION,
     Ids,
-    entry,
     narrative,
-    ref,
+    original_text,
     section,
     structured_body,
     sub,
     typed,
 )
 from banc.documents.entries import (
+    ADDED_DOCUMENTS,
+    ADDED_DOCUMENTS_SECTION,
+    NOT_APPLICABLE,
     SIMPLE_OBSERVATION,
-    medication,
+    attached_document_section,
+    boolean,
+    medication_list,
+    observation,
     procedure,
     simple_observation,
+    statement,
     vital_signs,
 )
 from banc.documents.header import (
@@ -40,6 +49,7 @@ from banc.documents.header import (
     code_el,
     ts,
 )
+from banc.documents.parties import Organization
 from banc.xds.codes import Code
 
 DLU_TEMPLATE = "1.2.250.1.213.1.1.1.22"
@@ -65,6 +75,11 @@ def _header(
     )
 
 
+def _hospital(ctx: DocumentContext) -> Organization:
+    """The usager's reference hospital (context option `hopital_de_reference`), else the author's."""
+    return ctx.extra.get("hopital_de_reference") or ctx.author.organization
+
+
 def _preferred_facility(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
     sec = section(
         body,
@@ -72,7 +87,7 @@ def _preferred_facility(body: etree._Element, ctx: DocumentContext, ids: Ids) ->
         Code("11302-7", CS_LOINC, "Etablissement de santé de préférence"),
         "Etablissement de santé de préférence",
     )
-    hospital = ctx.extra.get("hopital_de_reference") or ctx.author.organization
+    hospital = _hospital(ctx)
     text = narrative(sec)
     sub(
         text,
@@ -80,16 +95,16 @@ def _preferred_facility(body: etree._Element, ctx: DocumentContext, ids: Ids) ->
         {"ID": "etab-pref"},
         f"Établissement de santé de préférence : {hospital.name}.",
     )
-    act = entry(
-        sec,
+    act = statement(
+        sub(sec, "entry"),
         "act",
         {"classCode": "ACT", "moodCode": "INT"},
         ("1.3.6.1.4.1.19376.1.5.3.1.1.10.4.2", "1.2.250.1.213.1.1.3.97"),
+        ids,
+        Code("11302-7", CS_LOINC, "Etablissement de santé de préférence"),
+        "etab-pref",
+        "normal",
     )
-    sub(act, "id", {"root": ids()})
-    code_el(act, "code", Code("11302-7", CS_LOINC, "Etablissement de santé de préférence"))
-    ref(act, "etab-pref")
-    sub(act, "statusCode", {"code": "normal"})
     sub(act, "effectiveTime", {"nullFlavor": "NAV"})
     for type_code in ("RCV", "ORG", "DST"):
         participant = sub(act, "participant", {"typeCode": type_code})
@@ -104,22 +119,12 @@ def _treatments(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
     drugs = rng.sample(vocab.DRUGS, 3)
     sec = section(
         body,
-        (
-            "2.16.840.1.113883.10.20.1.8",
-            "1.3.6.1.4.1.19376.1.5.3.1.3.19",
-            "1.2.250.1.213.1.1.2.143",
-        ),
+        MEDICATION_HISTORY_SECTION,
         Code("10160-0", CS_LOINC, "Historique de la prise médicamenteuse"),
         "Traitements au long cours",
         ids=ids,
     )
-    rows = [
-        ((label, f"trt-{i}"), (poso, f"poso-{i}")) for i, (_, label, poso) in enumerate(drugs, 1)
-    ]
-    narrative(sec, table=(("Médicament", "Posologie"), rows))
-    start = ctx.when - timedelta(days=rng.randrange(60, 900))
-    for i, (atc, label, _) in enumerate(drugs, 1):
-        medication(sec, ids, atc, label, f"poso-{i}", f"trt-{i}", start, None)
+    medication_list(sec, ids, drugs, ctx.when - timedelta(days=rng.randrange(60, 900)), None)
 
 
 def _directives(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
@@ -145,23 +150,20 @@ def _directives(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
         if written
         else "Pas de directives anticipées rédigées à ce jour.",
     )
-    obs = entry(
-        sec,
-        "observation",
-        {"classCode": "OBS", "moodCode": "EVN"},
+    obs = observation(
+        sub(sec, "entry"),
+        ids,
         (
             "2.16.840.1.113883.10.20.1.17",
             "1.3.6.1.4.1.19376.1.5.3.1.4.13",
             "1.3.6.1.4.1.19376.1.5.3.1.4.13.7",
             "1.2.250.1.213.1.1.3.54",
         ),
+        Code("42348-3", CS_LOINC, "Directives anticipées"),
+        "da-1",
     )
-    sub(obs, "id", {"root": ids()})
-    code_el(obs, "code", Code("42348-3", CS_LOINC, "Directives anticipées"))
-    ref(obs, "da-1")
-    sub(obs, "statusCode", {"code": "completed"})
     sub(sub(obs, "effectiveTime"), "low", {"value": ts(ctx.when, "day")})
-    typed(obs, "value", "BL", {"value": "true" if written else "false"})
+    typed(obs, "value", "BL", boolean(written))
 
 
 STATE_OBSERVATIONS = (
@@ -181,11 +183,7 @@ def _observations(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
     rng = ctx.rng("dlu-obs")
     sec = section(
         body,
-        (
-            "1.3.6.1.4.1.19376.1.5.3.1.1.21.2.9",
-            "1.3.6.1.4.1.19376.1.7.3.1.1.13.7",
-            "1.2.250.1.213.1.1.2.163",
-        ),
+        OBSERVED_EVENTS_SECTION,
         Code("42545-4", CS_LOINC, "Evènements observés"),
         "Observations",
         ids=ids,
@@ -205,11 +203,7 @@ def _observations(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
 def _bmr(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
     sec = section(
         body,
-        (
-            "1.3.6.1.4.1.19376.1.5.3.1.3.27",
-            "1.3.6.1.4.1.19376.1.5.3.1.3.28",
-            "1.2.250.1.213.1.1.2.151",
-        ),
+        EXAM_RESULTS_SECTION,
         Code("30954-2", CS_LOINC, "Résultats d'examens"),
         "Résultats d'examens",
         ids=ids,
@@ -230,43 +224,16 @@ def _bmr(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
 
 
 def _added_documents(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
-    sec = section(
+    attached_document_section(
         body,
-        ("1.2.250.1.213.1.1.2.37",),
-        Code("55107-7", CS_LOINC, "Documents ajoutés"),
+        ids,
+        ADDED_DOCUMENTS_SECTION,
+        ADDED_DOCUMENTS,
         "Checklist des documents annexés",
-        ids=ids,
+        ("doc-1", "Photocopies des ordonnances en cours."),
+        Code("DLU_011", "1.2.250.1.213.1.1.4.322", "Photocopies des ordonnances en cours"),
+        NOT_APPLICABLE,
     )
-    text = narrative(sec)
-    sub(text, "paragraph", {"ID": "doc-1"}, "Photocopies des ordonnances en cours.")
-    organizer = entry(
-        sec, "organizer", {"classCode": "CLUSTER", "moodCode": "EVN"}, ("1.2.250.1.213.1.1.3.18",)
-    )
-    sub(organizer, "id", {"root": ids()})
-    code_el(organizer, "code", Code("55107-7", CS_LOINC, "Document attaché"))
-    sub(organizer, "statusCode", {"code": "completed"})
-    obs = sub(sub(organizer, "component"), "observation", {"classCode": "OBS", "moodCode": "EVN"})
-    for template in (*SIMPLE_OBSERVATION, "1.2.250.1.213.1.1.3.48.18"):
-        sub(obs, "templateId", {"root": template})
-    sub(obs, "id", {"root": ids()})
-    code_el(obs, "code", Code("69764-9", CS_LOINC, "Type de document"))
-    ref(obs, "doc-1")
-    sub(obs, "statusCode", {"code": "completed"})
-    sub(obs, "effectiveTime", {"nullFlavor": "NA"})
-    typed(
-        obs,
-        "value",
-        "CD",
-        {
-            "code": "DLU_011",
-            "codeSystem": "1.2.250.1.213.1.1.4.322",
-            "displayName": "Photocopies des ordonnances en cours",
-        },
-    )
-    media = sub(
-        sub(organizer, "component"), "observationMedia", {"classCode": "OBS", "moodCode": "EVN"}
-    )
-    sub(media, "value", {"nullFlavor": "NAV"})  # paper copy kept with the folder
 
 
 def generate_dlu(ctx: DocumentContext) -> GeneratedDocument:
@@ -289,40 +256,34 @@ def _transfer(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
     rng = ctx.rng("fludt-transfer")
     sec = section(
         body,
-        (
-            "1.3.6.1.4.1.19376.1.5.3.1.1.21.2.9",
-            "1.3.6.1.4.1.19376.1.7.3.1.1.13.7",
-            "1.2.250.1.213.1.1.2.163",
-        ),
+        OBSERVED_EVENTS_SECTION,
         Code("42545-4", CS_LOINC, "Evènements observés"),
         "Transfert du patient vers le service des urgences",
         ids=ids,
     )
-    hospital = ctx.extra.get("hopital_de_reference") or ctx.author.organization
+    hospital = _hospital(ctx)
     reason = rng.choice(TRANSFER_REASONS)
     text = narrative(sec)
     sub(text, "paragraph", {"ID": "transfert-motif"}, f"Motif du transfert : {reason}.")
     sub(text, "paragraph", {"ID": "transfert-dest"}, f"Transfert vers : {hospital.name}.")
-    obs = entry(sec, "observation", {"classCode": "OBS", "moodCode": "EVN"}, SIMPLE_OBSERVATION)
-    sub(obs, "id", {"root": ids()})
-    code_el(
-        obs, "code", Code("57277-6", CS_LOINC, "Motif du transfert vers le service des urgences")
+    obs = observation(
+        sub(sec, "entry"),
+        ids,
+        SIMPLE_OBSERVATION,
+        Code("57277-6", CS_LOINC, "Motif du transfert vers le service des urgences"),
+        "transfert-motif",
+        {"value": ts(ctx.when)},
     )
-    ref(obs, "transfert-motif")
-    sub(obs, "statusCode", {"code": "completed"})
-    sub(obs, "effectiveTime", {"value": ts(ctx.when)})
-    value = typed(obs, "value", "CD")
-    sub(sub(value, "originalText"), "reference", {"value": "#transfert-motif"})
-    act = entry(
-        sec,
+    original_text(typed(obs, "value", "CD"), "transfert-motif")
+    act = statement(
+        sub(sec, "entry"),
         "act",
         {"classCode": "ACT", "moodCode": "EVN"},
         ("1.3.6.1.4.1.19376.1.5.3.1.1.25.1.4.1", "1.2.250.1.213.1.1.3.28"),
+        ids,
+        Code("80413-8", CS_LOINC, "Transfert du patient"),
+        "transfert-dest",
     )
-    sub(act, "id", {"root": ids()})
-    code_el(act, "code", Code("80413-8", CS_LOINC, "Transfert du patient"))
-    ref(act, "transfert-dest")
-    sub(act, "statusCode", {"code": "completed"})
     period = sub(act, "effectiveTime")
     sub(period, "low", {"value": ts(ctx.when)})
     sub(period, "high", {"value": ts(ctx.when + timedelta(minutes=10))})
@@ -393,11 +354,7 @@ def _consciousness(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None
     rng = ctx.rng("fludt-conscience")
     sec = section(
         body,
-        (
-            "1.3.6.1.4.1.19376.1.5.3.1.3.27",
-            "1.3.6.1.4.1.19376.1.5.3.1.3.28",
-            "1.2.250.1.213.1.1.2.151",
-        ),
+        EXAM_RESULTS_SECTION,
         Code("30954-2", CS_LOINC, "Résultats d'examens"),
         "Observations",
         ids=ids,
@@ -430,33 +387,22 @@ def _last_intake(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
     drugs = rng.sample(vocab.DRUGS, 3)
     sec = section(
         body,
-        (
-            "2.16.840.1.113883.10.20.1.8",
-            "1.3.6.1.4.1.19376.1.5.3.1.3.19",
-            "1.2.250.1.213.1.1.2.143",
-        ),
+        MEDICATION_HISTORY_SECTION,
         Code("10160-0", CS_LOINC, "Traitements"),
         "Dernière prise du traitement habituel",
     )
     last = ctx.when.replace(hour=8, minute=0, second=0)
-    rows = [
-        ((label, f"trt-{i}"), (f"dernière prise le {last:%d/%m/%Y à %H:%M}", f"poso-{i}"))
-        for i, (_, label, _) in enumerate(drugs, 1)
-    ]
-    narrative(sec, table=(("Médicament", "Dernière prise"), rows))
-    for i, (atc, label, _) in enumerate(drugs, 1):
-        medication(
-            sec,
-            ids,
-            atc,
-            label,
-            f"poso-{i}",
-            f"trt-{i}",
-            last,
-            last + timedelta(minutes=1),
-            mood="EVN",
-            precision="second",
-        )
+    medication_list(
+        sec,
+        ids,
+        drugs,
+        last,
+        last + timedelta(minutes=1),
+        column="Dernière prise",
+        posology=f"dernière prise le {last:%d/%m/%Y à %H:%M}",
+        mood="EVN",
+        precision="second",
+    )
 
 
 def _last_meal(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
@@ -473,15 +419,16 @@ def _last_meal(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
     )
     text = narrative(sec)
     sub(text, "paragraph", {"ID": "repas"}, f"Dernier repas le {meal:%d/%m/%Y à %H:%M}.")
-    obs = entry(sec, "observation", {"classCode": "OBS", "moodCode": "EVN"}, SIMPLE_OBSERVATION)
-    sub(obs, "id", {"root": ids()})
-    code_el(
-        obs, "code", Code("GEN-244", "1.2.250.1.213.1.1.4.322", "Date et heure du dernier repas")
+    observation(
+        sub(sec, "entry"),
+        ids,
+        SIMPLE_OBSERVATION,
+        Code("GEN-244", "1.2.250.1.213.1.1.4.322", "Date et heure du dernier repas"),
+        "repas",
+        {"value": ts(meal)},
+        "REAL",
+        NOT_APPLICABLE,
     )
-    ref(obs, "repas")
-    sub(obs, "statusCode", {"code": "completed"})
-    sub(obs, "effectiveTime", {"value": ts(meal)})
-    typed(obs, "value", "REAL", {"nullFlavor": "NA"})
 
 
 DEVICES = (

@@ -13,16 +13,14 @@ from banc.documents.body import (
     CS_LOINC,
     CS_SNOMED,
     Ids,
-    entry,
+    code_attrs,
     narrative,
-    ref,
     section,
     structured_body,
     sub,
-    typed,
 )
-from banc.documents.entries import SIMPLE_OBSERVATION, medication
-from banc.documents.header import DocumentContext, HeaderSpec, build_header, code_el, ts
+from banc.documents.entries import SIMPLE_OBSERVATION, medication_list, observation
+from banc.documents.header import DocumentContext, HeaderSpec, build_header, ts
 from banc.xds.codes import Code
 
 LDL_SES_TEMPLATE = "1.2.250.1.213.1.1.1.29"
@@ -42,19 +40,16 @@ def _coded_observation(
     when: str,
     value_type: str = "CE",
 ) -> None:
-    obs = entry(
-        sec, "observation", {"classCode": "OBS", "moodCode": "EVN"}, SIMPLE_OBSERVATION + templates
-    )
-    sub(obs, "id", {"root": ids()})
-    code_el(obs, "code", code)
-    ref(obs, ref_id)
-    sub(obs, "statusCode", {"code": "completed"})
-    sub(obs, "effectiveTime", {"value": when})
-    typed(
-        obs,
-        "value",
+    """A dated FR-Simple-observation entry with a coded value."""
+    observation(
+        sub(sec, "entry"),
+        ids,
+        SIMPLE_OBSERVATION + templates,
+        code,
+        ref_id,
+        {"value": when},
         value_type,
-        {"code": value.code, "codeSystem": value.scheme, "displayName": value.display},
+        code_attrs(value),
     )
 
 
@@ -146,20 +141,5 @@ def generate_ldl_ses(ctx: DocumentContext) -> GeneratedDocument:
         ids=ids,
     )
     drugs = rng.sample(vocab.DRUGS, 4)
-    rows = [
-        ((label, f"trt-{i}"), (poso, f"poso-{i}")) for i, (_, label, poso) in enumerate(drugs, 1)
-    ]
-    narrative(treatments, table=(("Médicament", "Posologie"), rows))
-    for i, (atc, label, _) in enumerate(drugs, 1):
-        medication(
-            treatments,
-            ids,
-            atc,
-            label,
-            f"poso-{i}",
-            f"trt-{i}",
-            ctx.when,
-            ctx.when + timedelta(days=30),
-            mood="EVN",
-        )
+    medication_list(treatments, ids, drugs, ctx.when, ctx.when + timedelta(days=30), mood="EVN")
     return GeneratedDocument(kind="LDL-SES", root=root, context=ctx)

@@ -15,6 +15,13 @@ from banc.xds.codes import CS_FACILITY, CS_PRACTICE, CS_RPPS_ADELI, CS_SPECIALTY
 GENERAL_PRACTITIONER = Code(
     "G15_10/SM26", CS_SPECIALTY, "Médecin - Qualifié en Médecine Générale (SM)"
 )
+GENERAL_PRACTICE_SPECIALTIES = {
+    "SM26": GENERAL_PRACTITIONER,
+    "SM53": Code("G15_10/SM53", CS_SPECIALTY, "Médecin - Spécialiste en Médecine Générale (SM)"),
+    "SM54": Code("G15_10/SM54", CS_SPECIALTY, "Médecin - Médecine Générale (SM)"),
+}
+"""The physician's savoir-faire codes (TRE_R38 / JDV_J107) that mean general practice, each with
+its own author specialty in JDV_J01 ("Qualifié en", "Spécialiste en", "Médecine générale")."""
 PHYSICIAN = Code("G15_10", CS_SPECIALTY, "Médecin")
 NURSE = Code("G15_60", CS_SPECIALTY, "Infirmier")
 PHARMACIST = Code("G15_21", CS_SPECIALTY, "Pharmacien")
@@ -123,8 +130,8 @@ def from_directory(professional: object, organisation: object) -> Practitioner:
         mailbox=next((m.address for m in getattr(organisation, "mailboxes", ())), ""),
     )
     specialty = _SPECIALTY_BY_PROFESSION.get(professional.profession, PHYSICIAN)
-    if professional.profession == "10" and professional.specialty == "SM26":
-        specialty = GENERAL_PRACTITIONER
+    if professional.profession == "10":
+        specialty = GENERAL_PRACTICE_SPECIALTIES.get(professional.specialty, specialty)
     mailbox = professional.mailbox.address if professional.mailbox else ""
     return Practitioner(
         national_id=professional.national_id,

@@ -95,23 +95,26 @@ def render_page(content: PageContent) -> bytes:
         pdf.drawCentredString(width - 20 * mm - size / 2, height - 27 * mm - size, "INS à scanner")
     y = min(y, height - 75 * mm) - 4 * mm
     page = 1
+
+    def next_page() -> float:
+        """Close the page with its footer; the top of the next page's text."""
+        nonlocal page
+        _draw_footer(pdf, content.gdpr_footer, page)
+        pdf.showPage()
+        page += 1
+        return height - 25 * mm
+
     for heading, text in content.paragraphs:
         lines = simpleSplit(text, FONT, 10, width - 40 * mm)
         if y - 6 * mm - 5 * mm * len(lines[:3]) < 35 * mm:
-            _draw_footer(pdf, content.gdpr_footer, page)
-            pdf.showPage()
-            page += 1
-            y = height - 25 * mm
+            y = next_page()
         pdf.setFont(FONT_BOLD, 11)
         pdf.drawString(20 * mm, y, heading)
         y -= 6 * mm
         pdf.setFont(FONT, 10)
         for line in lines:
             if y < 35 * mm:
-                _draw_footer(pdf, content.gdpr_footer, page)
-                pdf.showPage()
-                page += 1
-                y = height - 25 * mm
+                y = next_page()
                 pdf.setFont(FONT, 10)
             pdf.drawString(20 * mm, y, line)
             y -= 5 * mm

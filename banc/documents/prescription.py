@@ -3,7 +3,6 @@ prescription, with the PDF copy of the paper prescription the volet requires."""
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 from lxml import etree
@@ -20,10 +19,19 @@ from banc.documents.body import (
     section,
     structured_body,
     sub,
+    templated,
     typed,
 )
 from banc.documents.datamatrix import ins_payload
-from banc.documents.entries import CS_CIS, SIMPLE_OBSERVATION, cis_code
+from banc.documents.entries import (
+    CS_CIS,
+    NOT_APPLICABLE,
+    SIMPLE_OBSERVATION,
+    attached_document_section,
+    boolean,
+    cis_code,
+    observation,
+)
 from banc.documents.header import DocumentContext, HeaderSpec, build_header, code_el, ts
 from banc.documents.pdf import PageContent, render_pdf
 from banc.xds.codes import Code
@@ -39,13 +47,12 @@ TA_ASIP = "1.2.250.1.213.1.1.4.322"
 
 
 def _instruction(adm: etree._Element, templates: tuple[str, ...], code: str, ref_id: str) -> None:
-    act = sub(
+    act = templated(
         sub(adm, "entryRelationship", {"typeCode": "SUBJ", "inversionInd": "true"}),
         "act",
         {"classCode": "ACT", "moodCode": "INT"},
+        templates,
     )
-    for template in templates:
-        sub(act, "templateId", {"root": template})
     sub(
         act,
         "code",
@@ -104,22 +111,20 @@ def _prescribed(
         "PINSTRUCT",
         f"poso-{index}",
     )
-    supply = sub(
+    supply = templated(
         sub(adm, "entryRelationship", {"typeCode": "COMP"}),
         "supply",
         {"classCode": "SPLY", "moodCode": "RQO"},
+        ("1.3.6.1.4.1.19376.1.9.1.3.8", "1.2.250.1.213.1.1.3.86"),
     )
-    for template in ("1.3.6.1.4.1.19376.1.9.1.3.8", "1.2.250.1.213.1.1.3.86"):
-        sub(supply, "templateId", {"root": template})
     sub(supply, "independentInd", {"value": "false"})
     sub(supply, "quantity", {"value": "1", "unit": "30009000"})
-    substitution = sub(
+    substitution = templated(
         sub(adm, "entryRelationship", {"typeCode": "COMP"}),
         "act",
         {"classCode": "ACT", "moodCode": "DEF"},
+        ("1.3.6.1.4.1.19376.1.9.1.3.9.1", "1.2.250.1.213.1.1.3.87"),
     )
-    for template in ("1.3.6.1.4.1.19376.1.9.1.3.9.1", "1.2.250.1.213.1.1.3.87"):
-        sub(substitution, "templateId", {"root": template})
     code_el(
         substitution,
         "code",
@@ -136,19 +141,16 @@ def _prescribed(
         ),
         ("1.2.250.1.213.1.1.3.48.15", "GEN-181", "Non remboursable"),
     ):
-        flag = sub(
+        observation(
             sub(adm, "entryRelationship", {"typeCode": "COMP"}),
-            "observation",
-            {"classCode": "OBS", "moodCode": "EVN"},
+            ids,
+            (*SIMPLE_OBSERVATION, template),
+            Code(code, TA_ASIP, label),
+            f"ald-{index}",
+            {"value": ts(ctx.when)},
+            "BL",
+            boolean(False),
         )
-        for root in (*SIMPLE_OBSERVATION, template):
-            sub(flag, "templateId", {"root": root})
-        sub(flag, "id", {"root": ids()})
-        code_el(flag, "code", Code(code, TA_ASIP, label))
-        ref(flag, f"ald-{index}")
-        sub(flag, "statusCode", {"code": "completed"})
-        sub(flag, "effectiveTime", {"value": ts(ctx.when)})
-        typed(flag, "value", "BL", {"value": "false"})
 
 
 def _pdf_copy(
@@ -168,45 +170,18 @@ def _pdf_copy(
             created=ctx.when,
         )
     )
-    sec = section(
+    copy = Code("55108-5", CS_LOINC, "Copie du document")
+    attached_document_section(
         body,
+        ids,
         ("1.2.250.1.213.1.1.2.243",),
-        Code("55108-5", CS_LOINC, "Copie du document"),
+        copy,
         "Copie du document",
-        ids=ids,
-    )
-    text = narrative(sec)
-    sub(text, "paragraph", {"ID": "copie"}, "Copie PDF de l'ordonnance.")
-    organizer = entry(
-        sec, "organizer", {"classCode": "CLUSTER", "moodCode": "EVN"}, ("1.2.250.1.213.1.1.3.18",)
-    )
-    sub(organizer, "id", {"root": ids()})
-    code_el(organizer, "code", Code("55107-7", CS_LOINC, "Document attaché"))
-    sub(organizer, "statusCode", {"code": "completed"})
-    obs = sub(sub(organizer, "component"), "observation", {"classCode": "OBS", "moodCode": "EVN"})
-    for template in (*SIMPLE_OBSERVATION, "1.2.250.1.213.1.1.3.48.18"):
-        sub(obs, "templateId", {"root": template})
-    sub(obs, "id", {"root": ids()})
-    code_el(obs, "code", Code("69764-9", CS_LOINC, "Type de document"))
-    ref(obs, "copie")
-    sub(obs, "statusCode", {"code": "completed"})
-    sub(obs, "effectiveTime", {"nullFlavor": "NA"})
-    typed(
-        obs,
-        "value",
-        "CD",
-        {"code": "55108-5", "codeSystem": CS_LOINC, "displayName": "Copie du document"},
-    )
-    media = sub(
-        sub(organizer, "component"),
-        "observationMedia",
-        {"classCode": "OBS", "moodCode": "EVN", "ID": "doc-1"},
-    )
-    sub(
-        media,
-        "value",
-        {"mediaType": "application/pdf", "representation": "B64"},
-        base64.b64encode(pdf).decode("ascii"),
+        ("copie", "Copie PDF de l'ordonnance."),
+        copy,
+        NOT_APPLICABLE,
+        media_id="doc-1",
+        pdf=pdf,
     )
 
 

@@ -8,7 +8,6 @@ ours, and the official CI-SIS profiles apply as to any document.
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 from lxml import etree
@@ -24,9 +23,17 @@ from banc.documents.body import (
     section,
     structured_body,
     sub,
-    typed,
+    templated,
 )
-from banc.documents.entries import SIMPLE_OBSERVATION
+from banc.documents.entries import (
+    ADDED_DOCUMENTS,
+    ADDED_DOCUMENTS_SECTION,
+    NOT_APPLICABLE,
+    SIMPLE_OBSERVATION,
+    attached_document_section,
+    boolean,
+    observation,
+)
 from banc.documents.header import DocumentContext, HeaderSpec, build_header, code_el, ts
 from banc.documents.parties import ESSMS_PRACTICE, MEDICO_SOCIAL_FACILITY, NURSE
 from banc.documents.pdf import PageContent, render_pdf
@@ -124,19 +131,16 @@ def _rewrite_header(root: etree._Element, ctx: DocumentContext) -> None:
 def _status(
     parent: etree._Element, ids: Ids, value: str, label: str, ref_id: str, when: str
 ) -> None:
-    obs = sub(
+    observation(
         sub(parent, "entryRelationship", {"typeCode": "COMP"}),
-        "observation",
-        {"classCode": "OBS", "moodCode": "EVN"},
+        ids,
+        (*SIMPLE_OBSERVATION, "1.2.250.1.213.1.1.3.217"),
+        Code("106199-3", CS_LOINC, "Statut"),
+        ref_id,
+        {"value": when},
+        "CD",
+        {"code": value, "codeSystem": STATUS_SYSTEM, "displayName": label},
     )
-    for template in (*SIMPLE_OBSERVATION, "1.2.250.1.213.1.1.3.217"):
-        sub(obs, "templateId", {"root": template})
-    sub(obs, "id", {"root": ids()})
-    code_el(obs, "code", Code("106199-3", CS_LOINC, "Statut"))
-    ref(obs, ref_id)
-    sub(obs, "statusCode", {"code": "completed"})
-    sub(obs, "effectiveTime", {"value": when})
-    typed(obs, "value", "CD", {"code": value, "codeSystem": STATUS_SYSTEM, "displayName": label})
 
 
 def _stays(body: etree._Element, ctx: DocumentContext, ids: Ids, admitted) -> None:
@@ -163,13 +167,12 @@ def _stays(body: etree._Element, ctx: DocumentContext, ids: Ids, admitted) -> No
     code_el(stay, "code", Code("ORG-211", CISIS, "Séjour"))
     sub(stay, "statusCode", {"code": "active"})
     sub(sub(stay, "effectiveTime"), "low", {"value": ts(admitted, "day")})
-    admission = sub(
+    admission = templated(
         sub(stay, "component", {"typeCode": "COMP"}),
         "encounter",
         {"classCode": "ENC", "moodCode": "EVN"},
+        ("2.16.840.1.113883.10.20.1.21", "1.2.250.1.213.1.1.3.218"),
     )
-    for template in ("2.16.840.1.113883.10.20.1.21", "1.2.250.1.213.1.1.3.218"):
-        sub(admission, "templateId", {"root": template})
     sub(
         admission,
         "id",
@@ -185,19 +188,16 @@ def _stays(body: etree._Element, ctx: DocumentContext, ids: Ids, admitted) -> No
     scoping = sub(role, "scopingEntity", {"classCode": "ENT", "determinerCode": "INSTANCE"})
     sub(scoping, "id", {"root": CS_STRUCTURE, "extension": org.national_id})
     sub(scoping, "desc", text=org.name)
-    mode = sub(
+    observation(
         sub(stay, "component", {"typeCode": "COMP"}),
-        "observation",
-        {"classCode": "OBS", "moodCode": "EVN"},
+        ids,
+        (*SIMPLE_OBSERVATION, "1.2.250.1.213.1.1.3.48.6"),
+        Code("ORG-070", CISIS, "Modalité d'entrée"),
+        "entree-1",
+        {"value": ts(admitted, "day")},
+        "CE",
+        NOT_APPLICABLE,
     )
-    for template in (*SIMPLE_OBSERVATION, "1.2.250.1.213.1.1.3.48.6"):
-        sub(mode, "templateId", {"root": template})
-    sub(mode, "id", {"root": ids()})
-    code_el(mode, "code", Code("ORG-070", CISIS, "Modalité d'entrée"))
-    ref(mode, "entree-1")
-    sub(mode, "statusCode", {"code": "completed"})
-    sub(mode, "effectiveTime", {"value": ts(admitted, "day")})
-    typed(mode, "value", "CE", {"nullFlavor": "NA"})
 
 
 def _events(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
@@ -288,42 +288,38 @@ def _evaluation(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
     code_el(group, "code", kind)
     sub(group, "statusCode", {"code": "completed"})
     sub(group, "effectiveTime", {"value": ts(when)})
-    evaluation = sub(
-        sub(group, "component"), "observation", {"classCode": "OBS", "moodCode": "EVN"}
+    evaluation = observation(
+        sub(group, "component"),
+        ids,
+        (
+            "1.3.6.1.4.1.19376.1.5.3.1.1.12.3.6",
+            "1.3.6.1.4.1.19376.1.5.3.1.4.13",
+            "2.16.840.1.113883.10.20.1.31",
+            "1.2.250.1.213.1.1.3.25",
+        ),
+        kind,
+        "eval-1",
+        {"value": ts(when)},
+        "CD",
+        NOT_APPLICABLE,
     )
-    for template in (
-        "1.3.6.1.4.1.19376.1.5.3.1.1.12.3.6",
-        "1.3.6.1.4.1.19376.1.5.3.1.4.13",
-        "2.16.840.1.113883.10.20.1.31",
-        "1.2.250.1.213.1.1.3.25",
-    ):
-        sub(evaluation, "templateId", {"root": template})
-    sub(evaluation, "id", {"root": ids()})
-    code_el(evaluation, "code", kind)
-    ref(evaluation, "eval-1")
-    sub(evaluation, "statusCode", {"code": "completed"})
-    sub(evaluation, "effectiveTime", {"value": ts(when)})
-    typed(evaluation, "value", "CD", {"nullFlavor": "NA"})
     performer = sub(sub(evaluation, "performer", {"typeCode": "PRF"}), "assignedEntity")
     sub(performer, "id", {"root": CS_RPPS_ADELI, "extension": ctx.author.national_id})
     for i, ((code, system, label), yes) in enumerate(answers, 1):
-        item = sub(
+        observation(
             sub(evaluation, "entryRelationship", {"typeCode": "COMP"}),
-            "observation",
-            {"classCode": "OBS", "moodCode": "EVN"},
+            ids,
+            (
+                "2.16.840.1.113883.10.20.1.31",
+                "1.3.6.1.4.1.19376.1.5.3.1.4.13",
+                "1.2.250.1.213.1.1.3.214",
+            ),
+            Code(code, system, label),
+            f"eval-item-{i}",
+            {"value": ts(when)},
+            "BL",
+            boolean(yes),
         )
-        for template in (
-            "2.16.840.1.113883.10.20.1.31",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.13",
-            "1.2.250.1.213.1.1.3.214",
-        ):
-            sub(item, "templateId", {"root": template})
-        sub(item, "id", {"root": ids()})
-        code_el(item, "code", Code(code, system, label))
-        ref(item, f"eval-item-{i}")
-        sub(item, "statusCode", {"code": "completed"})
-        sub(item, "effectiveTime", {"value": ts(when)})
-        typed(item, "value", "BL", {"value": "true" if yes else "false"})
     _status(evaluation, ids, "TERMINE", "Terminé", "eval-statut", ts(when))
 
 
@@ -339,49 +335,17 @@ def _documents(body: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
         ),
         pdfa=False,
     )
-    sec = section(
+    attached_document_section(
         body,
-        ("1.2.250.1.213.1.1.2.37",),
-        Code("55107-7", CS_LOINC, "Documents ajoutés"),
+        ids,
+        ADDED_DOCUMENTS_SECTION,
+        ADDED_DOCUMENTS,
         "Documents ajoutés",
-        ids=ids,
-    )
-    text = narrative(sec)
-    sub(text, "paragraph", {"ID": "doc-1"}, "Projet personnalisé d'accompagnement en vigueur.")
-    organizer = entry(
-        sec, "organizer", {"classCode": "CLUSTER", "moodCode": "EVN"}, ("1.2.250.1.213.1.1.3.18",)
-    )
-    sub(organizer, "id", {"root": ids()})
-    code_el(organizer, "code", Code("55107-7", CS_LOINC, "Document attaché"))
-    sub(organizer, "statusCode", {"code": "completed"})
-    obs = sub(sub(organizer, "component"), "observation", {"classCode": "OBS", "moodCode": "EVN"})
-    for template in (*SIMPLE_OBSERVATION, "1.2.250.1.213.1.1.3.48.18"):
-        sub(obs, "templateId", {"root": template})
-    sub(obs, "id", {"root": ids()})
-    code_el(obs, "code", Code("69764-9", CS_LOINC, "Type de document"))
-    ref(obs, "doc-1")
-    sub(obs, "statusCode", {"code": "completed"})
-    sub(obs, "effectiveTime", {"value": ts(ctx.when, "day")})
-    typed(
-        obs,
-        "value",
-        "CD",
-        {
-            "code": "80788-3",
-            "codeSystem": CS_LOINC,
-            "displayName": "Projet personnalisé d'accompagnement",
-        },
-    )
-    media = sub(
-        sub(organizer, "component"),
-        "observationMedia",
-        {"classCode": "OBS", "moodCode": "EVN", "ID": "pj-1"},
-    )
-    sub(
-        media,
-        "value",
-        {"mediaType": "application/pdf", "representation": "B64"},
-        base64.b64encode(pdf).decode("ascii"),
+        ("doc-1", "Projet personnalisé d'accompagnement en vigueur."),
+        Code("80788-3", CS_LOINC, "Projet personnalisé d'accompagnement"),
+        {"value": ts(ctx.when, "day")},
+        media_id="pj-1",
+        pdf=pdf,
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from lxml import etree
 
@@ -11,17 +12,15 @@ from banc.documents.base import GeneratedDocument
 from banc.documents.body import (
     CS_CIM10,
     CS_LOINC,
+    MEDICATION_HISTORY_SECTION,
     Ids,
-    entry,
     narrative,
-    ref,
     section,
     structured_body,
     sub,
-    typed,
 )
-from banc.documents.entries import medication, problem
-from banc.documents.header import DocumentContext, HeaderSpec, build_header, code_el
+from banc.documents.entries import NOT_APPLICABLE, medication_list, observation, problem
+from banc.documents.header import DocumentContext, HeaderSpec, build_header
 from banc.xds.codes import Code
 
 VSM_TEMPLATE = "1.2.250.1.213.1.1.1.13"
@@ -45,22 +44,14 @@ def problems_sections(parent: etree._Element, ctx: DocumentContext, ids: Ids) ->
         "Pathologies en cours",
         ids=ids,
     )
-    narrative(
+    _problem_list(
         sec,
-        table=(
-            ("Pathologie", "Code CIM-10"),
-            [((label, f"pb-actif-{i}"), (code, None)) for i, (code, label) in enumerate(active, 1)],
-        ),
+        ids,
+        "Pathologie",
+        "pb-actif",
+        active,
+        lambda: (ctx.when - timedelta(days=rng.randrange(200, 4000)), None),
     )
-    for i, (code, label) in enumerate(active, 1):
-        problem(
-            sec,
-            ids,
-            Code(code, CS_CIM10, label),
-            f"pb-actif-{i}",
-            ctx.when - timedelta(days=rng.randrange(200, 4000)),
-            None,
-        )
     sec = section(
         parent,
         ("1.3.6.1.4.1.19376.1.5.3.1.3.8", "1.2.250.1.213.1.1.2.134"),
@@ -68,23 +59,38 @@ def problems_sections(parent: etree._Element, ctx: DocumentContext, ids: Ids) ->
         "Antécédents médicaux",
         ids=ids,
     )
+
+    def past_period() -> tuple[datetime, datetime]:
+        start = ctx.when - timedelta(days=rng.randrange(2000, 9000))
+        return start, start + timedelta(days=rng.randrange(5, 30))
+
+    _problem_list(sec, ids, "Antécédent", "atcd", past, past_period)
+
+
+def _problem_list(
+    sec: etree._Element,
+    ids: Ids,
+    column: str,
+    prefix: str,
+    problems: list[tuple[str, str]],
+    period: Callable[[], tuple[datetime, datetime | None]],
+) -> None:
+    """A table of CIM-10 problems (`column`, code) and one FR-Probleme entry per problem.
+
+    `period` draws each problem's (start, end) in turn, so the seeded draws keep their order.
+    """
     narrative(
         sec,
         table=(
-            ("Antécédent", "Code CIM-10"),
-            [((label, f"atcd-{i}"), (code, None)) for i, (code, label) in enumerate(past, 1)],
+            (column, "Code CIM-10"),
+            [
+                ((label, f"{prefix}-{i}"), (code, None))
+                for i, (code, label) in enumerate(problems, 1)
+            ],
         ),
     )
-    for i, (code, label) in enumerate(past, 1):
-        start = ctx.when - timedelta(days=rng.randrange(2000, 9000))
-        problem(
-            sec,
-            ids,
-            Code(code, CS_CIM10, label),
-            f"atcd-{i}",
-            start,
-            start + timedelta(days=rng.randrange(5, 30)),
-        )
+    for i, (code, label) in enumerate(problems, 1):
+        problem(sec, ids, Code(code, CS_CIM10, label), f"{prefix}-{i}", *period())
 
 
 def treatments_section(
@@ -94,21 +100,11 @@ def treatments_section(
     drugs = rng.sample(vocab.DRUGS, 4)
     sec = section(
         parent,
-        (
-            "2.16.840.1.113883.10.20.1.8",
-            "1.3.6.1.4.1.19376.1.5.3.1.3.19",
-            "1.2.250.1.213.1.1.2.143",
-        ),
+        MEDICATION_HISTORY_SECTION,
         Code("10160-0", CS_LOINC, "Historique de la prise médicamenteuse"),
         title,
     )
-    rows = [
-        ((label, f"trt-{i}"), (poso, f"poso-{i}")) for i, (_, label, poso) in enumerate(drugs, 1)
-    ]
-    narrative(sec, table=(("Médicament", "Posologie"), rows))
-    start = ctx.when - timedelta(days=rng.randrange(30, 1500))
-    for i, (atc, label, _) in enumerate(drugs, 1):
-        medication(sec, ids, atc, label, f"poso-{i}", f"trt-{i}", start, None)
+    medication_list(sec, ids, drugs, ctx.when - timedelta(days=rng.randrange(30, 1500)), None)
 
 
 def risk_factors_section(parent: etree._Element, ctx: DocumentContext, ids: Ids) -> None:
@@ -144,23 +140,21 @@ def risk_factors_section(parent: etree._Element, ctx: DocumentContext, ids: Ids)
         {"ID": "tabac"},
         f"Tabagisme : {packs} paquets-années." if packs else "Non fumeur.",
     )
-    obs = entry(
-        lifestyle,
-        "observation",
-        {"classCode": "OBS", "moodCode": "EVN"},
+    observation(
+        sub(lifestyle, "entry"),
+        ids,
         (
             "2.16.840.1.113883.10.20.1.33",
             "1.3.6.1.4.1.19376.1.5.3.1.4.13",
             "1.3.6.1.4.1.19376.1.5.3.1.4.13.4",
             "1.2.250.1.213.1.1.3.52",
         ),
+        Code("74011-8", CS_LOINC, "Consommation tabagique"),
+        "tabac",
+        NOT_APPLICABLE,
+        "PQ",
+        {"value": str(packs), "unit": "{pack}/a"},
     )
-    sub(obs, "id", {"root": ids()})
-    code_el(obs, "code", Code("74011-8", CS_LOINC, "Consommation tabagique"))
-    ref(obs, "tabac")
-    sub(obs, "statusCode", {"code": "completed"})
-    sub(obs, "effectiveTime", {"nullFlavor": "NA"})
-    typed(obs, "value", "PQ", {"value": str(packs), "unit": "{pack}/a"})
 
 
 def generate_vsm(ctx: DocumentContext) -> GeneratedDocument:
