@@ -10,6 +10,7 @@ intent. `pdfa=False` skips that step (a plain PDF, to test the checker).
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -130,11 +131,19 @@ def render_page(content: PageContent) -> bytes:
 _SRGB: bytes | None = None
 
 
+ICC_CREATION_DATE = struct.pack(">6H", 2024, 1, 1, 0, 0, 0)
+"""LittleCMS stamps each profile it builds with the current time (ICC header bytes 24–35); a
+fixed date keeps documents byte-identical for a given seed. The profile ID stays zero ("not
+computed", as LittleCMS leaves it), so changing the date invalidates nothing."""
+
+
 def srgb_profile() -> bytes:
     """An sRGB ICC profile made by LittleCMS (through Pillow), for the PDF/A output intent."""
     global _SRGB
     if _SRGB is None:
-        _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+        profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+        profile[24:36] = ICC_CREATION_DATE
+        _SRGB = bytes(profile)
     return _SRGB
 
 

@@ -92,3 +92,26 @@ def test_vector_datamatrix_is_found_by_rendering_and_base14_fonts_are_flagged(id
     rules = _rules(check_pdf(buffer.getvalue()))
     assert "N1-DATAMATRIX-ABSENT" not in rules
     assert {"N1-PDFA", "N1-PDFA-FONTS", "N1-RGPD"} <= rules
+
+
+def test_n1_bytes_depend_on_the_seed_only_not_on_the_run(identity, context) -> None:
+    """Another process, another second: same seed, same bytes (the ICC profile's creation date
+    that LittleCMS stamps is pinned)."""
+    import hashlib
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import hashlib, sys; sys.path.insert(0, 'tests/banc/documents');"
+        "from conftest import make_context; from banc.documents import factory;"
+        "from banc.population import cnam_test_identities;"
+        "doc = factory.generate('N1', make_context(cnam_test_identities()[1]));"
+        "print(hashlib.sha256(doc.xml).hexdigest())"
+    )
+    time.sleep(1.1)  # make sure the other run stamps another second
+    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    from banc.documents import factory
+
+    mine = hashlib.sha256(factory.generate("N1", context(identity)).xml).hexdigest()
+    assert other.stdout.strip() == mine
