@@ -120,19 +120,17 @@ class ServedApp:
         return self
 
     def stop(self) -> None:
+        """Stop now, without waiting for idle keep-alive clients: uvicorn would otherwise wait
+        for each TLS peer's close_notify, which a pooled requests/zeep session never sends. A
+        simulated service being stopped has no request worth finishing."""
         self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def stop_now(self) -> None:
-        """Stop without waiting for idle keep-alive clients: uvicorn would otherwise wait for
-        each TLS peer's close_notify (a pooled requests/zeep session never sends it)."""
         self._server.force_exit = True
         for connection in list(self._server.server_state.connections):
             transport = getattr(connection, "transport", None)
             if transport is not None:
                 connection.loop.call_soon_threadsafe(transport.abort)
-        self.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
     def __enter__(self) -> ServedApp:
         return self.start()

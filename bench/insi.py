@@ -44,7 +44,7 @@ def _servers(directory: str, ready: mp.Queue, stop: mp.Event) -> None:
     ready.put({"insi": mock.url, "bare": f"{bare.url}/lps"})
     stop.wait()
     mock.stop()
-    bare.stop_now()
+    bare.stop()
 
 
 async def _load(url: str, pki: TestPki, clients: int, seconds: float) -> list[float]:

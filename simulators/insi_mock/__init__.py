@@ -54,7 +54,7 @@ class InsiMock:
         ]
 
     def stop(self) -> None:
-        self.server.stop_now()
+        self.server.stop()
 
 
 def launch(
