@@ -525,8 +525,17 @@ class MssImapServer(imap4.IMAP4Server):
         return wanted.lower().encode() in msg.open().read().lower()
 
     def search_HEADER(self, query: list, id: int, msg: Any) -> bool:
+        if len(query) < 2:
+            raise imap4.IllegalQueryError("HEADER attend un nom d'en-tête et une valeur (RFC 3501 §6.4.4)")
         header = query.pop(0)
         return self._contains(msg, header, query.pop(0))
+
+    def _IMAP4Server__ebSearch(self, failure: Any, tag: bytes) -> None:
+        """A malformed SEARCH is the client's error: answer BAD with the reason, without the
+        traceback Twisted would log for it (only unexpected errors keep their trace)."""
+        if not failure.check(imap4.IllegalQueryError, imap4.IllegalClientResponse):
+            failure.printTraceback()
+        self.sendBadResponse(tag, f"SEARCH refusé : {failure.value}".encode())
 
     def dispatchCommand(self, tag: bytes, cmd: bytes, rest: bytes, uid: Any = None) -> None:
         if len(self.transcript) < 200:

@@ -329,3 +329,12 @@ def test_imap_starttls_port(mss, pki) -> None:
         assert imap.authenticate("XOAUTH2", lambda _: xoauth2(DUI, mss.token_for(DUI)).encode())[0] == "OK"
     finally:
         imap.logout()
+
+
+def test_malformed_search_gets_bad_with_the_reason_and_the_session_goes_on(mss, pki) -> None:
+    with imaplib.IMAP4_SSL("127.0.0.1", mss.imap.port, ssl_context=pki.client_context()) as imap:
+        imap.authenticate("XOAUTH2", lambda _: xoauth2(DUI, mss.token_for(DUI)).encode())
+        imap.select("INBOX")
+        with pytest.raises(imaplib.IMAP4.error, match="HEADER attend un nom"):
+            imap.search(None, "HEADER", "Message-ID")
+        assert imap.search(None, "ALL")[0] == "OK"
