@@ -91,7 +91,11 @@ STEPS: list[DemoStep] = [
     DemoStep(
         "Exemples officiels de l'ANS",
         "Chaque exemple du paquet TestContenuCDA est validé : XSD, schématrons officiels (StrucMin, "
-        "profils, volet choisi d'après l'en-tête) et règles DSR du banc.",
+        "profils, volet choisi d'après l'en-tête) et règles DSR du banc. Ces exemples ne sont pas des "
+        "documents de DUI à domicile : la plupart ne nomment pas leurs destinataires "
+        "(informationRecipient), ce que le DSR exige (SC.DOC.04.MS1), et ceux que l'ANS sait en "
+        "échec sur ses propres règles (IMG, IHE…) le restent. Un validateur qui les déclarerait "
+        "tous conformes se tromperait.",
         _official_examples,
     ),
     DemoStep(
@@ -139,6 +143,10 @@ def _run(args: argparse.Namespace) -> int:
         verdicts.extend(results)
         conform = sum(v.conform for v in results)
         narrative.append((f"Étape {number} — {step.title}", f"{step.text} Résultat : {conform}/{len(results)} conforme(s)."))
+        print(f"  {conform}/{len(results)} conforme(s)")
+        for verdict in results:
+            if not verdict.conform and step.run is _scenarios:
+                print(f"  NON CONFORME : {verdict.subject} — {verdict.errors[0].message}")
     report = out / "rapport.html"
     report.write_text(
         to_html(
