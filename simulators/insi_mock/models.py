@@ -45,22 +45,11 @@ CREATE TABLE IF NOT EXISTS software (
 
 
 @dataclass(frozen=True)
-class HistoryEntry:
-    """A former INS of the person (INSHISTO), with the dates the answer shows if any."""
-
-    matricule: str
-    key: str
-    oid: str
-    start: str | None = None
-    end: str | None = None
-
-
-@dataclass(frozen=True)
 class InsiRecord:
     """One person of the national register as the mock answers for them."""
 
     identity: Identity
-    history: tuple[HistoryEntry, ...] = ()
+    history: tuple[InsEntry, ...] = ()  # former INS (INSHISTO), with the dates shown if any
     tiq_omit: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -76,7 +65,7 @@ def record_from_identity(identity: Identity, *, tiq_omit: frozenset[str] = froze
         raise IdentityError("une identité sans matricule ne peut pas être connue d'INSi")
     dates = history_dates or {}
     history = tuple(
-        HistoryEntry(m, k, o, *dates.get(m + k, (None, None))) for m, k, o in identity.history
+        InsEntry(m, k, o, *dates.get(m + k, (None, None))) for m, k, o in identity.history
     )
     key = identity.key or nir_key(identity.matricule)
     return InsiRecord(replace(identity, key=key), history, frozenset(tiq_omit))
@@ -158,7 +147,7 @@ class IdentityStore:
     @staticmethod
     def _record(row: tuple) -> InsiRecord:
         (matricule, key, oid, name, first_names, sex, born, place, used, history, omit) = row
-        entries = tuple(HistoryEntry(**h) for h in json.loads(history))
+        entries = tuple(InsEntry(**h) for h in json.loads(history))
         identity = Identity(
             birth_name=name, first_names=tuple(first_names.split()), sex=sex,
             birth_date=date.fromisoformat(born), birth_place=place, matricule=matricule,
@@ -265,6 +254,6 @@ def individual(record: InsiRecord) -> Individual:
     )
     return Individual(
         active=InsEntry(identity.matricule or "", identity.key or "", identity.oid),
-        history=tuple(InsEntry(h.matricule, h.key, h.oid, h.start, h.end) for h in record.history),
+        history=record.history,
         tiq=tuple((name, value) for name, value in tiq if value and name not in record.tiq_omit),
     )
