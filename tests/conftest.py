@@ -1,12 +1,14 @@
-"""Shared fixtures: the reference artefacts, a session-wide test PKI, a fresh journal."""
+"""Shared fixtures: the reference artefacts, a session-wide test PKI, a fresh journal, mock contexts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from banc.journal import Journal
+from banc.mocks import MockContext
 from banc.paths import reference_dir
 from banc.pki import TestPki
 
@@ -31,3 +33,16 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
 @pytest.fixture
 def journal(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "journal.sqlite")
+
+
+@pytest.fixture(scope="session")
+def mock_context(
+    tmp_path_factory: pytest.TempPathFactory, pki: TestPki
+) -> Callable[[str], MockContext]:
+    """`mock_context("dmp")`: a context for `launch` with its own folder and journal."""
+
+    def make(name: str) -> MockContext:
+        folder = tmp_path_factory.mktemp(name)
+        return MockContext(journal=Journal(folder / "journal.sqlite"), pki=pki, data_dir=folder)
+
+    return make

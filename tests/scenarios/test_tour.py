@@ -3,15 +3,13 @@ the tour's verdicts come from the journal (a service that misbehaves makes its s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from banc.cli.up import start_services
-from banc.journal import Journal
 from banc.mocks import MockContext, RunningMock
-from banc.pki import TestPki
 from scenarios import tour
 
 pytestmark = pytest.mark.slow
@@ -19,10 +17,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def running(
-    tmp_path_factory: pytest.TempPathFactory, pki: TestPki, reference: Path
+    mock_context: Callable[[str], MockContext], reference: Path
 ) -> Iterator[tuple[MockContext, dict[str, RunningMock]]]:
-    folder = tmp_path_factory.mktemp("tour")
-    context = MockContext(journal=Journal(folder / "journal.sqlite"), pki=pki, data_dir=folder)
+    context = mock_context("tour")
     mocks = start_services(None, context)
     yield context, {mock.name: mock for mock in mocks}
     for mock in reversed(mocks):

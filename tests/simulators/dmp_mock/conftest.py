@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from dmp_helpers import DOCTOR, NURSE
 
-from banc.journal import Journal
 from banc.mocks import MockContext
 from banc.pki import TestPki
 from simulators.dmp_mock import DmpMock, launch
@@ -16,9 +15,8 @@ from simulators.dmp_mock.client import DmpClient
 
 
 @pytest.fixture(scope="module")
-def dmp(tmp_path_factory: pytest.TempPathFactory, pki: TestPki) -> Iterator[DmpMock]:
-    folder = tmp_path_factory.mktemp("dmp")
-    mock = launch(MockContext(journal=Journal(folder / "journal.sqlite"), pki=pki, data_dir=folder),
+def dmp(mock_context: Callable[[str], MockContext]) -> Iterator[DmpMock]:
+    mock = launch(mock_context("dmp"),
                   settings=DmpSettings(validate_cda=False), documents_per_patient=1)
     yield mock
     mock.stop()

@@ -9,7 +9,7 @@ facility, title; typeCode 27899-4 is not in JDV_J07)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +17,6 @@ import pytest
 from dmp_helpers import reference_file
 from lxml import etree
 
-from banc.journal import Journal
 from banc.mocks import MockContext
 from banc.pki import TestPki
 from banc.soap import SOAP11_NS, SOAP12_NS, mtom
@@ -41,9 +40,8 @@ OFFICIAL_AUTHOR = "899900063480"
 
 
 @pytest.fixture(scope="module")
-def official_dmp(tmp_path_factory: pytest.TempPathFactory, pki: TestPki) -> Iterator[DmpMock]:
-    folder = tmp_path_factory.mktemp("dmp-official")
-    mock = launch(MockContext(journal=Journal(folder / "journal.sqlite"), pki=pki, data_dir=folder),
+def official_dmp(mock_context: Callable[[str], MockContext], pki: TestPki) -> Iterator[DmpMock]:
+    mock = launch(mock_context("dmp-official"),
                   settings=DmpSettings(trust_official_examples=True, rights="report", strictness="lenient",
                                         validate_cda=False),
                   documents_per_patient=0)

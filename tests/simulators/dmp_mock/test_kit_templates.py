@@ -5,14 +5,13 @@ the document and the caller, namespaces added where the template leaves elements
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from dmp_helpers import NURSE, PATIENT, reference_file
 from lxml import etree
 
-from banc.journal import Journal
 from banc.mocks import MockContext
 from banc.pki import TestPki
 from banc.soap import mtom
@@ -32,9 +31,8 @@ ITI57 = "urn:ihe:iti:2010:UpdateDocumentSet"
 
 
 @pytest.fixture(scope="module")
-def strict_dmp(tmp_path_factory: pytest.TempPathFactory, pki: TestPki) -> Iterator[DmpMock]:
-    folder = tmp_path_factory.mktemp("dmp-kit")
-    mock = launch(MockContext(journal=Journal(folder / "journal.sqlite"), pki=pki, data_dir=folder),
+def strict_dmp(mock_context: Callable[[str], MockContext]) -> Iterator[DmpMock]:
+    mock = launch(mock_context("dmp-kit"),
                   settings=DmpSettings(validate_cda=False), documents_per_patient=0)
     yield mock
     mock.stop()

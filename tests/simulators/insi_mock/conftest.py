@@ -16,7 +16,6 @@ from zeep.plugins import HistoryPlugin
 from zeep.wsa import WsAddressingPlugin
 
 from banc.cli.insi import ACTION_TRAITS, CONTENT_TYPE
-from banc.journal import Journal
 from banc.mocks import MockContext
 from banc.pki import TestPki
 from banc.soap.offline import OfflineTransport
@@ -26,10 +25,8 @@ BINDING = "{http://www.cnamts.fr/webservice}ICIRServiceBinding"
 
 
 @pytest.fixture(scope="module")
-def insi_mock(pki: TestPki, reference: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InsiMock]:
-    base = tmp_path_factory.mktemp("insi")
-    context = MockContext(journal=Journal(base / "journal.sqlite"), pki=pki, data_dir=base)
-    mock = launch(context, generated=40)
+def insi_mock(reference: Path, mock_context: Callable[[str], MockContext]) -> Iterator[InsiMock]:
+    mock = launch(mock_context("insi"), generated=40)
     yield mock
     mock.stop()
 
