@@ -15,12 +15,10 @@ Design notes:
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,43 +100,39 @@ class Journal:
         self._listeners: list[Callable[[Exchange], None]] = []
         self._listeners_lock = threading.Lock()
 
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        yield self._database.connection()
-
     # -- sessions ---------------------------------------------------------------------------
     def start_session(self, label: str, scenario: str | None = None) -> str:
         """Open a session and make it the active one: mocks record into it from now on."""
         session_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        with self._connection() as db:
-            db.execute(
-                "INSERT INTO sessions(id, label, scenario, started_at) VALUES (?, ?, ?, ?)",
-                (session_id, label, scenario, time.time()),
-            )
-            db.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('active_session', ?)",
-                (session_id,),
-            )
+        db = self._database.connection()
+        db.execute(
+            "INSERT INTO sessions(id, label, scenario, started_at) VALUES (?, ?, ?, ?)",
+            (session_id, label, scenario, time.time()),
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('active_session', ?)",
+            (session_id,),
+        )
         return session_id
 
     def end_session(self, session_id: str) -> None:
-        with self._connection() as db:
-            db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (time.time(), session_id))
-            db.execute(
-                "DELETE FROM meta WHERE key = 'active_session' AND value = ?", (session_id,)
-            )
+        db = self._database.connection()
+        db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (time.time(), session_id))
+        db.execute(
+            "DELETE FROM meta WHERE key = 'active_session' AND value = ?", (session_id,)
+        )
 
     @property
     def active_session(self) -> str | None:
-        with self._connection() as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'active_session'").fetchone()
+        db = self._database.connection()
+        row = db.execute("SELECT value FROM meta WHERE key = 'active_session'").fetchone()
         return row[0] if row else None
 
     def sessions(self) -> list[dict]:
-        with self._connection() as db:
-            rows = db.execute(
-                "SELECT id, label, scenario, started_at, ended_at FROM sessions ORDER BY started_at"
-            ).fetchall()
+        db = self._database.connection()
+        rows = db.execute(
+            "SELECT id, label, scenario, started_at, ended_at FROM sessions ORDER BY started_at"
+        ).fetchall()
         keys = ("id", "label", "scenario", "started_at", "ended_at")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
@@ -147,28 +141,28 @@ class Journal:
         """Store an exchange (in the active session unless it names one); returns its id."""
         if exchange.session is None:
             exchange.session = self.active_session
-        with self._connection() as db:
-            cursor = db.execute(
-                "INSERT INTO exchanges(session, service, operation, channel, started_at,"
-                " duration_ms, peer, peer_certificate, status, request, response, summary,"
-                " findings, conform) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    exchange.session,
-                    exchange.service,
-                    exchange.operation,
-                    exchange.channel,
-                    exchange.started_at,
-                    exchange.duration_ms,
-                    exchange.peer,
-                    exchange.peer_certificate,
-                    exchange.status,
-                    exchange.request,
-                    exchange.response,
-                    json.dumps(exchange.summary, ensure_ascii=False, default=str),
-                    json.dumps([f.to_dict() for f in exchange.findings], ensure_ascii=False),
-                    int(exchange.conform),
-                ),
-            )
+        db = self._database.connection()
+        cursor = db.execute(
+            "INSERT INTO exchanges(session, service, operation, channel, started_at,"
+            " duration_ms, peer, peer_certificate, status, request, response, summary,"
+            " findings, conform) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                exchange.session,
+                exchange.service,
+                exchange.operation,
+                exchange.channel,
+                exchange.started_at,
+                exchange.duration_ms,
+                exchange.peer,
+                exchange.peer_certificate,
+                exchange.status,
+                exchange.request,
+                exchange.response,
+                json.dumps(exchange.summary, ensure_ascii=False, default=str),
+                json.dumps([f.to_dict() for f in exchange.findings], ensure_ascii=False),
+                int(exchange.conform),
+            ),
+        )
         exchange.id = cursor.lastrowid
         with self._listeners_lock:
             listeners = list(self._listeners)
@@ -198,8 +192,8 @@ class Journal:
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        with self._connection() as db:
-            rows = db.execute(sql, params).fetchall()
+        db = self._database.connection()
+        rows = db.execute(sql, params).fetchall()
         return [self._from_row(row) for row in rows]
 
     def get(self, exchange_id: int) -> Exchange | None:
@@ -262,6 +256,6 @@ class Journal:
             time.sleep(poll)
 
     def last_id(self) -> int:
-        with self._connection() as db:
-            row = db.execute("SELECT COALESCE(MAX(id), 0) FROM exchanges").fetchone()
+        db = self._database.connection()
+        row = db.execute("SELECT COALESCE(MAX(id), 0) FROM exchanges").fetchone()
         return int(row[0])
