@@ -217,19 +217,15 @@ class DmpStore:
         self._database = ThreadLocalDatabase(self.path, schema=_SCHEMA, pragmas=("foreign_keys=ON",))
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        yield self._database.connection()
-
-    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        db = self._database.connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def close(self) -> None:
         self._database.close()
@@ -251,11 +247,11 @@ class DmpStore:
         return patient
 
     def patient(self, ins: str) -> Patient | None:
-        with self._db() as db:
-            row = db.execute(
-                "SELECT ins, oid, family, given, sex, birth_date, status, dmp_id, created_at,"
-                " updated_at, last_add_at FROM patients WHERE ins = ?", (ins,)
-            ).fetchone()
+        db = self._database.connection()
+        row = db.execute(
+            "SELECT ins, oid, family, given, sex, birth_date, status, dmp_id, created_at,"
+            " updated_at, last_add_at FROM patients WHERE ins = ?", (ins,)
+        ).fetchone()
         return Patient(*row) if row else None
 
     def patients(self, family: str | None = None) -> list[Patient]:
@@ -265,8 +261,8 @@ class DmpStore:
         if family:
             sql += " WHERE upper(family) = upper(?)"
             params = (family,)
-        with self._db() as db:
-            return [Patient(*row) for row in db.execute(sql + " ORDER BY ins", params)]
+        db = self._database.connection()
+        return [Patient(*row) for row in db.execute(sql + " ORDER BY ins", params)]
 
     def set_patient_status(self, ins: str, status: str) -> None:
         with self.transaction() as db:
@@ -285,12 +281,12 @@ class DmpStore:
 
     # -- authorizations ---------------------------------------------------------------------
     def authorization(self, ins: str, actor_id: str) -> Authorization | None:
-        with self._db() as db:
-            row = db.execute(
-                "SELECT ins, actor_id, actor_name, structure_id, speciality, state,"
-                " treating_doctor, started_at, updated_at FROM authorizations"
-                " WHERE ins = ? AND actor_id = ?", (ins, actor_id),
-            ).fetchone()
+        db = self._database.connection()
+        row = db.execute(
+            "SELECT ins, actor_id, actor_name, structure_id, speciality, state,"
+            " treating_doctor, started_at, updated_at FROM authorizations"
+            " WHERE ins = ? AND actor_id = ?", (ins, actor_id),
+        ).fetchone()
         return self._authorization(row) if row else None
 
     @staticmethod
@@ -308,12 +304,12 @@ class DmpStore:
             clauses.append("actor_id = ?")
             params.append(actor_id)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT ins, actor_id, actor_name, structure_id, speciality, state,"
-                f" treating_doctor, started_at, updated_at FROM authorizations{where}"
-                " ORDER BY ins, actor_id", params,
-            ).fetchall()
+        db = self._database.connection()
+        rows = db.execute(
+            "SELECT ins, actor_id, actor_name, structure_id, speciality, state,"
+            f" treating_doctor, started_at, updated_at FROM authorizations{where}"
+            " ORDER BY ins, actor_id", params,
+        ).fetchall()
         return [self._authorization(row) for row in rows]
 
     def set_authorization(self, auth: Authorization) -> None:
@@ -438,15 +434,15 @@ class DmpStore:
                " ORDER BY creation_time DESC, seq")
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        with self._db() as db:
-            return [self._document(row, False) for row in db.execute(sql, params)]
+        db = self._database.connection()
+        return [self._document(row, False) for row in db.execute(sql, params)]
 
     def document(self, *, unique_id: str | None = None, entry_uuid: str | None = None,
                  with_content: bool = False) -> StoredDocument | None:
         column, value = ("unique_id", unique_id) if unique_id else ("entry_uuid", entry_uuid)
         columns = _DOC_COLUMNS + (", content" if with_content else ", NULL")
-        with self._db() as db:
-            row = db.execute(f"SELECT {columns} FROM documents WHERE {column} = ?", (value,)).fetchone()
+        db = self._database.connection()
+        row = db.execute(f"SELECT {columns} FROM documents WHERE {column} = ?", (value,)).fetchone()
         return self._document(row, with_content) if row else None
 
     def update_document(self, entry_uuid: str, *, status: str | None = None,
@@ -468,19 +464,19 @@ class DmpStore:
             )
 
     def count_documents(self, patient_ins: str | None = None) -> int:
-        with self._db() as db:
-            if patient_ins:
-                return db.execute("SELECT COUNT(*) FROM documents WHERE patient_ins = ?",
-                                  (patient_ins,)).fetchone()[0]
-            return db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        db = self._database.connection()
+        if patient_ins:
+            return db.execute("SELECT COUNT(*) FROM documents WHERE patient_ins = ?",
+                              (patient_ins,)).fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
 
     def submission_sets(self, patient_ins: str) -> list[StoredSubmission]:
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT entry_uuid, unique_id, patient_ins, source_id, submission_time, author_id,"
-                " metadata FROM submission_sets WHERE patient_ins = ? ORDER BY submission_time",
-                (patient_ins,),
-            ).fetchall()
+        db = self._database.connection()
+        rows = db.execute(
+            "SELECT entry_uuid, unique_id, patient_ins, source_id, submission_time, author_id,"
+            " metadata FROM submission_sets WHERE patient_ins = ? ORDER BY submission_time",
+            (patient_ins,),
+        ).fetchall()
         return [StoredSubmission(*row) for row in rows]
 
     def associations(self, uuids: Iterable[str]) -> list[StoredAssociation]:
@@ -488,10 +484,10 @@ class DmpStore:
         if not uuids:
             return []
         marks = ", ".join("?" * len(uuids))
-        with self._db() as db:
-            rows = db.execute(
-                f"SELECT id, type, source, target, patient_ins, metadata FROM associations"
-                f" WHERE source IN ({marks}) OR target IN ({marks}) ORDER BY rowid",
-                (*uuids, *uuids),
-            ).fetchall()
+        db = self._database.connection()
+        rows = db.execute(
+            f"SELECT id, type, source, target, patient_ins, metadata FROM associations"
+            f" WHERE source IN ({marks}) OR target IN ({marks}) ORDER BY rowid",
+            (*uuids, *uuids),
+        ).fetchall()
         return [StoredAssociation(*row) for row in rows]

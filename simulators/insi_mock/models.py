@@ -10,9 +10,6 @@ optional, several people → CR 02. Each record also keeps how the CNAM answer p
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -79,36 +76,32 @@ class IdentityStore:
         self._database = ThreadLocalDatabase(self.path, schema=_SCHEMA)
         self._idams: frozenset[str] | None = None  # cache: read on every request
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        yield self._database.connection()
-
     # -- writing ----------------------------------------------------------------------------
     def put(self, record: InsiRecord) -> None:
         """Add a person, or replace the one with the same matricule."""
         identity = record.identity
-        with self._db() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO identities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    identity.matricule, identity.key, identity.oid, identity.birth_name,
-                    " ".join(identity.first_names), identity.sex, identity.birth_date.isoformat(),
-                    identity.birth_place, identity.used_name,
-                    json.dumps([h.__dict__ for h in record.history]),
-                    " ".join(sorted(record.tiq_omit)),
-                ),
-            )
+        db = self._database.connection()
+        db.execute(
+            "INSERT OR REPLACE INTO identities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                identity.matricule, identity.key, identity.oid, identity.birth_name,
+                " ".join(identity.first_names), identity.sex, identity.birth_date.isoformat(),
+                identity.birth_place, identity.used_name,
+                json.dumps([h.__dict__ for h in record.history]),
+                " ".join(sorted(record.tiq_omit)),
+            ),
+        )
 
     def put_many(self, records: list[InsiRecord]) -> None:
-        with self._db() as db:
-            db.execute("BEGIN")
-            try:
-                for record in records:
-                    self.put(record)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        db = self._database.connection()
+        db.execute("BEGIN")
+        try:
+            for record in records:
+                self.put(record)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def add(
         self, identity: Identity, *, tiq_omit: frozenset[str] | set[str] = frozenset(),
@@ -133,15 +126,15 @@ class IdentityStore:
         return updated
 
     def remove(self, ins_or_matricule: str) -> bool:
-        with self._db() as db:
-            cursor = db.execute(
-                "DELETE FROM identities WHERE matricule = ?", (ins_or_matricule[:13].upper(),)
-            )
+        db = self._database.connection()
+        cursor = db.execute(
+            "DELETE FROM identities WHERE matricule = ?", (ins_or_matricule[:13].upper(),)
+        )
         return cursor.rowcount > 0
 
     def clear(self) -> None:
-        with self._db() as db:
-            db.execute("DELETE FROM identities")
+        db = self._database.connection()
+        db.execute("DELETE FROM identities")
 
     # -- reading ----------------------------------------------------------------------------
     @staticmethod
@@ -157,20 +150,20 @@ class IdentityStore:
         return InsiRecord(identity, entries, frozenset(omit.split()))
 
     def get(self, ins_or_matricule: str) -> InsiRecord | None:
-        with self._db() as db:
-            row = db.execute(
-                "SELECT * FROM identities WHERE matricule = ?", (ins_or_matricule[:13].upper(),)
-            ).fetchone()
+        db = self._database.connection()
+        row = db.execute(
+            "SELECT * FROM identities WHERE matricule = ?", (ins_or_matricule[:13].upper(),)
+        ).fetchone()
         return self._record(row) if row else None
 
     def all(self) -> list[InsiRecord]:
-        with self._db() as db:
-            rows = db.execute("SELECT * FROM identities ORDER BY birth_name, matricule").fetchall()
+        db = self._database.connection()
+        rows = db.execute("SELECT * FROM identities ORDER BY birth_name, matricule").fetchall()
         return [self._record(row) for row in rows]
 
     def count(self) -> int:
-        with self._db() as db:
-            return int(db.execute("SELECT COUNT(*) FROM identities").fetchone()[0])
+        db = self._database.connection()
+        return int(db.execute("SELECT COUNT(*) FROM identities").fetchone()[0])
 
     def search_traits(
         self, birth_name: str, first_names: tuple[str, ...], sex: str, birth_date: str,
@@ -189,10 +182,10 @@ class IdentityStore:
         if birth_place:
             clauses.append("birth_place = ?")
             params.append(birth_place)
-        with self._db() as db:
-            rows = db.execute(
-                f"SELECT * FROM identities WHERE {' AND '.join(clauses)}", params
-            ).fetchall()
+        db = self._database.connection()
+        rows = db.execute(
+            f"SELECT * FROM identities WHERE {' AND '.join(clauses)}", params
+        ).fetchall()
         wanted = " ".join(first_names)
         found = []
         for row in rows:
@@ -210,13 +203,13 @@ class IdentityStore:
         number = (matricule or holder or "").upper()
         if not number:
             return []
-        with self._db() as db:
-            rows = db.execute("SELECT * FROM identities WHERE matricule = ?", (number,)).fetchall()
-            if not rows:
-                rows = db.execute(
-                    "SELECT identities.* FROM identities, json_each(identities.history) AS h"
-                    " WHERE json_extract(h.value, '$.matricule') = ?", (number,),
-                ).fetchall()
+        db = self._database.connection()
+        rows = db.execute("SELECT * FROM identities WHERE matricule = ?", (number,)).fetchall()
+        if not rows:
+            rows = db.execute(
+                "SELECT identities.* FROM identities, json_each(identities.history) AS h"
+                " WHERE json_extract(h.value, '$.matricule') = ?", (number,),
+            ).fetchall()
         records = [self._record(row) for row in rows]
         return [
             r for r in records
@@ -226,13 +219,13 @@ class IdentityStore:
 
     # -- registered software ----------------------------------------------------------------
     def register_software(self, idam: str, name: str = "", note: str = "") -> None:
-        with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO software VALUES (?, ?, ?)", (idam, name, note))
+        db = self._database.connection()
+        db.execute("INSERT OR REPLACE INTO software VALUES (?, ?, ?)", (idam, name, note))
         self._idams = None
 
     def software(self) -> dict[str, str]:
-        with self._db() as db:
-            return dict(db.execute("SELECT idam, name FROM software ORDER BY idam").fetchall())
+        db = self._database.connection()
+        return dict(db.execute("SELECT idam, name FROM software ORDER BY idam").fetchall())
 
     def known_idams(self) -> frozenset[str]:
         """Registered IDAMs (cached; registering through this store refreshes the cache)."""

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,10 +123,6 @@ class MailStore:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        yield self._database.connection()
-
     # -- mailboxes --------------------------------------------------------------------------
     def add_mailbox(
         self,
@@ -143,18 +138,18 @@ class MailStore:
         """Create (or update) a mailbox with its default folders."""
         address = address.strip().lower()
         people = sorted({owner, *authorized} - {""})
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO mailboxes(address, kind, owner, authorized, certificate_cn, is_open,"
-                " simulated) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(address) DO UPDATE SET"
-                " kind=excluded.kind, owner=excluded.owner, authorized=excluded.authorized,"
-                " certificate_cn=excluded.certificate_cn, is_open=excluded.is_open,"
-                " simulated=excluded.simulated",
-                (address, kind, owner, json.dumps(people), certificate_cn, int(is_open),
-                 int(simulated)),
-            )
-            for folder in DEFAULT_FOLDERS:
-                self._ensure_folder(db, address, folder)
+        db = self._database.connection()
+        db.execute(
+            "INSERT INTO mailboxes(address, kind, owner, authorized, certificate_cn, is_open,"
+            " simulated) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(address) DO UPDATE SET"
+            " kind=excluded.kind, owner=excluded.owner, authorized=excluded.authorized,"
+            " certificate_cn=excluded.certificate_cn, is_open=excluded.is_open,"
+            " simulated=excluded.simulated",
+            (address, kind, owner, json.dumps(people), certificate_cn, int(is_open),
+             int(simulated)),
+        )
+        for folder in DEFAULT_FOLDERS:
+            self._ensure_folder(db, address, folder)
         record = self.mailbox(address)
         assert record is not None
         return record
@@ -163,31 +158,31 @@ class MailStore:
         """Bulk creation (address, kind, owner, authorized, certificate_cn, simulated) for seeding."""
         now = int(time.time())
         count = 0
-        with self._db() as db:
-            db.execute("BEGIN")
-            for address, kind, owner, authorized, cn, simulated in rows:
-                address = address.lower()
-                people = sorted({owner, *authorized} - {""})
-                db.execute(
-                    "INSERT OR REPLACE INTO mailboxes(address, kind, owner, authorized,"
-                    " certificate_cn, is_open, simulated) VALUES (?, ?, ?, ?, ?, 1, ?)",
-                    (address, kind, owner, json.dumps(people), cn, int(simulated)),
-                )
-                db.executemany(
-                    "INSERT OR IGNORE INTO folders(mailbox, name, uidvalidity) VALUES (?, ?, ?)",
-                    [(address, f, now) for f in DEFAULT_FOLDERS],
-                )
-                count += 1
-            db.execute("COMMIT")
+        db = self._database.connection()
+        db.execute("BEGIN")
+        for address, kind, owner, authorized, cn, simulated in rows:
+            address = address.lower()
+            people = sorted({owner, *authorized} - {""})
+            db.execute(
+                "INSERT OR REPLACE INTO mailboxes(address, kind, owner, authorized,"
+                " certificate_cn, is_open, simulated) VALUES (?, ?, ?, ?, ?, 1, ?)",
+                (address, kind, owner, json.dumps(people), cn, int(simulated)),
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO folders(mailbox, name, uidvalidity) VALUES (?, ?, ?)",
+                [(address, f, now) for f in DEFAULT_FOLDERS],
+            )
+            count += 1
+        db.execute("COMMIT")
         return count
 
     def mailbox(self, address: str) -> MailboxRecord | None:
-        with self._db() as db:
-            row = db.execute(
-                "SELECT address, kind, owner, authorized, certificate_cn, is_open, simulated"
-                " FROM mailboxes WHERE address = ?",
-                (address.strip().lower(),),
-            ).fetchone()
+        db = self._database.connection()
+        row = db.execute(
+            "SELECT address, kind, owner, authorized, certificate_cn, is_open, simulated"
+            " FROM mailboxes WHERE address = ?",
+            (address.strip().lower(),),
+        ).fetchone()
         return _mailbox(row) if row else None
 
     def mailboxes(self, kind: str | None = None) -> list[MailboxRecord]:
@@ -196,27 +191,27 @@ class MailStore:
         params: tuple = ()
         if kind:
             sql, params = sql + " WHERE kind = ?", (kind,)
-        with self._db() as db:
-            return [_mailbox(row) for row in db.execute(sql + " ORDER BY address", params)]
+        db = self._database.connection()
+        return [_mailbox(row) for row in db.execute(sql + " ORDER BY address", params)]
 
     def mailbox_for_certificate(self, common_name: str) -> list[MailboxRecord]:
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT address, kind, owner, authorized, certificate_cn, is_open, simulated"
-                " FROM mailboxes WHERE certificate_cn = ? ORDER BY address",
-                (common_name,),
-            ).fetchall()
+        db = self._database.connection()
+        rows = db.execute(
+            "SELECT address, kind, owner, authorized, certificate_cn, is_open, simulated"
+            " FROM mailboxes WHERE certificate_cn = ? ORDER BY address",
+            (common_name,),
+        ).fetchall()
         return [_mailbox(row) for row in rows]
 
     def set_open(self, address: str, is_open: bool) -> None:
-        with self._db() as db:
-            db.execute("UPDATE mailboxes SET is_open = ? WHERE address = ?",
-                       (int(is_open), address.strip().lower()))
+        db = self._database.connection()
+        db.execute("UPDATE mailboxes SET is_open = ? WHERE address = ?",
+                   (int(is_open), address.strip().lower()))
 
     def domains(self) -> set[str]:
-        with self._db() as db:
-            rows = db.execute("SELECT DISTINCT substr(address, instr(address, '@') + 1) FROM mailboxes")
-            return {row[0] for row in rows} | {PATIENT_MAIL_DOMAIN}
+        db = self._database.connection()
+        rows = db.execute("SELECT DISTINCT substr(address, instr(address, '@') + 1) FROM mailboxes")
+        return {row[0] for row in rows} | {PATIENT_MAIL_DOMAIN}
 
     # -- folders ----------------------------------------------------------------------------
     @staticmethod
@@ -227,32 +222,32 @@ class MailStore:
         )
 
     def folders(self, address: str) -> list[str]:
-        with self._db() as db:
-            rows = db.execute("SELECT name FROM folders WHERE mailbox = ? ORDER BY name", (address,))
-            return [row[0] for row in rows]
+        db = self._database.connection()
+        rows = db.execute("SELECT name FROM folders WHERE mailbox = ? ORDER BY name", (address,))
+        return [row[0] for row in rows]
 
     def create_folder(self, address: str, name: str) -> bool:
-        with self._db() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO folders(mailbox, name, uidvalidity) VALUES (?, ?, ?)",
-                (address, name, int(time.time())),
-            )
-            return cursor.rowcount == 1
+        db = self._database.connection()
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO folders(mailbox, name, uidvalidity) VALUES (?, ?, ?)",
+            (address, name, int(time.time())),
+        )
+        return cursor.rowcount == 1
 
     def delete_folder(self, address: str, name: str) -> None:
-        with self._db() as db:
-            db.execute("BEGIN")
-            db.execute("DELETE FROM messages WHERE mailbox = ? AND folder = ?", (address, name))
-            db.execute("DELETE FROM folders WHERE mailbox = ? AND name = ?", (address, name))
-            db.execute("COMMIT")
+        db = self._database.connection()
+        db.execute("BEGIN")
+        db.execute("DELETE FROM messages WHERE mailbox = ? AND folder = ?", (address, name))
+        db.execute("DELETE FROM folders WHERE mailbox = ? AND name = ?", (address, name))
+        db.execute("COMMIT")
 
     def folder_state(self, address: str, name: str) -> tuple[int, int] | None:
         """(uidvalidity, uidnext) of a folder, None when it does not exist."""
-        with self._db() as db:
-            row = db.execute(
-                "SELECT uidvalidity, uidnext FROM folders WHERE mailbox = ? AND name = ?",
-                (address, name),
-            ).fetchone()
+        db = self._database.connection()
+        row = db.execute(
+            "SELECT uidvalidity, uidnext FROM folders WHERE mailbox = ? AND name = ?",
+            (address, name),
+        ).fetchone()
         return (row[0], row[1]) if row else None
 
     # -- messages ---------------------------------------------------------------------------
@@ -268,47 +263,47 @@ class MailStore:
     ) -> int:
         """Append a message to a folder; returns its UID."""
         address = address.strip().lower()
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                self._ensure_folder(db, address, folder)
-                (uid,) = db.execute(
-                    "SELECT uidnext FROM folders WHERE mailbox = ? AND name = ?", (address, folder)
-                ).fetchone()
-                db.execute(
-                    "UPDATE folders SET uidnext = ? WHERE mailbox = ? AND name = ?",
-                    (uid + 1, address, folder),
-                )
-                db.execute(
-                    "INSERT INTO messages(mailbox, folder, uid, flags, internal_date, size, raw,"
-                    " journal_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (address, folder, uid, json.dumps(list(flags)),
-                     internal_date or time.time(), len(raw), raw, journal_id),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        db = self._database.connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            self._ensure_folder(db, address, folder)
+            (uid,) = db.execute(
+                "SELECT uidnext FROM folders WHERE mailbox = ? AND name = ?", (address, folder)
+            ).fetchone()
+            db.execute(
+                "UPDATE folders SET uidnext = ? WHERE mailbox = ? AND name = ?",
+                (uid + 1, address, folder),
+            )
+            db.execute(
+                "INSERT INTO messages(mailbox, folder, uid, flags, internal_date, size, raw,"
+                " journal_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (address, folder, uid, json.dumps(list(flags)),
+                 internal_date or time.time(), len(raw), raw, journal_id),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
         for listener in list(self._listeners):
             listener(address, folder)
         return uid
 
     def messages(self, address: str, folder: str = INBOX) -> list[StoredMessage]:
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT uid, flags, internal_date, size FROM messages WHERE mailbox = ? AND"
-                " folder = ? ORDER BY uid",
-                (address.strip().lower(), folder),
-            ).fetchall()
+        db = self._database.connection()
+        rows = db.execute(
+            "SELECT uid, flags, internal_date, size FROM messages WHERE mailbox = ? AND"
+            " folder = ? ORDER BY uid",
+            (address.strip().lower(), folder),
+        ).fetchall()
         return [StoredMessage(uid, tuple(json.loads(flags)), date, size)
                 for uid, flags, date, size in rows]
 
     def raw(self, address: str, folder: str, uid: int) -> bytes:
-        with self._db() as db:
-            row = db.execute(
-                "SELECT raw FROM messages WHERE mailbox = ? AND folder = ? AND uid = ?",
-                (address.strip().lower(), folder, uid),
-            ).fetchone()
+        db = self._database.connection()
+        row = db.execute(
+            "SELECT raw FROM messages WHERE mailbox = ? AND folder = ? AND uid = ?",
+            (address.strip().lower(), folder, uid),
+        ).fetchone()
         if row is None:
             raise KeyError(f"message {uid} absent de {address}/{folder}")
         return bytes(row[0])
@@ -316,95 +311,95 @@ class MailStore:
     def head(self, address: str, folder: str, uid: int) -> bytes:
         """The header block of a message (up to the first empty line), read without the body:
         what IMAP ENVELOPE, HEADER.FIELDS and SEARCH on headers need."""
-        with self._db() as db:
-            row = db.execute(
-                "SELECT CASE WHEN instr(raw, X'0D0A0D0A') > 0"
-                " THEN substr(raw, 1, instr(raw, X'0D0A0D0A') + 3) ELSE raw END"
-                " FROM messages WHERE mailbox = ? AND folder = ? AND uid = ?",
-                (address.strip().lower(), folder, uid),
-            ).fetchone()
+        db = self._database.connection()
+        row = db.execute(
+            "SELECT CASE WHEN instr(raw, X'0D0A0D0A') > 0"
+            " THEN substr(raw, 1, instr(raw, X'0D0A0D0A') + 3) ELSE raw END"
+            " FROM messages WHERE mailbox = ? AND folder = ? AND uid = ?",
+            (address.strip().lower(), folder, uid),
+        ).fetchone()
         if row is None:
             raise KeyError(f"message {uid} absent de {address}/{folder}")
         return bytes(row[0])
 
     def raw_messages(self, address: str, folder: str = INBOX) -> list[bytes]:
         """Every message of a folder, oldest first (what a scenario inspects)."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT raw FROM messages WHERE mailbox = ? AND folder = ? ORDER BY uid",
-                (address.strip().lower(), folder),
-            ).fetchall()
+        db = self._database.connection()
+        rows = db.execute(
+            "SELECT raw FROM messages WHERE mailbox = ? AND folder = ? ORDER BY uid",
+            (address.strip().lower(), folder),
+        ).fetchall()
         return [bytes(row[0]) for row in rows]
 
     def set_flags(self, address: str, folder: str, updates: dict[int, tuple[str, ...]]) -> None:
-        with self._db() as db:
-            db.execute("BEGIN")
-            db.executemany(
-                "UPDATE messages SET flags = ? WHERE mailbox = ? AND folder = ? AND uid = ?",
-                [(json.dumps(list(f)), address, folder, uid) for uid, f in updates.items()],
-            )
-            db.execute("COMMIT")
+        db = self._database.connection()
+        db.execute("BEGIN")
+        db.executemany(
+            "UPDATE messages SET flags = ? WHERE mailbox = ? AND folder = ? AND uid = ?",
+            [(json.dumps(list(f)), address, folder, uid) for uid, f in updates.items()],
+        )
+        db.execute("COMMIT")
 
     def remove(self, address: str, folder: str, uids: Iterable[int]) -> None:
-        with self._db() as db:
-            db.execute("BEGIN")
-            db.executemany(
-                "DELETE FROM messages WHERE mailbox = ? AND folder = ? AND uid = ?",
-                [(address, folder, uid) for uid in uids],
-            )
-            db.execute("COMMIT")
+        db = self._database.connection()
+        db.execute("BEGIN")
+        db.executemany(
+            "DELETE FROM messages WHERE mailbox = ? AND folder = ? AND uid = ?",
+            [(address, folder, uid) for uid in uids],
+        )
+        db.execute("COMMIT")
 
     # -- documents integrated by the simulated recipients ---------------------------------------
     def file_document(self, mailbox: str, document_id: str, set_id: str, version: str,
                       author_organisations: Iterable[str]) -> None:
-        with self._db() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO filed(mailbox, document_id, set_id, version,"
-                " author_organisations, filed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (mailbox, document_id, set_id, version, json.dumps(sorted(author_organisations)),
-                 time.time()),
-            )
+        db = self._database.connection()
+        db.execute(
+            "INSERT OR REPLACE INTO filed(mailbox, document_id, set_id, version,"
+            " author_organisations, filed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (mailbox, document_id, set_id, version, json.dumps(sorted(author_organisations)),
+             time.time()),
+        )
 
     def filed(self, mailbox: str, document_id: str) -> FiledDocument | None:
         """A document the recipient integrated, by its CDA id."""
-        with self._db() as db:
-            row = db.execute(
-                "SELECT document_id, set_id, version, author_organisations FROM filed"
-                " WHERE mailbox = ? AND document_id = ?",
-                (mailbox, document_id),
-            ).fetchone()
+        db = self._database.connection()
+        row = db.execute(
+            "SELECT document_id, set_id, version, author_organisations FROM filed"
+            " WHERE mailbox = ? AND document_id = ?",
+            (mailbox, document_id),
+        ).fetchone()
         return FiledDocument(row[0], row[1], row[2], tuple(json.loads(row[3]))) if row else None
 
     def latest_filed(self, mailbox: str, set_id: str) -> FiledDocument | None:
         """The latest version the recipient holds of a document (by setId)."""
-        with self._db() as db:
-            row = db.execute(
-                "SELECT document_id, set_id, version, author_organisations FROM filed"
-                " WHERE mailbox = ? AND set_id = ? ORDER BY filed_at DESC LIMIT 1",
-                (mailbox, set_id),
-            ).fetchone()
+        db = self._database.connection()
+        row = db.execute(
+            "SELECT document_id, set_id, version, author_organisations FROM filed"
+            " WHERE mailbox = ? AND set_id = ? ORDER BY filed_at DESC LIMIT 1",
+            (mailbox, set_id),
+        ).fetchone()
         return FiledDocument(row[0], row[1], row[2], tuple(json.loads(row[3]))) if row else None
 
     # -- patients known to the simulated recipients -------------------------------------------
     def add_patient(self, patient: KnownPatient) -> None:
-        with self._db() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO patients(ins, oid, family, given, birth_date, sex)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (patient.ins, patient.oid, patient.family, patient.given, patient.birth_date,
-                 patient.sex),
-            )
+        db = self._database.connection()
+        db.execute(
+            "INSERT OR REPLACE INTO patients(ins, oid, family, given, birth_date, sex)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (patient.ins, patient.oid, patient.family, patient.given, patient.birth_date,
+             patient.sex),
+        )
 
     def forget_patient(self, ins: str) -> None:
-        with self._db() as db:
-            db.execute("DELETE FROM patients WHERE ins = ?", (ins,))
+        db = self._database.connection()
+        db.execute("DELETE FROM patients WHERE ins = ?", (ins,))
 
     def patient(self, ins: str) -> KnownPatient | None:
-        with self._db() as db:
-            row = db.execute(
-                "SELECT ins, oid, family, given, birth_date, sex FROM patients WHERE ins = ?",
-                (ins,),
-            ).fetchone()
+        db = self._database.connection()
+        row = db.execute(
+            "SELECT ins, oid, family, given, birth_date, sex FROM patients WHERE ins = ?",
+            (ins,),
+        ).fetchone()
         return KnownPatient(*row) if row else None
 
 

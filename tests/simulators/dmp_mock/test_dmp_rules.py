@@ -103,9 +103,9 @@ def test_store_submission_is_atomic(tmp_path: Path) -> None:
 
 def test_find_documents_uses_the_patient_index(tmp_path: Path) -> None:
     store = DmpStore(tmp_path / "dmp.sqlite")
-    with store._db() as db:
-        plan = db.execute("EXPLAIN QUERY PLAN SELECT * FROM documents WHERE patient_ins = ? AND status IN (?)"
-                          " ORDER BY creation_time DESC", ("x", APPROVED)).fetchall()
+    db = store._database.connection()
+    plan = db.execute("EXPLAIN QUERY PLAN SELECT * FROM documents WHERE patient_ins = ? AND status IN (?)"
+                      " ORDER BY creation_time DESC", ("x", APPROVED)).fetchall()
     assert any("documents_by_patient" in str(row) for row in plan)
 
 
