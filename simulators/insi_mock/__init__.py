@@ -7,6 +7,7 @@ docs/insi-mock.md.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ class InsiMock:
     journal: Journal
     name: str = SERVICE
     endpoints: dict[str, str] = field(default_factory=dict)
+    admin_token: str = ""  # "Authorization: Bearer <admin_token>" opens the admin API
 
     @property
     def url(self) -> str:
@@ -70,9 +72,10 @@ def launch(
         store.clear()
     if store.count() == 0:
         seed_store(store, generated=generated, seed=context.seed, fixture=fixture)
+    admin_token = secrets.token_urlsafe(24)
     app = InsiApp(
         store, context.journal, load_schemas(),
-        ca_file=str(context.pki.ca_cert), insecure=context.insecure,
+        ca_file=str(context.pki.ca_cert), insecure=context.insecure, admin_token=admin_token,
     )
     server = ServedApp(
         app,
@@ -82,4 +85,4 @@ def launch(
         name="insi-mock",
     ).start()
     endpoints = {SERVICE: f"{server.url}{SOAP_PATH}", f"{SERVICE}.admin": f"{server.url}/admin"}
-    return InsiMock(server, store, context.journal, endpoints=endpoints)
+    return InsiMock(server, store, context.journal, endpoints=endpoints, admin_token=admin_token)

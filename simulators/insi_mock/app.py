@@ -8,6 +8,7 @@ sends can crash the service: unexpected errors become a `Receiver` fault and are
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -42,6 +43,11 @@ MAX_REQUEST_BYTES = 1024 * 1024
 """An INSi request is a few kilobytes; anything above a megabyte is refused unread."""
 JOURNAL_MAX_BYTES = 64 * 1024
 """A refused oversized body is journaled truncated to this size (its full size in the summary)."""
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+"""A Host header the WSDL address may carry: a name or IPv4, or a bracketed IPv6, and a port."""
+_ADDRESS = re.compile(r'(<soap12:address\s+location=")[^"]*(")')
+_SCHEMA_PATH = re.compile(r"/xsd/[A-Za-z0-9_./-]{1,200}\.xsd")
+"""Names of the WSDL's schemas: anything else (NUL, `%`, spaces, very long) is not one of them."""
 
 
 @lru_cache(maxsize=256)
@@ -77,6 +83,7 @@ class InsiApp:
         max_request_bytes: int = MAX_REQUEST_BYTES,
         today: Callable[[], date] = date.today,
         wsdl_dir: Path | None = None,
+        admin_token: str | None = None,
     ) -> None:
         self.store = store
         self.journal = journal
@@ -85,6 +92,7 @@ class InsiApp:
         self.insecure = insecure
         self.max_request_bytes = max_request_bytes
         self.today = today
+        self.admin_token = admin_token  # None: admin API closed
         self.wsdl_dir = wsdl_dir or (schemas.directory.parent if schemas is not None else None)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -245,28 +253,51 @@ class InsiApp:
             return 404, text, "WSDL INSi absent (dossier de référence introuvable).\n".encode()
         if path == "/lps" and query == b"wsdl":
             host = dict(scope.get("headers") or []).get(b"host", b"localhost").decode("latin-1")
+            if not _HOST.fullmatch(host):
+                return 400, text, (
+                    f"en-tête Host {host!r} invalide : nom d'hôte ou adresse IP, suivi "
+                    "éventuellement de :port (il devient l'adresse du service dans le WSDL)\n"
+                ).encode()
             address = f"{scope.get('scheme', 'https')}://{host}/lps"
             wsdl = (self.wsdl_dir / WSDL_NAME).read_text(encoding="utf-8")
-            wsdl = re.sub(r'(<soap12:address\s+location=")[^"]*(")', rf"\g<1>{address}\g<2>", wsdl)
+            wsdl = _ADDRESS.sub(lambda m: f"{m[1]}{address}{m[2]}", wsdl)
             return 200, "text/xml; charset=utf-8", wsdl.encode()
         if path.startswith("/xsd/") and path.endswith(".xsd"):
-            base = (self.wsdl_dir / "xsd").resolve()
-            target = (self.wsdl_dir / path.removeprefix("/")).resolve()
-            if target.is_relative_to(base) and target.is_file():
+            target = self._schema_file(path)
+            if target is not None:
                 return 200, "text/xml; charset=utf-8", target.read_bytes()
-            return 404, text, f"schéma inconnu : {path}\n".encode()
+            return 404, text, f"schéma inconnu : {path!r}\n".encode()
         return 404, text, (
             "Simulateur du téléservice INSi : requêtes SOAP 1.2 en POST sur /lps, WSDL sur "
             "/lps?wsdl.\n"
         ).encode()
+
+    def _schema_file(self, path: str) -> Path | None:
+        """The file under `xsd/` that `path` names, or None for anything else (outside the
+        folder, absent, or a name the file system refuses: NUL byte, too long)."""
+        assert self.wsdl_dir is not None
+        if not _SCHEMA_PATH.fullmatch(path):
+            return None
+        base = (self.wsdl_dir / "xsd").resolve()
+        try:
+            target = (self.wsdl_dir / path.removeprefix("/")).resolve()
+            return target if target.is_relative_to(base) and target.is_file() else None
+        except (OSError, ValueError):
+            return None
 
     # -- admin (JSON) -----------------------------------------------------------------------
     def _admin(self, scope: dict, body: bytes) -> tuple[int, str, bytes, Exchange]:
         method, path = scope["method"], scope["path"].rstrip("/")
         exchange = Exchange(SERVICE, f"admin {method} {path}", channel="admin")
         try:
-            status, data = self._admin_route(method, path, body)
-        except (ValueError, KeyError, TypeError) as exc:
+            if not self._admin_allowed(scope):
+                status, data = 401, {"erreur": (
+                    "administration du simulateur INSi refusée : en-tête « Authorization: "
+                    "Bearer <jeton d'administration> » absent ou incorrect"
+                )}
+            else:
+                status, data = self._admin_route(method, path, body)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             status, data = 400, {"erreur": f"requête d'administration invalide : {exc}"}
         except Exception as exc:  # e.g. the SQLite file became unwritable
             status, data = 500, {"erreur": f"erreur interne : {type(exc).__name__} : {exc}"}
@@ -274,13 +305,25 @@ class InsiApp:
         payload = json.dumps(data, ensure_ascii=False).encode()
         return status, "application/json; charset=utf-8", payload, exchange
 
+    def _admin_allowed(self, scope: dict) -> bool:
+        """The admin API reads and changes the register (names, birth dates, NIR): only a
+        caller holding the mock's admin token may use it."""
+        header = dict(scope.get("headers") or []).get(b"authorization", b"")
+        scheme, _, token = header.partition(b" ")
+        return (
+            self.admin_token is not None and scheme.lower() == b"bearer"
+            and hmac.compare_digest(token.strip(), self.admin_token.encode())
+        )
+
     def _admin_route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         parts = path.split("/")[2:]  # after "/admin"
         if parts == ["identities"] and method == "GET":
             return 200, [_record_to_dict(r) for r in self.store.all()]
         if parts == ["identities"] and method == "POST":
-            data = json.loads(body or b"null")
+            data = _json(body, "null")
             entries = data if isinstance(data, list) else [data]
+            if not all(isinstance(e, dict) for e in entries):
+                raise ValueError("une identité ou une liste d'identités (objets JSON) attendue")
             added = [self.store.add(identity_from_dict(e), tiq_omit=set(e.get("tiq_omit", ())))
                      for e in entries]
             return 201, {"ajoutées": [r.ins for r in added]}
@@ -296,10 +339,21 @@ class InsiApp:
         if parts == ["software"] and method == "GET":
             return 200, self.store.software()
         if parts == ["software"] and method == "POST":
-            data = json.loads(body or b"{}")
+            data = _json(body, "{}")
+            if not isinstance(data, dict) or not isinstance(data.get("idam"), str):
+                raise ValueError('objet JSON {"idam": "…", "name": "…"} attendu')
             self.store.register_software(str(data["idam"]), str(data.get("name", "")))
             return 201, {"enregistré": data["idam"]}
         return 404, {"erreur": f"route d'administration inconnue : {method} {path}"}
+
+
+def _json(body: bytes, empty: str) -> Any:
+    """The JSON of an admin request; `ValueError` with a French reason when unreadable
+    (including nesting deep enough to exhaust the parser's recursion)."""
+    try:
+        return json.loads(body or empty)
+    except RecursionError:
+        raise ValueError("JSON imbriqué trop profondément") from None
 
 
 async def _read_body(receive: Any, limit: int) -> tuple[bytes, int]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from lxml import etree
 
+from banc.identity import key_problem
 from banc.soap import SOAP12_NS, WSA_NS
 from banc.verdict import Finding, Severity
+from banc.vihf import VihfPolicy, parse_vihf
 from simulators.insi_mock.wire import (
     OPERATIONS,
     SAML_NS,
@@ -31,10 +33,12 @@ REQ_SEARCH = ("SC.INS.26.MS1",)
 AUTHORISED_CN = ("INSI-AUTO", "INSI-MANU")
 RULESET = "insi-mock"
 
-_NAME = re.compile(r"^[A-Z]+(?:(?:-|'| |--)[A-Z]+)*$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_PLACE = re.compile(r"^(?:\d{2}|2A|2B)\d{3}$")
-_MATRICULE = re.compile(r"^[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{6}$")
+# Matched with fullmatch and ASCII digits only: `$` would accept a trailing newline and `\d`
+# would accept Arabic-Indic or superscript digits, which int() reads but INSi does not.
+_NAME = re.compile(r"[A-Z]+(?:(?:-|'| |--)[A-Z]+)*")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_PLACE = re.compile(r"(?:[0-9]{2}|2A|2B)[0-9]{3}")
+_MATRICULE = re.compile(r"[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{6}")
 
 
 def _finding(rule: str, message: str, location: str = "", requirements=REQ_SEARCH,
@@ -223,7 +227,7 @@ def check_contexte_bam(request: InsiRequest) -> list[Finding]:
 def _check_name(value: str | None, element: str, where: str) -> list[Finding]:
     if value is None or not value.strip():
         return [_finding("insi.traits.manquant", f"{element} absent ou vide", where)]
-    if not _NAME.match(value):
+    if not _NAME.fullmatch(value):
         bad = sorted({c for c in value if not ("A" <= c <= "Z" or c in "-' ")})
         detail = (
             f"caractère(s) non autorisé(s) {' '.join(repr(c) for c in bad)}" if bad
@@ -242,7 +246,7 @@ def check_date(value: str | None, where: str, today: date) -> list[Finding]:
     """YYYY-MM-DD; a lunar date (00 for an unknown month/day) is accepted, as INSi does."""
     if not value:
         return [_finding("insi.traits.manquant", "DateNaissance absente", where)]
-    match = _DATE.match(value)
+    match = _DATE.fullmatch(value)
     if not match:
         return [_finding("insi.traits.date", f"DateNaissance « {value} » : format AAAA-MM-JJ attendu", where)]
     year, month, day = (int(g) for g in match.groups())
@@ -268,7 +272,7 @@ def check_traits(traits: Traits, today: date) -> list[Finding]:
     if traits.sex not in ("M", "F"):
         findings.append(_finding("insi.traits.sexe", f"Sexe « {traits.sex or ''} » : M ou F attendu", f"{where}/Sexe"))
     findings += check_date(traits.birth_date, f"{where}/DateNaissance", today)
-    if traits.birth_place is not None and not _PLACE.match(traits.birth_place):
+    if traits.birth_place is not None and not _PLACE.fullmatch(traits.birth_place):
         findings.append(_finding(
             "insi.traits.lieu",
             f"LieuNaissance « {traits.birth_place} » : code INSEE de 5 caractères attendu "
@@ -281,17 +285,33 @@ def check_traits(traits: Traits, today: date) -> list[Finding]:
 def check_vitale(query: VitaleQuery, today: date) -> list[Finding]:
     where = "soap:Body/RECVITALE"
     findings: list[Finding] = []
-    number = query.matricule or query.holder_matricule
-    if not number:
+    read = [
+        (element, number, key)
+        for element, number, key in (
+            ("MatriculeIndividu", query.matricule, query.key),
+            ("MatriculeOD", query.holder_matricule, query.holder_key),
+        )
+        if number
+    ]
+    if not read:
         findings.append(_finding(
             "insi.vitale.matricule", "ni MatriculeIndividu ni MatriculeOD : NIR lu sur la carte attendu",
             f"{where}/MatriculeIndividu",
         ))
-    elif not _MATRICULE.match(number.upper()):
-        findings.append(_finding(
-            "insi.vitale.matricule", f"NumIdentifiant « {number} » : 13 caractères attendus",
-            f"{where}/MatriculeIndividu/NumIdentifiant",
-        ))
+    for element, number, key in read:
+        if not _MATRICULE.fullmatch(number.upper()):
+            findings.append(_finding(
+                "insi.vitale.matricule", f"NumIdentifiant « {number} » : 13 caractères attendus",
+                f"{where}/{element}/NumIdentifiant",
+            ))
+            continue
+        problem = key_problem(number, key)
+        if problem:
+            findings.append(_finding(
+                "insi.vitale.cle",
+                f"{element} : {problem} ; le NIR lu sur la carte Vitale se transmet avec sa clé",
+                f"{where}/{element}/Cle",
+            ))
     findings += check_date(query.birth_date, f"{where}/DateNaissance", today)
     if query.birth_name is not None:
         findings += _check_name(query.birth_name, "NomNaissance", f"{where}/NomNaissance")
@@ -326,8 +346,31 @@ def assertion_element(request: InsiRequest) -> etree._Element | None:
     return request.security.find(f"{{{SAML_NS}}}Assertion")
 
 
-def verify_card_assertion(assertion: etree._Element, ca_file: str) -> tuple[bool, str]:
-    """Verify the enveloped XML signature of a card assertion against the bench CA.
+def assertion_validity_problem(assertion: etree._Element, now: datetime) -> str | None:
+    """Why a card assertion is not valid at `now` (French), None when it is.
+
+    A signature stays mathematically valid forever: without this check an assertion captured
+    in 2021 would still open the service. The window is the VIHF one (IssueInstant,
+    Conditions NotBefore/NotOnOrAfter, else `VihfPolicy.max_age`, with its clock skew)."""
+    claims = parse_vihf(assertion)
+    policy = VihfPolicy()
+    if claims.issue_instant is None:
+        return "IssueInstant absent ou mal formé (date ISO 8601 UTC attendue)"
+    if claims.issue_instant > now + policy.clock_skew:
+        return f"émise dans le futur (IssueInstant {claims.issue_instant.isoformat()})"
+    if claims.not_before and now + policy.clock_skew < claims.not_before:
+        return f"pas encore valide (NotBefore {claims.not_before.isoformat()})"
+    end = claims.not_on_or_after or claims.issue_instant + policy.max_age
+    if now - policy.clock_skew >= end:
+        return f"expirée depuis le {end.isoformat()}"
+    return None
+
+
+def verify_card_assertion(
+    assertion: etree._Element, ca_file: str, now: datetime | None = None
+) -> tuple[bool, str]:
+    """Verify the enveloped XML signature of a card assertion against the bench CA, then its
+    validity period at `now` (default: the current time).
 
     Returns (True, signer subject) or (False, French reason). Only local files are read.
     """
@@ -339,6 +382,9 @@ def verify_card_assertion(assertion: etree._Element, ca_file: str) -> tuple[bool
         return False, f"signature invalide ou certificat non émis par l'AC du banc ({exc})"
     except Exception as exc:  # signxml/cryptography raise several unrelated types on bad input
         return False, f"assertion illisible ({type(exc).__name__} : {exc})"
+    problem = assertion_validity_problem(result.signed_xml, now or datetime.now(UTC))
+    if problem:
+        return False, f"assertion {problem}"
     return True, _signer_subject(result.signature_xml)
 
 

@@ -43,7 +43,8 @@ def test_python_api_register_software(insi_mock, post) -> None:
 
 def test_admin_endpoint(insi_mock, pki, post) -> None:
     admin = insi_mock.endpoints["insi.admin"]
-    with httpx.Client(verify=pki.client_context(), timeout=10) as client:
+    token = {"Authorization": f"Bearer {insi_mock.admin_token}"}
+    with httpx.Client(verify=pki.client_context(), timeout=10, headers=token) as client:
         entry = {
             "birth_name": "ZANETTI", "first_names": ["LUCIA"], "sex": "F",
             "birth_date": "1931-10-02", "birth_place": "99127", "matricule": "2311099127001",

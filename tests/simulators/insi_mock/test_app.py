@@ -10,8 +10,11 @@ from simulators.insi_mock.app import InsiApp
 from simulators.insi_mock.models import IdentityStore
 from simulators.insi_mock.seed import seed_store
 
+ADMIN_TOKEN = "jeton-de-test"
 
-def call(app: InsiApp, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+
+def call(app: InsiApp, method: str, path: str, body: bytes = b"",
+         headers: tuple[tuple[bytes, bytes], ...] = ()) -> tuple[int, bytes]:
     messages: list[dict] = []
 
     async def receive() -> dict:
@@ -22,7 +25,8 @@ def call(app: InsiApp, method: str, path: str, body: bytes = b"") -> tuple[int, 
 
     scope = {
         "type": "http", "method": method, "path": path, "query_string": b"",
-        "headers": [(b"content-type", b"application/soap+xml")], "client": ("127.0.0.1", 5),
+        "headers": [(b"content-type", b"application/soap+xml"), *headers],
+        "client": ("127.0.0.1", 5),
         "scheme": "http",
     }
     asyncio.run(app(scope, receive, send))
@@ -32,7 +36,8 @@ def call(app: InsiApp, method: str, path: str, body: bytes = b"") -> tuple[int, 
 def make_app(tmp_path) -> InsiApp:
     store = IdentityStore(tmp_path / "ids.sqlite")
     seed_store(store, generated=0)
-    return InsiApp(store, Journal(tmp_path / "j.sqlite"), None, ca_file=None, insecure=True)
+    return InsiApp(store, Journal(tmp_path / "j.sqlite"), None, ca_file=None, insecure=True,
+                   admin_token=ADMIN_TOKEN)
 
 
 def test_answers_even_if_the_journal_fails(tmp_path, monkeypatch) -> None:
@@ -67,5 +72,16 @@ def test_admin_store_failure_is_json(tmp_path, monkeypatch) -> None:
         raise RuntimeError("verrou")
 
     monkeypatch.setattr(app.store, "all", broken)
-    status, body = call(app, "GET", "/admin/identities")
+    status, body = call(app, "GET", "/admin/identities",
+                        headers=((b"authorization", f"Bearer {ADMIN_TOKEN}".encode()),))
     assert status == 500 and b"verrou" in body
+
+
+def test_admin_api_is_closed_without_a_token(tmp_path) -> None:
+    """An app built without an admin token refuses every admin call, whatever is sent."""
+    store = IdentityStore(tmp_path / "ids.sqlite")
+    seed_store(store, generated=0)
+    app = InsiApp(store, Journal(tmp_path / "j.sqlite"), None, ca_file=None, insecure=True)
+    for header in (b"Bearer ", b"Bearer None", b"Bearer"):
+        status, _ = call(app, "GET", "/admin/identities", headers=((b"authorization", header),))
+        assert status == 401

@@ -94,6 +94,32 @@ def test_vitale_rules() -> None:
 
 
 @pytest.mark.parametrize(
+    "born",
+    ["\u0661\u0669\u0667\u0665-\u0661\u0662-\u0663\u0661",  # Arabic-Indic digits
+     "\uff11\uff19\uff17\uff15-12-31",  # fullwidth digits
+     "1975-12-31\n", "1975-\u00b9\u00b2-31"],
+    ids=["arabic-indic", "fullwidth", "trailing-newline", "superscript"],
+)
+def test_dates_are_ascii_digits_only(born) -> None:
+    """int() reads every Unicode digit and `$` tolerates a final newline: the rule must not."""
+    assert rule_ids(rules.check_date(born, "DateNaissance", TODAY)) == ["insi.traits.date"]
+
+
+@pytest.mark.parametrize("name", ["ADRUN\n", "\uff21DRUN", "ADRUN\x00"],
+                         ids=["trailing-newline", "fullwidth", "nul"])
+def test_names_are_refused_with_a_trailing_newline_or_foreign_letters(name) -> None:
+    request = request_of(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", "63220"))
+    traits = request.traits.__class__(**{**request.traits.__dict__, "birth_name": name})
+    assert rule_ids(rules.check_traits(traits, TODAY)) == ["insi.traits.nom"]
+
+
+def test_birth_place_with_foreign_digits_is_refused() -> None:
+    request = request_of(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", "63220"))
+    traits = request.traits.__class__(**{**request.traits.__dict__, "birth_place": "\u0666\u0663220"})
+    assert rule_ids(rules.check_traits(traits, TODAY)) == ["insi.traits.lieu"]
+
+
+@pytest.mark.parametrize(
     ("rule", "code"),
     [("insi.auth.certificat", "desir_560"), ("insi.lps.idam", "desir_550"),
      ("insi.lps.champ", "desir_520"), ("insi.soap.malformed", "desir_510"),
