@@ -104,6 +104,9 @@ def build_app(config: AnnuaireConfig) -> Starlette:
                     "PAGE.INVALID", "lien de page invalide ou expiré : relancez la recherche")],
                     summary)
             rtype, pairs, after = decoded
+            findings = rules.check_resource_type(rtype)
+            if findings:
+                return answer(request, body, "page", started, findings, summary)
             return search(request, body, rtype, pairs, after, started, summary)
         rtype = parts[0]
         findings = rules.check_resource_type(rtype)
@@ -112,7 +115,13 @@ def build_app(config: AnnuaireConfig) -> Starlette:
         if len(parts) == 1 or searching:
             pairs = parse_qsl(request.url.query, keep_blank_values=True)
             if searching:
-                pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+                try:
+                    pairs += parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+                except UnicodeDecodeError as exc:
+                    return answer(request, body, f"search {rtype}", started, [rules._finding(
+                        "PARAM.ENCODING", "corps de la recherche POST …/_search illisible : "
+                        f"UTF-8 attendu (octet invalide en position {exc.start})", "body")],
+                        summary)
             return search(request, body, rtype, pairs, 0, started, summary)
         if len(parts) == 2:
             summary.update(resource=rtype, id=parts[1])
@@ -145,8 +154,16 @@ def build_app(config: AnnuaireConfig) -> Starlette:
                       "application/zip",
                       {"Content-Disposition": f'attachment; filename="{name}"'})
 
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        """Last resort: an unforeseen error still gets an OperationOutcome and a journal
+        entry (each known hostile input has its own refusal before reaching this)."""
+        finding = rules._finding("INTERNAL", "erreur interne du simulateur Annuaire "
+                                 f"({type(exc).__name__} : {exc})")
+        return answer(request, b"", "erreur interne", time.perf_counter(), [finding],
+                      {"path": request.url.path})
+
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-    return Starlette(routes=[
+    return Starlette(exception_handlers={Exception: internal_error}, routes=[
         Route(EXTRACTION_PATH, extraction, methods=["GET"]),
         Route(BASE_PATH, fhir, methods=methods),
         Route(BASE_PATH + "/{rest:path}", fhir, methods=methods),

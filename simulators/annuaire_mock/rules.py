@@ -21,7 +21,15 @@ from simulators.annuaire_mock.models import (
 RULESET = "annuaire-api"
 RESULT_PARAMETERS = {"_count", "_total", "_include", "_revinclude", "_format", "_pretty"}
 MAX_COUNT = 1000
-_DATE = re.compile(r"^(eq|ne|gt|lt|ge|le|ap)?\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?$")
+MAX_PARAMETERS = 100
+"""Parameters of one search (each an AND): a DUI sends a handful; 1 500 would build an SQL
+expression deeper than SQLite accepts."""
+MAX_VALUES = 100
+"""Comma-separated values of one parameter (each an OR), for the same reason."""
+_DATE = re.compile(
+    r"(eq|ne|gt|lt|ge|le|ap)?[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?)?"
+)
+"""Matched whole (fullmatch) with ASCII digits: `\\d` would let '²' or Arabic-Indic digits in."""
 _MODIFIERS = {STRING: {"", "exact", "contains"}, TOKEN: {""}, DATE: {""}, "reference": {""}}
 
 
@@ -59,9 +67,18 @@ def check_write(method: str, path: str) -> list[Finding]:
 
 def check_search(rtype: str, pairs: list[tuple[str, str]]) -> list[Finding]:
     """Every defect of a search query string (already split into name/value pairs)."""
+    if len(pairs) > MAX_PARAMETERS:
+        return [_finding("PARAM.TOO_MANY",
+                         f"{len(pairs)} paramètres dans une seule recherche : au plus "
+                         f"{MAX_PARAMETERS} acceptés", "query")]
     found: list[Finding] = []
     params = SEARCH_PARAMETERS[rtype]
     for name, value in pairs:
+        if value.count(",") >= MAX_VALUES:
+            found.append(_finding(
+                "PARAM.TOO_MANY", f"{value.count(',') + 1} valeurs pour {name} : au plus "
+                f"{MAX_VALUES} valeurs séparées par des virgules", name))
+            continue
         if name in RESULT_PARAMETERS:
             found += _check_result_parameter(rtype, name, value)
             continue
@@ -82,7 +99,7 @@ def check_search(rtype: str, pairs: list[tuple[str, str]]) -> list[Finding]:
             found.append(_finding("PARAM.EMPTY", f"valeur vide pour le paramètre {param}", name))
             continue
         for item in value.split(","):
-            if kind == DATE and not _DATE.match(item):
+            if kind == DATE and not _DATE.fullmatch(item):
                 found.append(_finding(
                     "PARAM.DATE", f"date {item!r} invalide pour {param} (attendu : [eq|ne|gt|lt|ge"
                     "|le]AAAA-MM-JJ)", name))
@@ -94,7 +111,7 @@ def check_search(rtype: str, pairs: list[tuple[str, str]]) -> list[Finding]:
 
 def _check_result_parameter(rtype: str, name: str, value: str) -> list[Finding]:
     if name == "_count":
-        if not value.isdigit() or int(value) > MAX_COUNT:
+        if not (value.isascii() and value.isdigit()) or int(value) > MAX_COUNT:
             return [_finding("PARAM.COUNT",
                              f"_count={value!r} invalide : entier de 0 à {MAX_COUNT} attendu", name)]
     elif name == "_total":

@@ -366,7 +366,17 @@ def build_app(provider: Provider) -> Starlette:
         return reply(request, body, "logout", started, findings, summary,
                      HTMLResponse(html, status_code=status))
 
-    return Starlette(routes=[
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        """Last resort: an unforeseen error still gets an OAuth `server_error` answer and a
+        journal entry (each known hostile input has its own refusal before reaching this)."""
+        finding = rules._finding("INTERNAL", "erreur interne du simulateur Pro Santé Connect "
+                                 f"({type(exc).__name__} : {exc})")
+        payload = {"error": "server_error", "error_description": finding.message,
+                   "rule": finding.rule_id}
+        return reply(request, b"", "erreur interne", time.perf_counter(), [finding], {},
+                     JSONResponse(payload, status_code=500))
+
+    return Starlette(exception_handlers={Exception: internal_error}, routes=[
         Route(realm + "/.well-known/openid-configuration", discovery),
         Route(realm + "/.well-known/wallet-openid-configuration", discovery),
         Route(oidc + "/auth", authorize, methods=["GET"]),

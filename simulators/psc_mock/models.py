@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE INDEX IF NOT EXISTS tokens_by_sid ON tokens(sid);
 """
 
-_LOOPBACK = re.compile(r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/.*)?$")
+_LOOPBACK = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?(/[^\x00-\x20\x7f#]*)?")
+"""Loopback redirect URIs, matched whole: no control character (NUL, CR, LF), space or
+fragment (RFC 6749 §3.1.2) may ride along into the Location header."""
 
 
 @dataclass
@@ -43,11 +45,11 @@ class Client:
     post_logout_redirect_uris: tuple[str, ...] = ()
 
     def accepts_redirect(self, uri: str) -> bool:
-        return uri in self.redirect_uris if self.redirect_uris else bool(_LOOPBACK.match(uri))
+        return uri in self.redirect_uris if self.redirect_uris else bool(_LOOPBACK.fullmatch(uri))
 
     def accepts_logout_redirect(self, uri: str) -> bool:
         allowed = self.post_logout_redirect_uris or self.redirect_uris
-        return uri in allowed if allowed else bool(_LOOPBACK.match(uri))
+        return uri in allowed if allowed else bool(_LOOPBACK.fullmatch(uri))
 
 
 DEFAULT_CLIENTS = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 
 from joserfc import jwt
@@ -20,6 +21,8 @@ from simulators.psc_mock.wire import ACR
 
 RULESET = "pro-sante-connect"
 CODE_LIFETIME = 60.0
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def _finding(rule: str, message: str, location: str = "", warning: bool = False) -> Finding:
@@ -61,6 +64,10 @@ def check_authorization(params: dict[str, str], client: Client) -> list[Finding]
     if challenge and method != "S256":
         found.append(_finding("AUTHZ.PKCE_METHOD", f"code_challenge_method {method or 'plain'!r} "
                               "refusé : S256 obligatoire", "code_challenge_method"))
+    elif challenge and not _CHALLENGE.fullmatch(challenge):
+        found.append(_finding("AUTHZ.PKCE_CHALLENGE", "code_challenge mal formé : le SHA-256 du "
+                              "code_verifier en base64url sans remplissage (43 caractères "
+                              "A-Z a-z 0-9 - _) attendu (RFC 7636 §4.2)", "code_challenge"))
     if not challenge and client.secret is None:
         found.append(_finding("AUTHZ.PKCE_REQUIRED", "client public sans PKCE : code_challenge "
                               "(S256) obligatoire", "code_challenge"))
@@ -117,6 +124,10 @@ def check_code_exchange(params: dict[str, str], code: Code | None, client_id: st
     if code.challenge and not verifier:
         found.append(_finding("TOKEN.PKCE", "code_verifier absent alors qu'un code_challenge a "
                               "été envoyé", "code_verifier"))
+    elif code.challenge and not _VERIFIER.fullmatch(verifier):
+        found.append(_finding("TOKEN.PKCE", f"code_verifier mal formé ({len(verifier)} "
+                              "caractères) : de 43 à 128 caractères A-Z a-z 0-9 - . _ ~ attendus "
+                              "(RFC 7636 §4.1)", "code_verifier"))
     elif code.challenge and not hmac.compare_digest(pkce_s256(verifier), code.challenge):
         found.append(_finding("TOKEN.PKCE", "code_verifier ne correspond pas au code_challenge "
                               "(S256)", "code_verifier"))
