@@ -11,6 +11,7 @@ exchange to a DUI (`Journal.record`).
 Example profile (`mon-dui.toml`):
 
     nom = "mon-dui"
+    type_structure = "SSIAD"          # SSIAD, SAAD ou SPASAD
     libelle = "DUI Exemple 4.2"
     editeur = "Éditeur Exemple"
 
@@ -52,13 +53,14 @@ import hashlib
 import re
 import ssl
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cryptography import x509
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 MAILBOX_AUTH = ("xoauth2", "certificat")
+STRUCTURE_TYPES = ("SSIAD", "SAAD", "SPASAD")
 
 
 class ProfileError(ValueError):
@@ -99,12 +101,16 @@ class DuiProfile:
     """PEM of the TLS client certificates the DUI presents."""
     annuaire_api_key: str = ""
     automation_url: str = ""
-    extra: dict = field(default_factory=dict)
+    structure_type: str = "SSIAD"
+    """SSIAD, SAAD or SPASAD: steps that apply to one type only are omitted for the others."""
 
     def __post_init__(self) -> None:
         if not NAME_PATTERN.match(self.name):
             raise ProfileError(
                 f"nom de DUI « {self.name} » invalide : minuscules, chiffres, - et _ (63 au plus)")
+        if self.structure_type not in STRUCTURE_TYPES:
+            raise ProfileError(f"type de structure « {self.structure_type} » inconnu "
+                               f"(attendu : {', '.join(STRUCTURE_TYPES)})")
         for mailbox in self.mailboxes:
             if mailbox.auth not in MAILBOX_AUTH:
                 raise ProfileError(
@@ -204,6 +210,7 @@ class DuiProfile:
             client_certificates=tuple(pem(c) for c in tls.get("certificats", ())),
             annuaire_api_key=str(annuaire.get("cle_api", "")),
             automation_url=str(automation.get("url", "")),
+            structure_type=str(data.get("type_structure", "SSIAD")).upper(),
         )
 
 
