@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     mock = launch(context, generated=args.generes, fixture=args.identites, reset=args.reinitialiser)
     print(f"INSi simulé : {mock.url}  ({mock.identities.count()} identités)")
-    print(f"Administration (JSON) : {mock.endpoints['insi.admin']}")
+    print(f"Plan de contrôle : {mock.endpoints['insi.controle']}")
     print(f"Certificats : {context.pki.directory} (client : insi-auto.p12)")
     serve_until_interrupted([mock])
     return 0

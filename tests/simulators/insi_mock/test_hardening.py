@@ -23,19 +23,21 @@ ADRUN_ENTRY = {
 }
 
 
-def admin_url(insi_mock) -> str:
-    return insi_mock.endpoints["insi.admin"]
+def control_url(insi_mock) -> str:
+    return insi_mock.endpoints["insi.controle"]
 
 
-# -- item 11: the admin API requires the admin token ----------------------------------------
+# -- item 11: the control plane (which replaced the admin API) requires the admin token ------
 
-ADMIN_ROUTES = [
-    ("GET", "/identities", None),
-    ("POST", "/identities", json.dumps(ADRUN_ENTRY).encode()),
-    ("GET", f"/identities/{ADRUN_NIR}74", None),
-    ("DELETE", f"/identities/{ADRUN_NIR}74", None),
-    ("GET", "/software", None),
-    ("POST", "/software", b'{"idam": "LOGICIEL-PIRATE"}'),
+CONTROL_ROUTES = [
+    ("GET", "/etat", None),
+    ("POST", "/reinitialiser", None),
+    ("POST", "/semer", json.dumps({"identites": [ADRUN_ENTRY]}).encode()),
+    ("POST", "/dui", b'{"name": "pirate", "idam": "LOGICIEL-PIRATE"}'),
+    ("GET", "/actions", None),
+    ("POST", "/actions/ajouter_identite", json.dumps(ADRUN_ENTRY).encode()),
+    ("POST", "/actions/retirer_identite", json.dumps({"ins": f"{ADRUN_NIR}74"}).encode()),
+    ("POST", "/actions/enregistrer_logiciel", b'{"idam": "LOGICIEL-PIRATE"}'),
     ("GET", "/route-inconnue", None),
 ]
 CREDENTIALS = {
@@ -46,10 +48,10 @@ CREDENTIALS = {
 }
 
 
-@pytest.mark.parametrize(("method", "route", "body"), ADMIN_ROUTES,
-                         ids=[f"{m} {r}" for m, r, _ in ADMIN_ROUTES])
+@pytest.mark.parametrize(("method", "route", "body"), CONTROL_ROUTES,
+                         ids=[f"{m} {r}" for m, r, _ in CONTROL_ROUTES])
 @pytest.mark.parametrize("credentials", list(CREDENTIALS))
-def test_admin_routes_refuse_callers_without_the_admin_token(
+def test_control_routes_refuse_callers_without_the_admin_token(
     insi_mock, pki, method, route, body, credentials
 ) -> None:
     """With no token (or a wrong one), nobody lists the register (names, birth dates, NIR),
@@ -57,7 +59,7 @@ def test_admin_routes_refuse_callers_without_the_admin_token(
     before = (insi_mock.identities.count(), insi_mock.identities.software())
     since = insi_mock.journal.last_id()
     with httpx.Client(verify=pki.client_context("insi-auto"), timeout=10) as client:
-        response = client.request(method, admin_url(insi_mock) + route, content=body,
+        response = client.request(method, control_url(insi_mock) + route, content=body,
                                   headers=CREDENTIALS[credentials])
     assert response.status_code == 401, response.text
     assert "jeton d'administration" in response.json()["erreur"]
@@ -65,7 +67,14 @@ def test_admin_routes_refuse_callers_without_the_admin_token(
     assert (insi_mock.identities.count(), insi_mock.identities.software()) == before
     assert insi_mock.identities.get(ADRUN_NIR) is not None
     (exchange,) = insi_mock.exchanges(since_id=since)
-    assert exchange.status == "401" and exchange.channel == "https"
+    assert exchange.status == "401" and exchange.summary["controle"] is True
+
+
+@pytest.mark.parametrize("path", ["/admin/identities", "/admin/software"])
+def test_the_former_admin_routes_are_gone(insi_mock, pki, path) -> None:
+    with httpx.Client(verify=pki.client_context("insi-auto"), timeout=10) as client:
+        listing = client.get(insi_mock.url.removesuffix("/lps") + path)
+    assert listing.status_code == 404 and ADRUN_NIR not in listing.text
 
 
 # -- item 14: headers, paths and JSON that used to make the mock answer 500 ----------------
@@ -114,27 +123,35 @@ def test_schema_paths_that_name_no_schema(insi_mock, pki, path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("route", "body", "expected"),
+    ("route", "body", "status", "expected"),
     [
-        ("/identities", b"[" * 50_000 + b"]" * 50_000, "imbriqué trop profondément"),
-        ("/identities", b'{"a":' * 5_000 + b"1" + b"}" * 5_000, "imbriqué trop profondément"),
-        ("/software", b'{"idam": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "imbriqué"),
-        ("/identities", b"[1, 2]", "objets JSON"),
-        ("/identities", b'"texte"', "objets JSON"),
-        ("/software", b'{"idam": 12}', '"idam"'),
-        ("/software", b"[]", '"idam"'),
-        ("/identities", "{\"birth_name\": \"\u00e9\"}".encode("utf-16"), "invalide"),
-        ("/identities", b'{"birth_name": "A\x00B"}', "invalide"),
+        ("/actions/ajouter_identite", b"[" * 50_000 + b"]" * 50_000, 400, "illisible"),
+        ("/actions/ajouter_identite", b'{"a":' * 5_000 + b"1" + b"}" * 5_000, 400, "illisible"),
+        ("/semer", b'{"identites": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", 400, "illisible"),
+        ("/semer", b'{"identites": [1, 2]}', 422, "objet JSON"),
+        ("/semer", b'{"identites": "texte"}', 422, "liste"),
+        ("/actions/ajouter_identite", b"[1, 2]", 400, "objet JSON"),
+        ("/actions/enregistrer_logiciel", b'{"idam": 12}', 422, "idam"),
+        ("/actions/enregistrer_logiciel", b'{"idam": ""}', 422, "idam"),
+        ("/actions/ajouter_identite", "{\"birth_name\": \"\u00e9\"}".encode("utf-16"), 422,
+         "first_names"),  # JSON in UTF-16 is read (RFC 8259 detection): incomplete identity
+        ("/actions/ajouter_identite", b'{"birth_name": "A\x00B"}', 400, "illisible"),
+        ("/actions/ajouter_identite", json.dumps({**ADRUN_ENTRY, "birth_date": "1931-02-30"}).encode(),
+         422, "invalide"),
+        ("/actions/ajouter_identite", json.dumps({**ADRUN_ENTRY, "first_names": 5}).encode(), 422,
+         "invalide"),
     ],
-    ids=["deep-array", "deep-object", "deep-in-software", "list-of-numbers", "string",
-         "idam-number", "software-list", "utf-16", "nul-in-json"],
+    ids=["deep-array", "deep-object", "deep-in-seed", "list-of-numbers", "string",
+         "top-level-list", "idam-number", "idam-empty", "utf-16", "nul-in-json",
+         "impossible-date", "first-names-number"],
 )
-def test_admin_json_that_cannot_be_used_is_a_400(insi_mock, pki, route, body, expected) -> None:
+def test_control_json_that_cannot_be_used_is_refused(insi_mock, pki, admin_token, route, body,
+                                                     status, expected) -> None:
     before = insi_mock.identities.count()
-    headers = {"Authorization": f"Bearer {insi_mock.admin_token}"}
+    headers = {"Authorization": f"Bearer {admin_token}"}
     with httpx.Client(verify=pki.client_context(), timeout=30, headers=headers) as client:
-        response = client.post(admin_url(insi_mock) + route, content=body)
-    assert response.status_code == 400, response.text
+        response = client.post(control_url(insi_mock) + route, content=body)
+    assert response.status_code == status, response.text
     assert expected in response.json()["erreur"]
     assert insi_mock.identities.count() == before
 
@@ -174,7 +191,7 @@ def test_carte_vitale_with_a_wrong_nir_key_is_refused(insi_mock, post, element, 
     assert b'code="insi_102"' in response.content
     (exchange,) = insi_mock.exchanges(since_id=since)
     finding = next(f for f in exchange.findings if f.is_error)
-    assert finding.rule_id == "insi.vitale.cle"
+    assert finding.rule_id == "INSI.VITALE.CLE"
     assert element in finding.message and "74" in finding.message  # the expected key
     assert finding.location.endswith(f"{element}/Cle")
     assert finding.requirements == ("SC.INS.26.MS1",)

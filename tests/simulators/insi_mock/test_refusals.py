@@ -137,7 +137,6 @@ def test_ten_megabyte_body(insi_mock, post) -> None:
     (_, siram, _, reason), exchange = refused(insi_mock, post, data)
     assert siram == "desir_510" and "Ko" in reason
     assert exchange.summary["truncated"] is True and exchange.summary["size"] > 10_000_000
-    assert len(exchange.request) <= 64 * 1024
 
 
 def test_soap11_gets_version_mismatch(insi_mock, post) -> None:
@@ -148,7 +147,7 @@ def test_soap11_gets_version_mismatch(insi_mock, post) -> None:
     assert code == "VersionMismatch" and siram == "desir_510"
     envelope = parse_envelope(response.content, require_payload=False)
     assert envelope.header(SOAP12_NS, "Upgrade") is not None
-    assert insi_mock.exchanges(since_id=since)[0].findings[0].rule_id == "insi.soap.soap11"
+    assert insi_mock.exchanges(since_id=since)[0].findings[0].rule_id == "INSI.SOAP.SOAP11"
 
 
 def test_xsd_error_names_the_element(insi_mock, post) -> None:
@@ -305,3 +304,18 @@ def test_zeep_raises_the_fault(zeep_insi) -> None:
         zeep_insi.traits("ADRUN", "ZOE", "F", "1975-12-31", idam="INCONNU")
     assert "INCONNU" in caught.value.message
     assert caught.value.detail.find(f"{{{SIRAM_NS}}}Erreur").get("code") == "desir_550"
+
+
+@pytest.mark.xfail(strict=True, reason="banc/xml.py reads UTF-16 without BOM past its DOCTYPE "
+                   "check; the validator helper's fix makes this pass (then drop this marker)")
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_doctype_in_utf16_without_bom_is_refused(insi_mock, post, encoding) -> None:
+    """The same DOCTYPE refusal whatever the encoding: UTF-16 without byte-order mark used to
+    slip past the check (an XXE attempt must never be answered as a normal search)."""
+    text = build_traits_request(*ADRUN).decode("utf-8").split("?>", 1)[-1]
+    data = (
+        '<?xml version="1.0" encoding="UTF-16"?>'
+        '<!DOCTYPE soap:Envelope [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + text
+    ).encode(encoding)
+    (code, siram, _, reason), _ = refused(insi_mock, post, data)
+    assert (code, siram) == ("Sender", "desir_510") and "DOCTYPE" in reason
