@@ -163,3 +163,22 @@ class PscStore:
 
     def revoke_session(self, sid: str) -> None:
         self._db.execute("UPDATE tokens SET revoked = 1 WHERE sid = ?", (sid,))
+
+    def revoke_subject(self, subject: str | None = None) -> int:
+        """Revoke the live tokens of one professional (national id), or of everyone; returns
+        how many were revoked (a scenario's "PSC withdraws the session")."""
+        if subject is None:
+            cursor = self._db.execute("UPDATE tokens SET revoked = 1 WHERE revoked = 0")
+        else:
+            cursor = self._db.execute(
+                "UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND subject = ?", (subject,))
+        return cursor.rowcount
+
+    def clear(self) -> None:
+        """Back to a fresh provider: no code, session or token; the bench clients only (the
+        signing key stays, so the JWKS a DUI cached remains valid)."""
+        for table in ("codes", "sessions", "tokens"):
+            self._db.execute(f"DELETE FROM {table}")
+        self.clients.clear()
+        for client in DEFAULT_CLIENTS:
+            self.clients[client.client_id] = client
