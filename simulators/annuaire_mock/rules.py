@@ -28,6 +28,10 @@ MAX_PARAMETERS = 100
 expression deeper than SQLite accepts."""
 MAX_VALUES = 100
 """Comma-separated values of one parameter (each an OR), for the same reason."""
+MAX_FINDINGS = 20
+"""Defects detailed per request: 100 × 100 bad dates are one refusal, not 10 000 journaled
+findings."""
+"""Comma-separated values of one parameter (each an OR), for the same reason."""
 _DATE = re.compile(
     r"(eq|ne|gt|lt|ge|le|ap)?[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
@@ -101,6 +105,10 @@ def check_search(rtype: str, pairs: list[tuple[str, str]]) -> list[Finding]:
             if param == "active" and item not in ("true", "false"):
                 found.append(RULES.finding("PARAM.BOOLEAN",
                                       f"valeur {item!r} invalide pour active (true ou false)", location=name))
+    if len(found) > MAX_FINDINGS:
+        more = len(found) - MAX_FINDINGS
+        found = [*found[:MAX_FINDINGS], RULES.finding(
+            "PARAM.MORE", f"{more} autres défauts de la même requête non détaillés", location="query")]
     return found
 
 

@@ -88,8 +88,8 @@ class InsiControl:
 
     # -- actions ----------------------------------------------------------------------------
     def add_identity(self, **entry: Any) -> dict:
-        tiq_omit = entry.pop("tiq_omit", ())
         try:
+            tiq_omit = set(entry.pop("tiq_omit", ()))
             identity = identity_from_dict(entry)
         except KeyError as exc:
             raise ControlError(f"identité incomplète : champ {exc} absent", 422) from None
@@ -101,7 +101,7 @@ class InsiControl:
         if problem:
             raise ControlError(f"identité invalide : {problem}", 422)
         try:
-            record = self.store.add(identity, tiq_omit=set(tiq_omit))
+            record = self.store.add(identity, tiq_omit=tiq_omit)
         except IdentityError as exc:
             raise ControlError(str(exc), 422) from None
         return record_to_dict(record)

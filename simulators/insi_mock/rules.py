@@ -39,6 +39,9 @@ RULES = RuleSet("insi-mock", "INSI", REQ_SEARCH)
 _NAME = re.compile(r"[A-Z]+(?:(?:-|'| |--)[A-Z]+)*")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _PLACE = re.compile(r"(?:[0-9]{2}|2A|2B)[0-9]{3}")
+MAX_SCHEMA_FINDINGS = 20
+"""XSD errors detailed per element: 20 000 bogus attributes are one refusal, not 20 000
+journaled findings."""
 _MATRICULE = re.compile(r"[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{6}")
 
 
@@ -145,12 +148,18 @@ def _without_soap_attributes(element: etree._Element) -> etree._Element:
 def _schema_errors(schema: etree.XMLSchema, element: etree._Element, where: str) -> list[Finding]:
     if schema.validate(_without_soap_attributes(element)):
         return []
+    errors = list(schema.error_log)
     findings = []
-    for error in schema.error_log:
+    for error in errors[:MAX_SCHEMA_FINDINGS]:
         message = re.sub(r"\{[^}]*\}", "", error.message)
         findings.append(RULES.finding(
             "xsd", f"{where} non conforme au schéma XSD INSi : {message}",
             location=error.path or where,
+        ))
+    if len(errors) > MAX_SCHEMA_FINDINGS:
+        findings.append(RULES.finding(
+            "xsd", f"{where} : {len(errors) - MAX_SCHEMA_FINDINGS} autres erreurs XSD non "
+            "détaillées", location=where,
         ))
     return findings
 

@@ -12,6 +12,8 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
+from simulators.annuaire_mock import DEFAULT_API_KEY
+
 pytestmark = pytest.mark.slow
 
 
@@ -116,16 +118,29 @@ def test_hostile_requests_are_journaled(fhir: httpx.Client, annuaire_journal) ->
                                                          "ANNUAIRE.PARAM.TOO_MANY"]
 
 
-def test_an_unforeseen_error_is_an_operation_outcome(annuaire, fhir: httpx.Client,
-                                                     annuaire_journal, monkeypatch) -> None:
-    """The last-resort handler: an error nobody planned for is still a FHIR answer, journaled."""
+def test_an_unforeseen_error_is_an_operation_outcome(annuaire, annuaire_tls, annuaire_journal,
+                                                     monkeypatch) -> None:
+    """The last-resort handler: an error nobody planned for is still a FHIR answer, journaled
+    (then the server closes that connection: a client of its own, not the shared one)."""
 
     def broken(query):
         raise RuntimeError("base verrouillée")
 
     monkeypatch.setattr(annuaire.store, "search", broken)
     since = annuaire_journal.last_id()
-    message = refused(fhir.get("/Practitioner", params={"family": "MARTIN"}), 500, "INTERNAL")
+    response = httpx.get(f"{annuaire.base_url}/Practitioner", params={"family": "MARTIN"},
+                         headers={"ESANTE-API-KEY": DEFAULT_API_KEY}, verify=annuaire_tls)
+    message = refused(response, 500, "INTERNAL")
     assert "base verrouillée" in message
     (exchange,) = annuaire_journal.exchanges(service="annuaire", since_id=since)
     assert exchange.status == "500"
+
+
+def test_findings_of_one_request_are_bounded(fhir: httpx.Client, annuaire_journal) -> None:
+    """50 parameters of 10 bad dates each: one refusal with 20 detailed defects and a count."""
+    query = "&".join(["_lastUpdated=" + ",".join(["x"] * 10)] * 50)
+    since = annuaire_journal.last_id()
+    message = refused(fhir.get(f"/Practitioner?{query}"), 400, "PARAM.DATE")
+    assert "480 autres défauts" in message
+    (exchange,) = annuaire_journal.exchanges(service="annuaire", since_id=since)
+    assert len(exchange.findings) == 21

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from banc.cli.insi import ACTION_VITALE, CONTENT_TYPE, build_vitale_request
+from banc.cli.insi import ACTION_VITALE, CONTENT_TYPE, build_traits_request, build_vitale_request
 from banc.identity import nir_key
 
 pytestmark = pytest.mark.slow
@@ -216,3 +216,33 @@ def test_zeep_carte_vitale_with_a_wrong_key_raises_the_fault(zeep_insi) -> None:
         )
     assert "clé '99' incorrecte" in caught.value.message
     assert caught.value.detail.find("{urn:siram}Erreur").get("code") == "insi_102"
+
+
+# -- item 14, the same classes inside the SOAP message ------------------------------------
+
+def _traits(**replace: bytes) -> bytes:
+    data = build_traits_request("ADRUN", "ZOE", "F", ADRUN_BORN)
+    for old, new in replace.items():
+        data = data.replace(old.encode(), new)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "siram", "expected"),
+    [
+        (_traits(ZOE=b"Z\x00OE"), "desir_510", "bien formé"),
+        (_traits(ZOE="ZOÉ".encode("latin-1")), "desir_510", "bien formé"),
+        (_traits(**{"</ins:RECSANSVITALE>": b"<a>" * 5000 + b"</a>" * 5000
+                    + b"</ins:RECSANSVITALE>"}), "desir_510", "bien formé"),
+        (_traits(**{"<ins:RECSANSVITALE": b"<ins:RECSANSVITALE "
+                    + b" ".join(b'a%d="1"' % i for i in range(20_000))}), "desir_511", "a0"),
+    ],
+    ids=["nul-in-text", "undeclared-latin-1", "deep-nesting", "20000-attributes"],
+)
+def test_hostile_soap_bodies_are_one_precise_fault(insi_mock, post, data, siram, expected) -> None:
+    since = insi_mock.journal.last_id()
+    response = post(data)
+    assert response.status_code == 500 and f'code="{siram}"'.encode() in response.content
+    assert expected.encode() in response.content
+    (exchange,) = insi_mock.exchanges(since_id=since)
+    assert len(exchange.findings) <= 21  # 20 detailed XSD errors and one summary at most
