@@ -158,6 +158,18 @@ class ReferenceDui:
         self.facts["usager"] = replace(person, status=IdentityStatus.QUALIFIEE, oid=OID_INS_NIR_TEST)
         return {"ins": ins, "oid": result.INDIVIDU.INSACTIF.OID}
 
+    def verifier_ins(self, ins: str) -> dict:
+        """Unit verification of a known usager's INS: the traits search again, whose answer
+        must give back the same INS (how INSi verification works today)."""
+        usager = self.facts.get("usager")
+        if not isinstance(usager, Identity) or usager.ins != ins:
+            raise RuntimeError(f"usager d'INS {ins} inconnu du DUI : recherche INSi d'abord")
+        found = self.recherche_ins(usager.birth_name, usager.first_name, usager.sex,
+                                   usager.birth_date.isoformat(), usager.birth_place or "")
+        if found["ins"] != ins:
+            raise RuntimeError(f"INSi renvoie {found['ins']} au lieu de {ins}")
+        return {"ins": ins, "verifie": True}
+
     def alimentation_dmp(self, ins: str, masque_ps: bool = False, invisible_patient: bool = False) -> dict:
         """TD0.2, TD0.3, ITI-41 of the usager's care document (with the masking / visibility
         asked), then ITI-18 finds it."""

@@ -117,8 +117,9 @@ def build_app(server: AutomationServer) -> Starlette:
         if problem:
             return _error(422, problem)
         execution = payload.get("execution")
-        if execution is not None and not isinstance(execution, str):
-            return _error(422, "« execution » doit être une chaîne")
+        if any(payload.get(key) is not None and not isinstance(payload.get(key), str)
+               for key in ("execution", "etape")):
+            return _error(422, "« execution » et « etape » doivent être des chaînes")
         method = getattr(server.dui(execution or "sans-execution"), name, None)
         if method is None or not inspect.ismethod(method):
             return _error(501, f"action « {name} » non prise en charge par le DUI de référence")
