@@ -68,7 +68,8 @@ def observe(journal: Journal, expectation: Expectation, context: RunContext, sin
     return result
 
 
-def judge(observation: Observation, context: RunContext, requirements: tuple[str, ...]) -> tuple[list, list[int]]:
+def judge(observation: Observation, context: RunContext, requirements: tuple[str, ...],
+          waited: float) -> tuple[list, list[int]]:
     """Findings and evidence (journal ids) for one expectation once the wait is over."""
     expectation = observation.expectation
     if observation.satisfied:
@@ -92,4 +93,4 @@ def judge(observation: Observation, context: RunContext, requirements: tuple[str
                 "que le profil du DUI déclare son certificat, son IDAM, son client_id ou sa BAL")
     return [RULES.error(
         "RIEN_RECU", f"rien reçu : aucun échange « {expectation.label()} » observé du DUI "
-        f"en {expectation.timeout:.0f} s{hint}", requirements=requirements)], []
+        f"en {waited:.0f} s d'attente{hint}", requirements=requirements)], []

@@ -232,7 +232,8 @@ class Runner:
     def _wait(self, step: AnyStep, expectations: tuple[Expectation, ...], context: RunContext,
               since: int, handle) -> tuple[Outcome, str, list, list[int]]:
         timeout = max((e.timeout for e in expectations), default=60.0) * self.timeout_scale
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline = began + timeout
         finished_at: float | None = None
         status = None
         while True:
@@ -264,7 +265,7 @@ class Runner:
         findings: list = []
         evidence: list[int] = []
         for observation in observations:
-            found, ids = judge(observation, context, step.requirements)
+            found, ids = judge(observation, context, step.requirements, time.monotonic() - began)
             findings += found
             evidence += ids
         if any(f.is_error for f in findings):

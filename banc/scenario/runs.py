@@ -103,7 +103,11 @@ class RunStore:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        journal.connection().executescript(_SCHEMA)
+        db = journal.connection()
+        db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+        if "current_step" not in columns:  # runs stored before progress was recorded
+            db.execute("ALTER TABLE runs ADD COLUMN current_step INTEGER")
 
     def _db(self):
         return self.journal.connection()

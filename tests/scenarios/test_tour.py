@@ -29,9 +29,13 @@ def bench(tmp_path_factory: pytest.TempPathFactory, pki, reference: Path) -> Ite
 
 
 def _play(bench: RunningBench, scenario=tour.SCENARIO):
-    runner = Runner(bench.journal, bench.sheet, ReferenceDriver(), console=Console(quiet=True),
-                    planes=bench.planes(), timeout_scale=0.2)
-    return runner.play(scenario, reference_profile(bench.sheet))
+    driver = ReferenceDriver()
+    try:
+        runner = Runner(bench.journal, bench.sheet, driver, console=Console(quiet=True),
+                        planes=bench.planes(), timeout_scale=0.2)
+        return runner.play(scenario, driver.default_profile(bench.sheet))
+    finally:
+        driver.close()
 
 
 def test_every_step_passes_on_observed_exchanges(bench: RunningBench) -> None:
