@@ -189,7 +189,7 @@ def build_app(provider: Provider) -> Starlette:
             query = {"error": "access_denied", "error_description": finding.message}
             if params.get("state"):
                 query["state"] = params["state"]
-            return reply(request, "login", [finding], {},
+            return reply(request, "login", [finding], {"client_id": params.get("client_id", "")},
                          RedirectResponse(params["redirect_uri"] + "?" + urlencode(query), 302))
         chosen = (form.get("identifiant") or form.get("professionnel") or "").strip()
         prof = provider.professional(chosen) if chosen else None
@@ -198,12 +198,12 @@ def build_app(provider: Provider) -> Starlette:
             html = wire.login_page(oidc + "/auth", form["request"], _choices(provider.directory),
                                    client_id, error=f"identifiant {chosen!r} inconnu de "
                                    "l'annuaire du banc" if chosen else "choisissez un professionnel")
-            return reply(request, "login", [], {"subject": chosen},
+            return reply(request, "login", [], {"subject": chosen, "client_id": client_id},
                          HTMLResponse(html, status_code=200))
         with provider._lock:
             provider.pending.pop(form["request"], None)
         return reply(request, "login", pending["findings"],
-                     {"subject": prof.national_id},
+                     {"subject": prof.national_id, "client_id": params.get("client_id", "")},
                      RedirectResponse(login_redirect(params, prof), status_code=302))
 
     async def token(request: Request) -> Response:

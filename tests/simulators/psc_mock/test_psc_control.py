@@ -4,6 +4,7 @@ chooses who logs in, revokes tokens, resets; exchanges carry the `client_id` att
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -72,7 +73,7 @@ def test_register_dui_client_then_its_exchanges_are_attributed(psc, tls, psc_jou
     control.close()
 
 
-def test_connect_chooses_the_professional_and_revoke_ends_the_tokens(psc, tls) -> None:
+def test_connect_chooses_the_professional_and_revoke_ends_the_tokens(psc, tls, psc_journal) -> None:
     nurse = default_directory().person("infirmiere_liberale")
     assert psc.control.log_in(nurse.rpps)["connexion_automatique"] == nurse.national_id
     answer = authorize(psc, tls, "banc-dui", "banc-dui-secret", "http://localhost:8765/cb")
@@ -89,6 +90,15 @@ def test_connect_chooses_the_professional_and_revoke_ends_the_tokens(psc, tls) -
     psc.control.interactive()
     page = authorize(psc, tls, "banc-dui", "banc-dui-secret", "http://localhost:8765/cb")
     assert page.status_code == 200 and "<form" in page.text
+    request_id = re.search(r'name="request"\s+value="([^"]+)"', page.text).group(1)
+    since = psc_journal.last_id()
+    login = httpx.post(psc.endpoints["psc.authorization"], verify=tls,
+                       data={"request": request_id, "identifiant": nurse.national_id})
+    assert login.status_code == 302 and "code=" in login.headers["location"]
+    (exchange,) = [e for e in psc_journal.exchanges(service="psc", since_id=since)
+                   if e.operation == "login"]
+    assert exchange.summary["client_id"] == "banc-dui"  # the browser's POST, attributed too
+    assert exchange.summary["subject"] == nurse.national_id
     psc.automatic()
 
 
