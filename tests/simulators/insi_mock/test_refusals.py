@@ -318,4 +318,5 @@ def test_doctype_in_utf16_without_bom_is_refused(insi_mock, post, encoding) -> N
         '<!DOCTYPE soap:Envelope [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + text
     ).encode(encoding)
     (code, siram, _, reason), _ = refused(insi_mock, post, data)
-    assert (code, siram) == ("Sender", "desir_510") and "DOCTYPE" in reason
+    assert (code, siram) == ("Sender", "desir_510")
+    assert "DOCTYPE" in reason or "UTF-16" in reason  # named, not a generic "not XML"
