@@ -171,6 +171,22 @@ def _message(args: argparse.Namespace, directory: Directory) -> HealthMessage:
     return message
 
 
+APP_CERTIFICATE = "mss-app"
+"""Client certificate of the bench PKI that opens the SSIAD's application mailbox."""
+
+
+def _authentication(args: argparse.Namespace, directory: Directory,
+                    sender: str) -> tuple[str, str, ssl.SSLContext]:
+    """How `sender` logs in, as MSSanté requires: an application mailbox (the DUI's) with its
+    certificate (SASL EXTERNAL), a personal or organisational one with an access token."""
+    pki = TestPki.ensure(args.pki)
+    box = directory.mailbox(sender)
+    if box is not None and box.kind == "APP":
+        return "EXTERNAL", sender, pki.client_context(APP_CERTIFICATE)
+    token = _signer(args).issue(_national_id(directory, sender))
+    return "XOAUTH2", f"user={sender}\x01auth=Bearer {token}\x01\x01", pki.client_context()
+
+
 def _send(args: argparse.Namespace) -> int:
     directory = build_directory(args.graine)
     message = _message(args, directory)
@@ -183,9 +199,7 @@ def _send(args: argparse.Namespace) -> int:
     url = urlparse(args.url)
     if url.scheme not in ("smtp", "smtps") or not url.port:
         raise UsageError(f"--url {args.url!r} : smtp://hôte:port ou smtps://hôte:port attendu")
-    token = _signer(args).issue(_national_id(directory, sender))
-    auth = f"user={sender}\x01auth=Bearer {token}\x01\x01"
-    context = TestPki.ensure(args.pki).client_context()
+    mechanism, credentials, context = _authentication(args, directory, sender)
     try:
         if url.scheme == "smtps":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(url.hostname, url.port, context=context, timeout=60)
@@ -194,7 +208,7 @@ def _send(args: argparse.Namespace) -> int:
             smtp.starttls(context=context)
         with smtp:
             smtp.ehlo()
-            smtp.auth("XOAUTH2", lambda _=None: auth)
+            smtp.auth(mechanism, lambda _=None: credentials)
             refused = smtp.sendmail(sender, args.to, raw)
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         raise UsageError(f"envoi impossible vers {args.url} : {exc}") from None
