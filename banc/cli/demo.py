@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from banc.cli import UsageError
+from banc.cli.vocabulary import option
 from banc.paths import reference_path
 from banc.report import to_html, to_json, to_junit_xml
 from banc.verdict import Finding, Verdict
@@ -92,7 +93,7 @@ def _scenarios(context: DemoContext) -> list[Verdict]:
             (folder / "rapport.html").write_text(run_html(run, bench.journal, store), encoding="utf-8")
             verdicts += [_step_verdict(scenario.title, result) for result in run.steps]
         driver.close()
-        print(f"journal des échanges : {os.path.abspath(bench.journal.path)} (banc journal --db … list)")
+        print(f"journal des échanges : {os.path.abspath(bench.journal.path)} (banc journal --journal … liste)")
     return verdicts
 
 
@@ -141,7 +142,7 @@ STEPS: list[DemoStep] = [
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="démonstration : valider les exemples et écrire un rapport HTML")
-    parser.add_argument("--out", default="out/demo", help="dossier du rapport (out/demo par défaut)")
+    option(parser, "--sortie", default="out/demo", help="dossier du rapport (out/demo par défaut)")
     parser.add_argument("--sur-place", dest="in_process", action="store_true",
                         help="valider dans ce processus, sans le service de validation local")
     parser.set_defaults(handler=_run)
@@ -156,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
         package = find_package()
     except PackageError as exc:
         raise UsageError(str(exc)) from None
-    out = Path(args.out)
+    out = Path(args.sortie)
     out.mkdir(parents=True, exist_ok=True)
     context = DemoContext(out, _backend(package, args.in_process), {})
     verdicts: list[Verdict] = []

@@ -40,6 +40,8 @@ OPTION_TERMS: dict[str, Term] = {term.name: term for term in (
     Term("--json", "afficher le résultat au format JSON", (), False),
     Term("--brut", "écrire les octets bruts d'un message", ("--raw",), True),
     Term("--fiche", "fiche de configuration du banc (JSON)", (), True, "FICHIER"),
+    Term("--pilote", "comment faire agir le DUI : manual (opérateur), http (pilotage), reference",
+         ("--driver",), True, "PILOTE"),
 )}
 
 COMMAND_TERMS: dict[str, Term] = {term.name: term for term in (

@@ -39,7 +39,7 @@ def _top_level() -> dict[str, argparse.ArgumentParser]:
 
 
 def test_every_module_registers_a_command() -> None:
-    assert len(_top_level()) == len(COMMANDS)
+    assert len(_top_level()) >= len(COMMANDS)  # a module may register several (run.py: jouer, preuve…)
 
 
 @pytest.mark.parametrize("name", sorted(_top_level()))
