@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ import schemathesis
 from hypothesis import settings
 from schemathesis import checks as sc_checks
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -94,7 +96,9 @@ def _stub_app(sheet: dict, idam: str) -> Starlette:
             f'<i:NomNaissance>{nom}</i:NomNaissance><i:Prenom>{prenom}</i:Prenom><i:Sexe>{sexe}</i:Sexe>'
             f'<i:DateNaissance>{naissance}</i:DateNaissance></i:RECSANSVITALE></soap:Body></soap:Envelope>')
         cert = certificates["insi-auto"]
-        with httpx.Client(verify=sheet["data"]["certificats"]["ac"], cert=(cert["pem"], cert["cle"])) as client:
+        context = ssl.create_default_context(cafile=sheet["data"]["certificats"]["ac"])
+        context.load_cert_chain(cert["pem"], cert["cle"])
+        with httpx.Client(verify=context, timeout=60) as client:
             client.post(sheet["endpoints"]["insi"], content=body.encode(), headers={
                 "Content-Type": "application/soap+xml; charset=utf-8"}).raise_for_status()
 
@@ -110,7 +114,7 @@ def _stub_app(sheet: dict, idam: str) -> Starlette:
             known["usager"] = traits
         else:
             traits = known["usager"]
-        insi(**traits)
+        await run_in_threadpool(insi, **traits)
         action_id = uuid.uuid4().hex
         states[action_id] = {"id": action_id, "statut": "termine"}
         return JSONResponse(states[action_id], status_code=202)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -42,6 +43,19 @@ def _person(name: str, first: str) -> dict:
 
 
 A, B = _person("ADRTROIS", "DOMINIQUE"), _person("ADRUN", "ZOE")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def hosts_entry() -> Iterator[None]:
+    """This process reaches the bench by its name too (what /etc/hosts does on a DUI's machine)."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        return real(ADDRESS if host == NAME else host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
+    yield
+    socket.getaddrinfo = real
 
 
 @pytest.fixture(scope="module")
