@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     play.add_argument("--dui", default="reference",
                       help="profil du DUI : fichier TOML, nom d'un DUI enregistré, ou « reference » (DUI de référence)")
     option(play, "--pilote", default="reference")
+    play.add_argument("--defaut", action="append", default=[], metavar="NOM",
+                      help="avec --pilote reference : faire commettre au DUI de référence une erreur "
+                           "type (répétable ; liste : docs/reference-dui.md)")
     option(play, "--fiche", help="fiche de configuration du banc à utiliser (sinon celle du banc démarré)")
     play.add_argument("--reprendre", metavar="EXECUTION", help="reprendre une exécution (après une preuve manuelle)")
     option(play, "--sortie", default="out/executions", help="dossier des rapports (un sous-dossier par exécution)")
@@ -137,9 +140,11 @@ def _play(args: argparse.Namespace) -> int:
     if args.scenario not in scenarios:
         raise UsageError(f"scénario « {args.scenario} » inconnu (disponibles : {', '.join(scenarios)})")
     scenario = scenarios[args.scenario]
+    if args.defaut and args.pilote != "reference":
+        raise UsageError("--defaut ne s'applique qu'au DUI de référence (--pilote reference)")
     try:
-        driver = make_driver(args.pilote)
-    except DriverError as exc:
+        driver = make_driver(args.pilote, **({"faults": tuple(args.defaut)} if args.defaut else {}))
+    except (DriverError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     with bench_for_run(args) as (journal, sheet, planes):
         profile = resolve_profile(args.dui, journal, sheet, driver)

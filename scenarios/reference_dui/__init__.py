@@ -19,6 +19,7 @@ from banc.server import ServedApp
 from banc.sheet import BenchSheet
 from scenarios.reference_dui.actions import NAME, ReferenceDui, reference_profile
 from scenarios.reference_dui.app import AutomationServer, build_app
+from scenarios.reference_dui.faults import check
 
 __all__ = ["NAME", "ReferenceDriver", "ReferenceDui", "reference_profile", "serve"]
 
@@ -35,8 +36,8 @@ class ReferenceDriver:
 
     name = "reference"
 
-    def __init__(self, faults: frozenset[str] = frozenset()) -> None:
-        self.faults = frozenset(faults)
+    def __init__(self, faults: tuple[str, ...] | frozenset[str] = ()) -> None:
+        self.faults = check(tuple(faults))
         self._served: ServedApp | None = None
         self._url = ""
         self._http: HttpDriver | None = None

@@ -31,11 +31,12 @@ from banc.documents import factory
 from banc.documents.header import DocumentContext
 from banc.documents.parties import Recipient, from_directory
 from banc.dui import DuiProfile, Mailbox
-from banc.identity import OID_INS_NIR_TEST, Identity, IdentityStatus
+from banc.identity import OID_INS_NIR, OID_INS_NIR_TEST, Identity, IdentityStatus
 from banc.mail.compose import HealthMessage
 from banc.population import cnam_test_identities
 from banc.sheet import ANNUAIRE_API_KEY, INSI_IDAM, PSC_CLIENT, BenchSheet
 from banc.soap.offline import OfflineTransport
+from banc.vihf import build_vihf
 from banc.xds import codes as xc
 from simulators.dmp_mock.client import Author, DmpClient
 
@@ -132,7 +133,8 @@ class ReferenceDui:
         session = requests.Session()
         session.trust_env = False
         session.verify = str(pki.ca_cert)
-        session.cert = (str(pki.cert("insi-auto")), str(pki.key("insi-auto")))
+        certificate = "unknown-org" if "insi-mauvaise-authentification" in self.faults else "insi-auto"
+        session.cert = (str(pki.cert(certificate)), str(pki.key(certificate)))
         url = self.sheet.url("insi")
         base = f"{urlparse(url).scheme}://{urlparse(url).netloc}/"
         client = zeep.Client(f"{url}?wsdl", transport=OfflineTransport(session=session, allow=(base,)),
@@ -180,10 +182,11 @@ class ReferenceDui:
         author = Author(rpps=nurse.national_id, family=nurse.family.upper(), given=nurse.given.upper(),
                         structure_id=ssiad.national_id, structure_name=ssiad.name)
         client = DmpClient(self.sheet.url("dmp"), self.sheet.pki, author=author)
+        assertion = build_vihf(client.claims(ins)) if "vihf-non-signe" in self.faults else None
         try:
             client.td02(ins)
             client.set_authorization(ins)
-            fed = client.provide(self._document().xml, ins, visibility=visibility)
+            fed = client.provide(self._document().xml, ins, visibility=visibility, assertion=assertion)
             found = client.find_documents(ins)
         finally:
             client.close()
@@ -196,8 +199,11 @@ class ReferenceDui:
         recipient = destinataire or str(self.facts.get("correspondent_mailbox", ""))
         document = self._document()
         message_id = f"<{secrets.token_hex(12)}@dui-reference.banc-segur.test>"
-        raw = HealthMessage(sender=sender, recipients=[recipient], cda=document.xml, pdf=document.pdf,
-                            message_id=message_id).build()
+        message = HealthMessage(sender=sender, recipients=[recipient], cda=document.xml, pdf=document.pdf,
+                                message_id=message_id)
+        if "sans-xdm" in self.faults:
+            message = replace(message, cda=None)  # the PDF alone, no IHE_XDM.ZIP
+        raw = message.build()
         smtp_url = urlparse(self.sheet.url("mssante.smtp"))
         with smtplib.SMTP(smtp_url.hostname, smtp_url.port, timeout=120) as smtp:
             smtp.starttls(context=self.sheet.pki.client_context())
@@ -219,9 +225,13 @@ class ReferenceDui:
             usager = self.facts.get("usager")
             if not isinstance(usager, Identity):
                 raise RuntimeError("aucun usager identifié : recherche INSi d'abord")
+            if "oid-ins-faux" in self.faults:
+                usager = replace(usager, oid=OID_INS_NIR)
+            recipients = () if "sans-destinataire" in self.faults else (Recipient(practitioner=gp),)
             ctx = DocumentContext(identity=usager, author=author, when=dt.datetime.now().replace(microsecond=0),
-                                  seed=7, recipients=(Recipient(practitioner=gp),))
-            self.facts["document"] = factory.generate("N1", ctx)
+                                  seed=7, recipients=recipients)
+            options = {"datamatrix": False} if "sans-datamatrix" in self.faults else {}
+            self.facts["document"] = factory.generate("N1", ctx, **options)
         return self.facts["document"]
 
 
