@@ -135,6 +135,11 @@ class Exchange:
         return Verdict(subject=subject, findings=list(self.findings), details=dict(self.summary))
 
 
+def default_path() -> Path:
+    """Where `banc demarrer` and the standalone mocks journal by default (beside their data)."""
+    return cache_dir() / "simulators" / "journal.sqlite"
+
+
 class Journal:
     """Thread-safe handle on the journal database.
 
@@ -143,7 +148,7 @@ class Journal:
     """
 
     def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path is not None else cache_dir() / "journal.sqlite"
+        self.path = Path(path) if path is not None else default_path()
         if str(self.path) == ":memory:":
             raise ValueError("the journal must be a file shared by threads and processes")
         self._database = ThreadLocalDatabase(self.path, schema=_SCHEMA)

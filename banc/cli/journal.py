@@ -12,8 +12,7 @@ from pathlib import Path
 
 from banc.cli import UsageError
 from banc.cli.vocabulary import command, option
-from banc.journal import Journal
-from banc.paths import cache_dir
+from banc.journal import UNKNOWN_DUI, Exchange, Journal, default_path
 
 RAW = {"requete": "request", "reponse": "response", "request": "request", "response": "response"}
 """`--brut` values (the English ones are the old spelling) → which bytes."""
@@ -28,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing = command(actions, "liste", help="lister les échanges")
     listing.add_argument("--session", help="identifiant de session")
     listing.add_argument("--service", help="insi, dmp, mssante, annuaire, psc…")
+    listing.add_argument("--dui", help="nom du DUI enregistré (banc dui liste)")
+    listing.add_argument("--execution", help="identifiant d'une exécution de scénario (banc executions)")
     listing.set_defaults(handler=_list)
     show = command(actions, "voir", help="afficher un échange (constats et messages bruts)")
     show.add_argument("id", type=int, metavar="NUMERO", help="numéro de l'échange (colonne 1 de « liste »)")
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _journal(args: argparse.Namespace) -> Journal:
-    path = Path(args.journal) if args.journal else cache_dir() / "journal.sqlite"
+    path = Path(args.journal) if args.journal else default_path()
     if not path.is_file():
         where = "--journal" if args.journal else "le cache utilisateur"
         raise UsageError(f"journal introuvable : {path} ({where}) ; aucune base créée. Indiquez la "
@@ -57,12 +58,21 @@ def _sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def verdict_mark(exchange: Exchange) -> str:
+    """`conforme`, `TOLÉRÉ` (accepted by a lenient setting: not conform) or `NON CONFORME`."""
+    errors = sum(f.is_error for f in exchange.findings)
+    if exchange.summary.get("tolere"):
+        return f"TOLÉRÉ ({len(exchange.findings)} constat(s))"
+    return "conforme" if not errors else f"NON CONFORME ({errors} erreur(s))"
+
+
 def _list(args: argparse.Namespace) -> int:
-    for exchange in _journal(args).exchanges(session=args.session, service=args.service):
-        mark = "conforme" if exchange.conform else f"{len(exchange.findings)} constat(s)"
+    for exchange in _journal(args).exchanges(session=args.session, service=args.service,
+                                             dui=args.dui, run=args.execution):
         print(
             f"{exchange.id:>6}  {_when(exchange.started_at)}  {exchange.service:<9} "
-            f"{exchange.operation:<40} {exchange.status:<6} {mark}"
+            f"{exchange.operation:<40} {exchange.status:<6} {exchange.dui or UNKNOWN_DUI:<18} "
+            f"{verdict_mark(exchange)}"
         )
     return 0
 
@@ -78,6 +88,8 @@ def _show(args: argparse.Namespace) -> int:
     print(f"  session : {exchange.session or '—'}   début : {_when(exchange.started_at)}   "
           f"durée : {exchange.duration_ms:.1f} ms   statut : {exchange.status}")
     print(f"  pair : {exchange.peer or '—'}   certificat : {exchange.peer_certificate or '—'}")
+    print(f"  DUI : {exchange.dui or UNKNOWN_DUI}   exécution : {exchange.run or '—'}   "
+          f"verdict : {verdict_mark(exchange)}")
     for key, value in exchange.summary.items():
         print(f"  {key} : {value}")
     for finding in exchange.findings:

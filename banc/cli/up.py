@@ -10,6 +10,7 @@ from pathlib import Path
 
 from banc.bench import BenchError, parse_ports, start_bench
 from banc.cli import UsageError
+from banc.cli.journal import verdict_mark
 from banc.cli.vocabulary import command, option
 from banc.journal import UNKNOWN_DUI, Exchange, Journal
 from banc.mocks import serve_until_interrupted
@@ -37,14 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def exchange_line(exchange: Exchange) -> str:
     """One console line per exchange: time, service, operation, DUI, verdict."""
     when = time.strftime("%H:%M:%S", time.localtime(exchange.started_at))
-    if exchange.summary.get("tolere"):
-        verdict = "TOLÉRÉ"
-    else:
-        verdict = "conforme" if exchange.conform else "NON CONFORME"
     errors = [f.rule_id for f in exchange.findings if f.is_error][:3]
-    detail = f" ({', '.join(errors)})" if errors else ""
+    detail = f" {', '.join(errors)}" if errors else ""
     return (f"{when}  {exchange.service:<9} {exchange.operation[:38]:<38} "
-            f"{exchange.dui or UNKNOWN_DUI:<18} {verdict}{detail}  journal:{exchange.id}")
+            f"{exchange.dui or UNKNOWN_DUI:<18} {verdict_mark(exchange)}{detail}  journal:{exchange.id}")
 
 
 def watch(journal: Journal, stop: threading.Event, since_id: int, interval: float = 0.3) -> None:

@@ -26,8 +26,12 @@ def test_journal_commands_show_sessions_exchanges_and_findings(
     )
     assert main(["journal", "--journal", str(db), "sessions"]) == 0
     assert session in capsys.readouterr().out
+    journal.record(Exchange("dmp", "TD2.1", summary={"tolere": True},
+                            findings=[Finding("DMP.TOLERATED", "métadonnées contraires au CDA")]))
     assert main(["journal", "--journal", str(db), "liste", "--session", session]) == 0
-    assert "1 constat(s)" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "NON CONFORME (1 erreur(s))" in listed and "DUI inconnu" in listed
+    assert "TOLÉRÉ (1 constat(s))" in listed  # tolerated is not shown as conform
     assert main(["journal", "--journal", str(db), "voir", str(ident)]) == 0
     shown = capsys.readouterr().out
     assert "INSI.CTX.LPS [SC.INS.27.MS1] : ContexteLPS absent" in shown
