@@ -257,7 +257,7 @@ def _image_pixels(raw) -> int:
 def _oversized_images(pdf) -> list[Finding]:
     findings = []
     for number, page in enumerate(pdf.pages, 1):
-        for key, raw in page.images.items():
+        for key, raw in page.get_images().items():
             pixels = _image_pixels(raw)
             if pixels > MAX_IMAGE_PIXELS:
                 findings.append(_f(
@@ -274,7 +274,7 @@ def _payloads_from_images(pdf) -> list[str]:
 
     found = []
     for page in pdf.pages:
-        for raw in page.images.values():
+        for raw in page.get_images().values():
             if _image_pixels(raw) > MAX_IMAGE_PIXELS:
                 continue
             try:

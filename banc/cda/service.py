@@ -216,11 +216,11 @@ def serve(package: AnsPackage | None = None, idle: float = DEFAULT_IDLE_SECONDS,
 
     threading.Thread(target=watchdog, daemon=True).start()
     print(f"{datetime.now():%Y-%m-%d %H:%M:%S} service pid {os.getpid()} sur 127.0.0.1:{server.server_address[1]} "
-          f"(arrêt après {idle:.0f} s sans requête)", flush=True)
+          f"(arrêt après {idle:.0f} s sans requête)", file=sys.stderr, flush=True)
     try:
         server.serve_forever()
     finally:
-        print(f"{datetime.now():%Y-%m-%d %H:%M:%S} service pid {os.getpid()} arrêté", flush=True)
+        print(f"{datetime.now():%Y-%m-%d %H:%M:%S} service pid {os.getpid()} arrêté", file=sys.stderr, flush=True)
         try:
             if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
                 path.unlink()
