@@ -258,3 +258,28 @@ def test_dmp_and_mssante_entry_point_gives_findings(n1, cda_engine: Engine, monk
         assert rule in {f.rule_id for f in verdict.findings}
     verdict = banc.cda.validate_root(parse_untrusted(_two_documents(n1)), subject="lot")
     assert verdict.details["input_error"] and "2 éléments ClinicalDocument" in verdict.findings[0].message
+
+
+@pytest.mark.reference
+def test_a_validator_failure_on_one_file_keeps_the_batch(
+    n1, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ans_package
+) -> None:
+    """Defence in depth: a defect of ours on one file is said for that file, exit 3, report written."""
+    from banc.verdict import Verdict
+
+    class Failing:
+        def validate(self, data: bytes, *, volet: str | None = None, subject: str = "") -> Verdict:
+            if subject.endswith("b.xml"):
+                raise RuntimeError("défaut simulé")
+            return Verdict(subject)
+
+    monkeypatch.setattr(sys.modules["banc.cda.engine"], "Engine", lambda package: Failing())
+    files = [tmp_path / "a.xml", tmp_path / "b.xml", tmp_path / "c.xml"]
+    for path in files:
+        path.write_bytes(n1[0])
+    out = tmp_path / "r.json"
+    assert main(["validate", "--sur-place", "--format", "json", "--out", str(out), *map(str, files)]) == 3
+    records = {Path(r["file"]).name: r for r in json.loads(out.read_text(encoding="utf-8"))}
+    assert records["a.xml"]["conform"] is True and records["c.xml"]["conform"] is True
+    assert records["b.xml"]["failures"][0]["rule_id"] == "validation-interrompue"
+    assert "RuntimeError : défaut simulé" in capsys.readouterr().err
