@@ -283,3 +283,30 @@ def test_a_validator_failure_on_one_file_keeps_the_batch(
     assert records["a.xml"]["conform"] is True and records["c.xml"]["conform"] is True
     assert records["b.xml"]["failures"][0]["rule_id"] == "validation-interrompue"
     assert "RuntimeError : défaut simulé" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.reference
+def test_dmp_feed_of_a_hostile_n1_is_answered_not_a_500(
+    n1, cda_engine: Engine, mock_context, pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DMP mock (real TLS, real ITI-41 client) judges the hostile N1s instead of answering 500."""
+    import banc.cda
+    from simulators.dmp_mock import launch
+    from simulators.dmp_mock.app import DmpSettings
+    from simulators.dmp_mock.client import DmpClient
+
+    monkeypatch.setattr(banc.cda, "_engine", cda_engine)
+    dmp = launch(mock_context("dmp-hostile"), settings=DmpSettings(validate_cda=True), documents_per_patient=0)
+    client = DmpClient(dmp.url, pki)
+    ins = cnam_test_identities()[1].ins
+    try:
+        for change, rule in ((_font_not_a_dictionary, "N1-PDF-STRUCTURE"),
+                             (_output_intents_dictionary, "N1-PDF-STRUCTURE"), (_javascript, "N1-PDFA-JAVASCRIPT")):
+            fed = client.provide(mutated(n1, change), ins)
+            assert fed.response.status_code == 200, fed.response.text[:300]
+            exchange = dmp.exchanges()[-1]
+            assert rule in {f.rule_id for f in exchange.findings}, exchange.findings
+    finally:
+        client.close()
+        dmp.stop()
