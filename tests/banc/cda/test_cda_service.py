@@ -61,12 +61,18 @@ def test_service_status_and_stop_commands(
     status = capsys.readouterr().out
     assert f"127.0.0.1:{state['port']}" in status and "arrêt automatique à" in status
     assert "10 min d'inactivité" in status and "banc service arreter" in status
+    from banc.cli.service import notice
+
+    ending = notice()  # what `banc demo` prints at its end
+    assert ending is not None and ending.startswith("toujours actif : service de validation pid ")
+    assert f"127.0.0.1:{state['port']}" in ending
     assert main(["service", "arreter"]) == 0
     assert "arrêté" in capsys.readouterr().out
     thread.join(10)
     assert not thread.is_alive() and not service.state_file(cda_engine.package).exists()
     assert main(["service", "arreter"]) == 0
     assert "aucun service" in capsys.readouterr().out
+    assert notice() is None
 
 
 def test_one_service_per_package_content(cda_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
