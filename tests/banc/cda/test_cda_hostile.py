@@ -310,3 +310,22 @@ def test_dmp_feed_of_a_hostile_n1_is_answered_not_a_500(
     finally:
         client.close()
         dmp.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.reference
+def test_mssante_checks_of_a_message_carrying_a_hostile_n1(n1, cda_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the MSSanté mock runs on a received message (it answered 451 before): findings."""
+    import banc.cda
+    from banc.mail.compose import HealthMessage
+    from banc.mail.health import check_health_message
+    from banc.mail.message import parse_mail
+
+    monkeypatch.setattr(banc.cda, "_engine", cda_engine)
+    recipient = "paul.martin@test.mssante.fr"
+    for change, rule in ((_font_not_a_dictionary, "N1-PDF-STRUCTURE"), (_output_intents_dictionary, "N1-PDF-STRUCTURE"),
+                         (_javascript, "N1-PDFA-JAVASCRIPT")):
+        raw = HealthMessage(sender="ssiad.valdeseine@test.mssante.fr", recipients=[recipient],
+                            cda=mutated(n1, change)).build()
+        findings = check_health_message(parse_mail(raw), [recipient], validate_cda=banc.cda.validate_root)
+        assert rule in {f.rule_id for f in findings}
