@@ -18,10 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser(
-        "statut", aliases=["status"], help="services de validation en cours : adresse, mémoire, heure d'arrêt"
+        "statut", help="services de validation en cours : adresse, mémoire, heure d'arrêt"
     ).set_defaults(handler=_status)
     actions.add_parser(
-        "arreter", aliases=["arrêter", "stop"], help="arrêter maintenant les services de validation de l'utilisateur"
+        "arreter", help="arrêter maintenant les services de validation de l'utilisateur"
     ).set_defaults(handler=_stop)
 
 
