@@ -175,17 +175,24 @@ def to_junit(verdicts: Sequence[Verdict], suite: str = "banc-segur") -> str:
     """JUnit XML: one test case per verdict, one <failure> per error finding.
 
     Rule sets that could not be evaluated are reported as <skipped> with their reason so that
-    a CI dashboard never shows them as passed.
+    a CI dashboard never shows them as passed. A subject that could not be judged at all
+    (`details["input_error"]`: not a document) is an <error>, not a failure.
     """
-    failures = sum(1 for v in verdicts if not v.conform)
+    unjudged = [v for v in verdicts if v.details.get("input_error")]
+    failures = sum(1 for v in verdicts if not v.conform) - len(unjudged)
     skipped = sum(1 for v in verdicts if v.conform and v.not_evaluated)
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f"<testsuite name={quoteattr(suite)} tests=\"{len(verdicts)}\" "
-        f"failures=\"{failures}\" skipped=\"{skipped}\" errors=\"0\">",
+        f"failures=\"{failures}\" skipped=\"{skipped}\" errors=\"{len(unjudged)}\">",
     ]
     for verdict in verdicts:
         lines.append(f"  <testcase classname={quoteattr(suite)} name={quoteattr(verdict.subject)}>")
+        if verdict.details.get("input_error"):
+            for finding in verdict.errors:
+                lines.append(f"    <error message={quoteattr(finding.message)} type={quoteattr(finding.rule_id)}/>")
+            lines.append("  </testcase>")
+            continue
         for finding in verdict.errors:
             reqs = ", ".join(finding.requirements)
             head = f"[{finding.ruleset}] {finding.rule_id}" + (f" ({reqs})" if reqs else "")

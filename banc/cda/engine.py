@@ -29,7 +29,7 @@ from banc.cda.package import AnsPackage, WorkTree, find_package
 from banc.cda.rulesets import HL7, PROFILES, Header, OwnRuleSet, choose_volet, own_rulesets
 from banc.paths import OWN_SCHEMATRONS, cache_dir
 from banc.verdict import Finding, NotEvaluated, Severity, Verdict
-from banc.xml import XmlInputError, parse_trusted_file, parse_untrusted
+from banc.xml import XmlInputError, parse_trusted_file, parse_untrusted, read_untrusted_file
 
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 INPUT_RULESET = "entrée"
@@ -177,27 +177,32 @@ class Engine:
     # --- validation -------------------------------------------------------------------------
 
     def validate(self, data: bytes | Path, *, volet: str | None = None, subject: str = "") -> Verdict:
-        if isinstance(data, Path):
-            subject = subject or str(data)
-            try:
-                data = data.read_bytes()
-            except OSError as exc:
-                return input_verdict(subject, f"{subject} : lecture impossible ({exc.strerror})", "unreadable")
         try:
+            if isinstance(data, Path):
+                subject = subject or str(data)
+                data = read_untrusted_file(data, what=subject)
             root = parse_untrusted(data, what=subject or "le document")
         except XmlInputError as exc:
             return input_verdict(subject, str(exc), exc.code)
         return self.validate_root(root, volet=volet, subject=subject)
 
     def validate_root(self, root: etree._Element, *, volet: str | None = None, subject: str = "") -> Verdict:
-        document = self._clinical_document(root)
-        if document is None:
+        documents = self._clinical_documents(root)
+        if not documents:
             return input_verdict(
                 subject,
                 f"{subject or 'le document'} n'est pas un document CDA (élément racine "
                 f"« {etree.QName(root).localname} », attendu ClinicalDocument de urn:hl7-org:v3)",
                 "not-cda",
             )
+        if len(documents) > 1:
+            return input_verdict(
+                subject,
+                f"{subject or 'le document'} contient {len(documents)} éléments ClinicalDocument : un fichier "
+                "porte un seul document CDA (les autres ne seraient pas jugés)",
+                "several-cda",
+            )
+        document = documents[0]
         verdict = Verdict(subject)
         timings: dict[str, float] = {}
         header = Header.of(document)
@@ -212,12 +217,13 @@ class Engine:
         )
         timings["xsd"] = (time.perf_counter() - start) * 1000
         rulesets: list[tuple[str, Compiled | None, str]] = []
+        choice = choose_volet(header, self.volets)
         if volet:
-            choice_name, reason = volet.removesuffix(".sch"), "volet imposé (--volet)"
+            declared = f" ; le document déclare la version {choice.declared}" if choice.declared else ""
+            choice_name, reason = volet.removesuffix(".sch"), f"volet imposé (--volet){declared}"
         else:
-            choice = choose_volet(header, self.volets)
             choice_name, reason = choice.schematron, choice.reason
-        verdict.details.update(volet=choice_name, volet_reason=reason)
+        verdict.details.update(volet=choice_name, volet_reason=reason, volet_declared=choice.declared)
         if choice_name is None:
             verdict.not_evaluated.append(NotEvaluated("volet", reason))
         names = [*PROFILES, *([choice_name] if choice_name else [])]
@@ -264,12 +270,12 @@ class Engine:
         return verdict
 
     @staticmethod
-    def _clinical_document(root: etree._Element) -> etree._Element | None:
-        """The ClinicalDocument (root, or inside a signed / self-presenting wrapper)."""
-        tag = f"{{{HL7}}}ClinicalDocument"
-        if root.tag == tag:
-            return root
-        return next(root.iter(tag), None)
+    def _clinical_documents(root: etree._Element) -> list[etree._Element]:
+        """Every ClinicalDocument (the root, or inside a signed / self-presenting wrapper).
+
+        More than one is refused rather than judging the first: the others would pass unseen.
+        """
+        return list(root.iter(f"{{{HL7}}}ClinicalDocument"))
 
     @staticmethod
     def _collect(verdict: Verdict, name: str, meta: RuleSetMeta, svrl: str) -> None:

@@ -11,7 +11,13 @@ at the bottom of the page. What is checked, and how:
   that, on the first page rendered by PDFium; its blocks are parsed and compared with the
   header: S1/S2 = INS and OID, S4 = birth name, S3 = birth given names, S5 = sex,
   S6 = birth date, S7 = birthplace (when both sides have it);
-- the text of the PDF contains a GDPR notice (`GDPR_PATTERNS`, configurable).
+- the text of the PDF contains a GDPR notice (`GDPR_PATTERNS`, configurable);
+- no JavaScript (PDF/A-1 forbids it: ISO 19005-1 §6.6.1).
+
+The PDF comes from outside: a damaged or hostile one is a finding on the document, never an
+exception. Objects that are not of the type the PDF specification says are findings; images
+are measured before they are decoded (`MAX_IMAGE_PIXELS`) and the page is rendered at a
+capped size (`MAX_RENDER_PIXELS`), so a decompression bomb costs nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import base64
 import binascii
 import io
 import re
+from collections.abc import Iterator
 
 from lxml import etree
 
@@ -32,6 +39,11 @@ REQ_INS = ("SC.DOC.03.MS1",)
 REQ_GDPR = ("SC.DOC.06.MS1",)
 NS = {"h": "urn:hl7-org:v3"}
 RENDER_DPI = 200
+MAX_IMAGE_PIXELS = 50_000_000
+"""Above a 600 dpi A4 scan (35 Mpx): larger images are reported, never decoded."""
+MAX_RENDER_PIXELS = 40_000_000
+"""The first page is rendered at RENDER_DPI, or smaller when the page is huge."""
+MAX_OBJECTS_WALKED = 200_000
 GDPR_PATTERNS = (
     r"\bRGPD\b",
     r"protection des donn[ée]es",
@@ -83,39 +95,81 @@ def embedded_pdf(root: etree._Element) -> tuple[bytes | None, list[Finding]]:
     return data, []
 
 
-def _fonts_not_embedded(pdf) -> list[str]:
+def _is_dict(obj) -> bool:
+    import pikepdf
+
+    return isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream))
+
+
+def _kind(obj) -> str:
+    import pikepdf
+
+    for kind, label in (
+        (pikepdf.Dictionary, "dictionnaire"), (pikepdf.Array, "tableau"), (pikepdf.Name, "nom"),
+        (pikepdf.String, "chaîne"),
+    ):
+        if isinstance(obj, kind):
+            return label
+    return "nombre" if isinstance(obj, (int, float)) or type(obj).__name__ == "Decimal" else type(obj).__name__
+
+
+def _structure(message: str) -> Finding:
+    return _f("N1-PDF-STRUCTURE", f"structure du PDF invalide : {message}")
+
+
+def _fonts_not_embedded(pdf, problems: list[Finding]) -> list[str]:
+    """Base names of the fonts used by the pages without embedded program; `problems` gets the
+    resources that are not dictionaries (a PDF reader cannot use them either)."""
+    import pikepdf
+
     missing: set[str] = set()
     seen: set[tuple[int, int]] = set()
 
-    def visit(resources) -> None:
+    def visit(resources, where: str) -> None:
         if resources is None:
             return
-        for font in dict(resources.get("/Font", {})).values():
-            key = font.objgen
-            if key in seen and key != (0, 0):
+        if not _is_dict(resources):
+            problems.append(_structure(f"{where} : /Resources est un(e) {_kind(resources)}, pas un dictionnaire"))
+            return
+        fonts = resources.get("/Font")
+        if fonts is not None and not _is_dict(fonts):
+            problems.append(_structure(f"{where} : /Font est un(e) {_kind(fonts)}, pas un dictionnaire"))
+            fonts = None
+        for key, font in (fonts.items() if fonts is not None else ()):
+            if not _is_dict(font):
+                problems.append(_structure(f"{where} : la police {key} est un(e) {_kind(font)}, pas un dictionnaire"))
                 continue
-            seen.add(key)
+            objgen = font.objgen
+            if objgen in seen and objgen != (0, 0):
+                continue
+            seen.add(objgen)
             subtype = str(font.get("/Subtype", ""))
             if subtype == "/Type3":
                 continue
-            target = font.DescendantFonts[0] if subtype == "/Type0" else font
-            descriptor = target.get("/FontDescriptor")
-            if descriptor is None or not any(
+            target = font
+            if subtype == "/Type0":
+                descendants = font.get("/DescendantFonts")
+                target = descendants[0] if isinstance(descendants, pikepdf.Array) and len(descendants) else None
+            descriptor = target.get("/FontDescriptor") if target is not None and _is_dict(target) else None
+            if not _is_dict(descriptor) or not any(
                 k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")
             ):
                 missing.add(str(font.get("/BaseFont", "?")).lstrip("/"))
-        for xobject in dict(resources.get("/XObject", {})).values():
-            if str(xobject.get("/Subtype", "")) == "/Form" and xobject.objgen not in seen:
+        xobjects = resources.get("/XObject")
+        for _key, xobject in (xobjects.items() if _is_dict(xobjects) else ()):
+            if _is_dict(xobject) and str(xobject.get("/Subtype", "")) == "/Form" and xobject.objgen not in seen:
                 seen.add(xobject.objgen)
-                visit(xobject.get("/Resources"))
+                visit(xobject.get("/Resources"), where)
 
-    for page in pdf.pages:
-        visit(page.get("/Resources"))
+    for number, page in enumerate(pdf.pages, 1):
+        visit(page.get("/Resources"), f"page {number}")
     return sorted(missing)
 
 
 def _pdfa_findings(pdf) -> list[Finding]:
-    findings = []
+    import pikepdf
+
+    findings: list[Finding] = []
     meta = pdf.open_metadata()
     part = meta.get("pdfaid:part")
     conformance = meta.get("pdfaid:conformance")
@@ -132,14 +186,17 @@ def _pdfa_findings(pdf) -> list[Finding]:
             _f("N1-PDFA", f"niveau de conformité PDF/A-1 « {conformance} » (A ou B attendu)")
         )
     intents = pdf.Root.get("/OutputIntents")
-    if not intents or not any(str(i.get("/S", "")) == "/GTS_PDFA1" for i in intents):
+    if intents is not None and not isinstance(intents, pikepdf.Array):
+        findings.append(_structure(f"/OutputIntents est un(e) {_kind(intents)}, pas un tableau"))
+        intents = None
+    if not intents or not any(_is_dict(i) and str(i.get("/S", "")) == "/GTS_PDFA1" for i in intents):
         findings.append(
             _f(
                 "N1-PDFA-OUTPUTINTENT",
                 "profil colorimétrique de sortie PDF/A (OutputIntent GTS_PDFA1) absent",
             )
         )
-    missing = _fonts_not_embedded(pdf)
+    missing = _fonts_not_embedded(pdf, findings)
     if missing:
         findings.append(
             _f(
@@ -147,6 +204,68 @@ def _pdfa_findings(pdf) -> list[Finding]:
                 f"polices non incorporées au PDF : {', '.join(missing)} (PDF/A-1 exige leur incorporation)",
             )
         )
+    findings.extend(_javascript_findings(pdf))
+    return findings
+
+
+def _walk(obj, budget: list[int]) -> Iterator:
+    """`obj` and its direct (not indirect) children: indirect ones are walked on their own."""
+    import pikepdf
+
+    stack = [obj]
+    while stack and budget[0] > 0:
+        current = stack.pop()
+        budget[0] -= 1
+        yield current
+        if isinstance(current, pikepdf.Array):
+            children = list(current)
+        elif _is_dict(current):
+            children = list(current.values())
+        else:
+            continue
+        stack.extend(c for c in children if isinstance(c, (pikepdf.Array, pikepdf.Dictionary)) and not c.is_indirect)
+
+
+def _javascript_findings(pdf) -> list[Finding]:
+    """JavaScript anywhere (actions, name tree, annotations): forbidden by PDF/A-1."""
+    import pikepdf
+
+    where: set[str] = set()
+    names = pdf.Root.get("/Names")
+    if _is_dict(names) and "/JavaScript" in names:
+        where.add("arbre de noms /JavaScript du catalogue")
+    budget = [MAX_OBJECTS_WALKED]
+    for top in [pdf.trailer, *pdf.objects]:
+        for obj in _walk(top, budget):
+            if not _is_dict(obj):
+                continue
+            if obj.get("/S") == pikepdf.Name.JavaScript or "/JS" in obj:
+                where.add(f"action JavaScript (objet {obj.objgen[0]})" if obj.is_indirect else "action JavaScript")
+    if not where:
+        return []
+    return [_f("N1-PDFA-JAVASCRIPT", f"le PDF contient du JavaScript ({', '.join(sorted(where))}) : interdit en PDF/A-1")]
+
+
+def _image_pixels(raw) -> int:
+    width, height = raw.get("/Width", 0), raw.get("/Height", 0)
+    try:
+        return max(int(width), 0) * max(int(height), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _oversized_images(pdf) -> list[Finding]:
+    findings = []
+    for number, page in enumerate(pdf.pages, 1):
+        for key, raw in page.get_images().items():
+            pixels = _image_pixels(raw)
+            if pixels > MAX_IMAGE_PIXELS:
+                findings.append(_f(
+                    "N1-PDF-IMAGE",
+                    f"page {number}, image {key} de {pixels / 1e6:.0f} Mpx ({raw.get('/Width')} × "
+                    f"{raw.get('/Height')}) : au-delà de {MAX_IMAGE_PIXELS // 1_000_000} Mpx, ni décodée ni "
+                    "rendue (le datamatrix n'y est pas cherché)",
+                ))
     return findings
 
 
@@ -156,6 +275,8 @@ def _payloads_from_images(pdf) -> list[str]:
     found = []
     for page in pdf.pages:
         for raw in page.get_images().values():
+            if _image_pixels(raw) > MAX_IMAGE_PIXELS:
+                continue
             try:
                 image = pikepdf.PdfImage(raw).as_pil_image()
             except Exception:  # an image format Pillow cannot read: rendering covers it
@@ -164,28 +285,18 @@ def _payloads_from_images(pdf) -> list[str]:
     return found
 
 
-def _render_first_page(data: bytes):
-    try:
-        import pypdfium2
-    except ImportError:
-        return None
-    document = pypdfium2.PdfDocument(data)
-    try:
-        return document[0].render(scale=RENDER_DPI / 72).to_pil().convert("L")
-    finally:
-        document.close()
+def _render_first_page(document):
+    """The first page in grey at RENDER_DPI, scaled down so that it stays under MAX_RENDER_PIXELS."""
+    page = document[0]
+    width, height = page.get_size()
+    scale = RENDER_DPI / 72
+    if width * height * scale * scale > MAX_RENDER_PIXELS:
+        scale = (MAX_RENDER_PIXELS / max(width * height, 1.0)) ** 0.5
+    return page.render(scale=scale).to_pil().convert("L")
 
 
-def _pdf_text(data: bytes) -> str | None:
-    try:
-        import pypdfium2
-    except ImportError:
-        return None
-    document = pypdfium2.PdfDocument(data)
-    try:
-        return "\n".join(page.get_textpage().get_text_range() for page in document)
-    finally:
-        document.close()
+def _pdf_text(document) -> str:
+    return "\n".join(page.get_textpage().get_text_range() for page in document)
 
 
 def _header_traits(root: etree._Element) -> dict[str, str]:
@@ -257,7 +368,19 @@ def _compare(content, traits: dict[str, str]) -> list[Finding]:
 
 
 def check_pdf(data: bytes, root: etree._Element | None = None) -> list[Finding]:
-    """Findings about one PDF (and its agreement with a CDA header when `root` is given)."""
+    """Findings about one PDF (and its agreement with a CDA header when `root` is given).
+
+    Never raises on what the PDF contains: an object of an unexpected type that slips past
+    the precise checks is still reported as a finding on the document.
+    """
+    try:
+        return _check_pdf(data, root)
+    except Exception as exc:  # a hostile PDF must not take the validation down
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        return [_structure(f"analyse interrompue ({detail})")]
+
+
+def _check_pdf(data: bytes, root: etree._Element | None) -> list[Finding]:
     import pikepdf
 
     try:
@@ -269,13 +392,15 @@ def check_pdf(data: bytes, root: etree._Element | None = None) -> list[Finding]:
     with pdf:
         if pdf.is_encrypted:
             return [_f("N1-PDF", "PDF chiffré : interdit en PDF/A-1")]
-        findings = _pdfa_findings(pdf)
+        findings = []
+        if any("reconstruct" in w or "damaged" in w for w in pdf.get_warnings()):
+            findings.append(_f("N1-PDF", "PDF endommagé (fichier tronqué ?) : sa table des références croisées "
+                                         "est introuvable ou fausse et a dû être reconstruite"))
+        findings.extend(_pdfa_findings(pdf))
+        oversized = _oversized_images(pdf)
+        findings.extend(oversized)
         payloads = [p for p in _payloads_from_images(pdf) if is_ins_payload(p)]
-    if not payloads:
-        page = _render_first_page(data)
-        payloads = (
-            [p for p in decode_datamatrices(page) if is_ins_payload(p)] if page is not None else []
-        )
+    payloads, text = _with_pdfium(data, payloads, render=not oversized, findings=findings)
     if not payloads:
         findings.append(
             _f(
@@ -290,7 +415,6 @@ def check_pdf(data: bytes, root: etree._Element | None = None) -> list[Finding]:
         )
         if content is not None and root is not None:
             findings.extend(_compare(content, _header_traits(root)))
-    text = _pdf_text(data)
     if text is not None and not any(re.search(p, text, re.IGNORECASE) for p in GDPR_PATTERNS):
         findings.append(
             _f(
@@ -300,6 +424,31 @@ def check_pdf(data: bytes, root: etree._Element | None = None) -> list[Finding]:
             )
         )
     return findings
+
+
+def _with_pdfium(
+    data: bytes, payloads: list[str], *, render: bool, findings: list[Finding]
+) -> tuple[list[str], str | None]:
+    """Datamatrix payloads (rendering the first page when the images gave none) and the text.
+
+    A PDF that PDFium cannot open is a finding; (None text) means the GDPR notice is unknown.
+    """
+    try:
+        import pypdfium2
+    except ImportError:
+        return payloads, None
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        findings.append(_f("N1-PDF", f"PDF illisible par un lecteur courant (PDFium : {exc}) : texte et rendu "
+                                     "non vérifiés"))
+        return payloads, None
+    try:
+        if not payloads and render and len(document):
+            payloads = [p for p in decode_datamatrices(_render_first_page(document)) if is_ins_payload(p)]
+        return payloads, _pdf_text(document)
+    finally:
+        document.close()
 
 
 def check_n1(root: etree._Element) -> list[Finding]:

@@ -45,6 +45,9 @@ TYPECODE_JDV = "JDV_J07_XdsTypeCode_CISIS.xml"
 SVS_NS = "urn:ihe:iti:svs:2008"
 
 
+_CONTENT_KEYS: dict[str, str] = {}
+
+
 class PackageError(Exception):
     """The package is absent, incomplete or unsafe: a French message the user can act on."""
 
@@ -100,7 +103,16 @@ class AnsPackage:
         return self
 
     def content_key(self) -> str:
-        """Hash of every file the rules read, so a changed package gets a fresh work tree."""
+        """Hash of every file the rules read, so a changed package gets a fresh work tree.
+
+        Computed once per process and folder (reading the package takes about a second).
+        """
+        root = str(self.root.resolve())
+        if root not in _CONTENT_KEYS:
+            _CONTENT_KEYS[root] = self._hash_content()
+        return _CONTENT_KEYS[root]
+
+    def _hash_content(self) -> str:
         digest = hashlib.sha256(WORK_LAYOUT_VERSION.encode())
         for folder in ("schematrons", "jeuxDeValeurs"):
             base = self.root / folder

@@ -14,7 +14,7 @@ from pathlib import Path
 from lxml import etree
 
 from banc.cda.package import find_package
-from banc.xml import XmlInputError, parse_trusted_file, parse_untrusted
+from banc.xml import XmlInputError, parse_trusted_file, parse_untrusted, read_untrusted_file
 
 _ACCESS = etree.XSLTAccessControl(read_network=False, write_network=False, write_file=False, create_dir=False)
 _lock = threading.Lock()
@@ -31,9 +31,8 @@ def render_html(data: bytes | Path, stylesheet: Path | None = None) -> str:
         stylesheet = find_package().stylesheet
     if stylesheet is None:
         return "<p>Feuille de style FeuilleDeStyle/cda_CRBIO.xsl absente du paquet ANS : rendu indisponible.</p>"
-    raw = data.read_bytes() if isinstance(data, Path) else data
     try:
-        root = parse_untrusted(raw)
+        root = parse_untrusted(read_untrusted_file(data) if isinstance(data, Path) else data)
     except XmlInputError as exc:
         return f"<p>Rendu impossible : {_escape(str(exc))}</p>"
     try:

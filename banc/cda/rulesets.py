@@ -1,14 +1,16 @@
 """Which rule sets judge a document, decided from the document itself.
 
 Official: the four profiles always; the volet from `data/volets.tsv` (header templateIds first,
-then the document code when a single volet claims it). Ours: every `schematrons/<name>/` folder
+then the document code when a single volet claims it), in the version the document declares
+(the `@extension` `YYYY.NN` of the volet's header templateId) when the package has it. Ours: every `schematrons/<name>/` folder
 with a `ruleset.toml` saying which documents it applies to (adding a file, no code change).
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -18,6 +20,11 @@ from banc.paths import OWN_SCHEMATRONS
 
 HL7 = "urn:hl7-org:v3"
 VOLETS_TABLE = Path(__file__).parent / "data" / "volets.tsv"
+VERSION = re.compile(r"\d{4}\.\d{2}")
+"""A volet version as the CI-SIS writes it in a templateId's @extension and a schematron's name."""
+_STEM = re.compile(r"(?P<family>.+?)(?:_\d+(?:\.\d+)*)?_(?P<version>\d{4}\.\d{2})")
+"""`CI-SIS_<volet>[_<old numbering>]_<YYYY.NN>`: CI-SIS_VSM_1.4_2022.01 and CI-SIS_VSM_2023.01 are
+two versions of one volet."""
 
 PROFILES: dict[str, str] = {
     "StrucMin": "profils/structurationMinimale/ASIP-STRUCT-MIN-StrucMin.sch",
@@ -55,22 +62,76 @@ class Header:
     code: str
     structured: bool
     non_xml_body: bool
+    extensions: frozenset[tuple[str, str]] = field(default=frozenset())
+    """(root, extension) of the header templateIds that carry an extension."""
 
     @classmethod
     def of(cls, root: etree._Element) -> Header:
-        template_ids = frozenset(t.get("root", "") for t in root.findall(f"{{{HL7}}}templateId"))
+        templates = root.findall(f"{{{HL7}}}templateId")
+        template_ids = frozenset(t.get("root", "") for t in templates)
+        extensions = frozenset((t.get("root", ""), t.get("extension", "").strip()) for t in templates if t.get("extension"))
         code = root.find(f"{{{HL7}}}code")
         body = root.find(f"{{{HL7}}}component")
         structured = body is not None and body.find(f"{{{HL7}}}structuredBody") is not None
         non_xml = body is not None and body.find(f"{{{HL7}}}nonXMLBody") is not None
-        return cls(template_ids, code.get("code", "") if code is not None else "", structured, non_xml)
+        return cls(template_ids, code.get("code", "") if code is not None else "", structured, non_xml, extensions)
 
 
 @dataclass(frozen=True)
 class VoletChoice:
     schematron: str | None
     reason: str
-    """French, for the report: why this volet (or why none)."""
+    """French, for the report: why this volet (or why none), and in which version."""
+    declared: str | None = None
+    """The version the document declares (`YYYY.NN` or whatever its @extension says), if any."""
+
+
+def family(stem: str) -> tuple[str, str | None]:
+    """(volet family, version) of a schematron stem: ("CI-SIS_VSM", "2022.01") for CI-SIS_VSM_1.4_2022.01."""
+    match = _STEM.fullmatch(stem)
+    return (match["family"], match["version"]) if match else (stem, None)
+
+
+def versions(stem: str, available: set[str]) -> dict[str, str]:
+    """Version → schematron stem, for every version of `stem`'s volet in the package."""
+    name = family(stem)[0]
+    found = {}
+    for other in available:
+        other_family, version = family(other)
+        if other_family == name and version:
+            found[version] = other
+    return found
+
+
+def _versioned(row: VoletRow, header: Header, available: set[str], why: str) -> VoletChoice:
+    """The version of `row`'s volet that the document declares, or the table's with the reason."""
+    declared = sorted({ext for root, ext in header.extensions if root in row.template_ids})
+    known = versions(row.schematron, available)
+    newest = max(known) if known else None
+    default = (
+        "le plus récent" if family(row.schematron)[1] == newest else "par défaut du banc"
+    )
+    if not declared:
+        return VoletChoice(row.schematron, f"{why} ; version non déclarée : volet {default} appliqué")
+    wanted = declared[-1]
+    if len(declared) > 1:
+        why += f" (versions déclarées {', '.join(declared)} : la plus récente retenue)"
+    if wanted in known:
+        return VoletChoice(known[wanted], f"{why}, version {wanted} déclarée", wanted)
+    if not VERSION.fullmatch(wanted):
+        return VoletChoice(
+            row.schematron,
+            f"{why} ; version déclarée « {wanted} » au format inconnu (AAAA.NN attendu) : volet {default} "
+            f"{row.schematron} appliqué",
+            wanted,
+        )
+    have = ", ".join(sorted(known)) or "aucune"
+    return VoletChoice(
+        row.schematron,
+        f"{why} ; version {wanted} déclarée absente du paquet ANS (versions présentes : {have}) : "
+        f"{row.schematron} appliqué à la place",
+        wanted,
+    )
 
 
 @cache
@@ -91,11 +152,11 @@ def choose_volet(header: Header, available: set[str]) -> VoletChoice:
     if by_template:
         best = max(by_template, key=lambda r: len(r.template_ids & header.template_ids))
         tid = ", ".join(sorted(best.template_ids & header.template_ids))
-        return VoletChoice(best.schematron, f"templateId {tid} de l'en-tête")
+        return _versioned(best, header, available, f"templateId {tid} de l'en-tête")
     by_code = [r for r in rows if header.code and header.code in r.codes]
     if len(by_code) == 1:
-        return VoletChoice(
-            by_code[0].schematron,
+        return _versioned(
+            by_code[0], header, available,
             f"code de document {header.code} (templateId du volet absent de l'en-tête)",
         )
     if by_code:

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 COMMANDS = ("pki", "up", "dui", "run", "rapport", "journal", "insi", "dmp", "annuaire", "psc", "mss",
-            "validate", "ans", "demo")
+            "validate", "service", "ans", "demo")
 """Sub-command modules, in the order `banc --help` lists them."""
 
 

@@ -1,8 +1,15 @@
-"""`banc validate FILE…`: XSD + official ANS schematrons + our rules, exit 0/1/2.
+"""`banc validate FILE…`: XSD + official ANS schematrons + our rules, exit 0/1/2/3.
 
 By default documents go to the warm local validation service (`banc.cda.service`), started on
-first use, so only the first run pays the Saxon compilation; `--sur-place` validates in this
-process (with `--jobs N`, in N processes, for large batches).
+first use, so only the first run pays the Saxon compilation; the command says once where it
+runs and when it stops. `--sur-place` validates in this process (with `--jobs N`, in N
+processes, for large batches).
+
+Exit codes: 0 every file conform; 1 some file non-conform; 2 some file could not be judged
+(input error: not a regular file, not XML, DOCTYPE, not a CDA document…), whatever the others;
+3 the validator itself failed on some file — the other files keep their verdicts and the
+report is still written. Input errors are printed once: in the text report when it goes to
+the terminal, else on stderr.
 """
 
 from __future__ import annotations
@@ -10,14 +17,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from banc.cda.engine import input_verdict
 from banc.cli import UsageError
-from banc.report import FORMATS, to_html, to_json, to_junit_xml, to_text
-from banc.verdict import Verdict
-from banc.xml import DEFAULT_MAX_BYTES
+from banc.report import FORMATS, is_input_error, to_html, to_json, to_junit_xml, to_text
+from banc.verdict import Finding, Verdict
+from banc.xml import XmlInputError, read_untrusted_file
 
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -40,22 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def read_input(path: Path) -> tuple[bytes | None, Verdict | None]:
     """The file's bytes, or the verdict explaining why it cannot be validated (never raises)."""
     name = str(path)
-    if not path.exists():
-        return None, input_verdict(name, f"{name} : fichier introuvable", "missing")
-    if path.is_dir():
-        return None, input_verdict(name, f"{name} est un dossier, pas un document", "directory")
     try:
-        size = path.stat().st_size
-        if size > DEFAULT_MAX_BYTES:
-            return None, input_verdict(
-                name,
-                f"{name} fait {size / 1_048_576:.0f} Mo, au-delà de la limite de "
-                f"{DEFAULT_MAX_BYTES / 1_048_576:.0f} Mo : refusé sans lecture",
-                "too-large",
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, input_verdict(name, f"{name} : lecture impossible ({exc.strerror})", "unreadable")
+        data = read_untrusted_file(path)
+    except XmlInputError as exc:
+        return None, input_verdict(name, exc.message, exc.code)
     if data.startswith(_ZIP_MAGIC):
         return None, input_verdict(
             name, f"{name} est une archive zip, pas un document CDA : extrayez-en le document XML", "zip"
@@ -79,6 +75,20 @@ def _worker_validate(item: tuple[bytes, str | None, str]) -> dict:
     return _worker_engine.validate(data, volet=volet, subject=subject).to_dict()
 
 
+def internal_verdict(subject: str, problem: str) -> Verdict:
+    """The validator failed on this file (a defect of ours): said, and the batch goes on."""
+    return Verdict(
+        subject,
+        [Finding(
+            rule_id="validation-interrompue",
+            message=f"{subject} : le validateur a échoué sur ce document ({problem}) ; signalez-le "
+                    "avec le fichier",
+            ruleset="banc",
+        )],
+        details={"internal_error": True},
+    )
+
+
 def _validate_all(args: argparse.Namespace, paths: list[Path]) -> list[Verdict]:
     from tqdm import tqdm
 
@@ -95,8 +105,12 @@ def _validate_all(args: argparse.Namespace, paths: list[Path]) -> list[Verdict]:
                     file=sys.stderr)
     if args.in_process and args.jobs > 1:
         with ProcessPoolExecutor(args.jobs, initializer=_worker_init, initargs=(str(package.root),)) as pool:
-            for record in pool.map(_worker_validate, todo):
-                results.append(Verdict.from_dict(record))
+            futures = [(item[2], pool.submit(_worker_validate, item)) for item in todo]
+            for subject, future in futures:
+                try:
+                    results.append(Verdict.from_dict(future.result()))
+                except Exception as exc:  # a worker died or raised: this file only
+                    results.append(internal_verdict(subject, f"{type(exc).__name__} : {exc}"))
                 progress.update()
     else:
         validate = _backend(package, args.in_process)
@@ -108,22 +122,55 @@ def _validate_all(args: argparse.Namespace, paths: list[Path]) -> list[Verdict]:
     return [err if err is not None else next(done) for _, err in inputs]
 
 
-def _backend(package, in_process: bool):
-    if not in_process:
-        from banc.cda.service import Client, ServiceError
+def _backend(package, in_process: bool) -> Callable[..., Verdict]:
+    """How documents get validated: the warm service, or this process.
 
-        client = Client(package)
-        try:
-            client.ensure(on_wait=lambda: print(
-                "banc : démarrage du service de validation (compilation des schématrons, une fois)…",
-                file=sys.stderr,
-            ))
-            return client.validate
-        except ServiceError as exc:
-            print(f"banc : {exc} ; validation dans ce processus", file=sys.stderr)
+    Printed once on stderr: where the service runs and when it stops. A document the service
+    fails on is reported as such (`internal_verdict`) and the next ones are validated here.
+    """
     from banc.cda.engine import Engine
 
-    return Engine(package).validate
+    if in_process:
+        return _guarded(Engine(package).validate)
+    from banc.cda.service import Client, ServiceError
+
+    client = Client(package)
+    try:
+        client.ensure(on_wait=lambda: print(
+            "banc : démarrage du service de validation (compilation des schématrons, une fois)…",
+            file=sys.stderr,
+        ))
+    except ServiceError as exc:
+        print(f"banc : {exc} ; validation dans ce processus", file=sys.stderr)
+        return _guarded(Engine(package).validate)
+    notice = client.describe()
+    if notice:
+        print(f"banc : {'démarré' if client.started else 'réutilisé'} : {notice}", file=sys.stderr)
+    local: list[Callable[..., Verdict]] = []
+
+    def validate(data: bytes, *, volet: str | None = None, subject: str = "") -> Verdict:
+        if local:
+            return local[0](data, volet=volet, subject=subject)
+        try:
+            return client.validate(data, volet=volet, subject=subject)
+        except ServiceError as exc:
+            print(f"banc : {exc} ; documents suivants validés dans ce processus", file=sys.stderr)
+            local.append(_guarded(Engine(package).validate))
+            return internal_verdict(subject, str(exc))
+
+    return validate
+
+
+def _guarded(validate: Callable[..., Verdict]) -> Callable[..., Verdict]:
+    """`validate` that turns a defect of ours on one document into that document's verdict."""
+
+    def run(data: bytes, *, volet: str | None = None, subject: str = "") -> Verdict:
+        try:
+            return validate(data, volet=volet, subject=subject)
+        except Exception as exc:
+            return internal_verdict(subject, f"{type(exc).__name__} : {exc}")
+
+    return run
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -131,8 +178,9 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--jobs doit être un entier ≥ 1")
     paths = [Path(f) for f in args.files]
     verdicts = _validate_all(args, paths)
+    on_terminal = args.format == "text" and not args.out
     for verdict in verdicts:
-        if verdict.details.get("input_error"):
+        if (is_input_error(verdict) and not on_terminal) or verdict.details.get("internal_error"):
             print(f"banc : {verdict.findings[0].message}", file=sys.stderr)
     if args.format == "text":
         output = to_text(verdicts)
@@ -146,7 +194,7 @@ def _run(args: argparse.Namespace) -> int:
         by_subject = {str(p): p for p in paths}
         output = to_html(
             verdicts,
-            render=lambda v: None if v.details.get("input_error") else render_html(by_subject[v.subject]),
+            render=lambda v: None if is_input_error(v) else render_html(by_subject[v.subject]),
         )
         args.out = args.out or "banc-validation.html"
     if args.out:
@@ -156,6 +204,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"rapport écrit : {os.path.abspath(out)}")
     else:
         sys.stdout.write(output)
-    if any(v.details.get("input_error") for v in verdicts):
+    if any(v.details.get("internal_error") for v in verdicts):
+        return 3
+    if any(is_input_error(v) for v in verdicts):
         return 2
     return 0 if all(v.conform for v in verdicts) else 1

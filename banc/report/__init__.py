@@ -1,8 +1,15 @@
 """Reports of CDA verdicts: text (terminal), JSON, JUnit and HTML (French, self-contained).
 
 The JSON shape is the one the command line documents: a list of objects with `file`,
-`conform`, `volet`, `xsd_errors`, `failures` (`ruleset`, `rule_id`, `role`, `location`,
-`message`, `requirements`), `not_evaluated` and, for unusable input, `input_error`.
+`conform`, `volet`, `volet_reason`, `volet_declared`, `xsd_errors`, `failures` (`ruleset`,
+`rule_id`, `role`, `location`, `message`, `requirements`), `not_evaluated` and, for unusable
+input, `input_error`.
+
+Unusable input (empty, not XML, DOCTYPE, not a regular file…) is its own category: such a file
+was not judged, so it is neither conform nor non-conform (`conform` is null in JSON, a JUnit
+`<error>`, counted apart in every summary). Messages keep their author's words: the official
+ANS schematrons' as the ANS wrote them (some in English), the XSD parser's (libxml2, English),
+ours in French; every report says so (`LEGEND`).
 """
 
 from __future__ import annotations
@@ -16,15 +23,39 @@ from banc.requirements import describe
 from banc.verdict import Verdict, to_junit
 
 FORMATS = ("text", "json", "junit", "html")
+LEGEND = (
+    "Messages : ceux des schématrons officiels de l'ANS (StrucMin, profils, volets CI-SIS_…) sont "
+    "reproduits tels que l'ANS les a écrits, certains en anglais ; ceux du schéma XSD sont ceux de "
+    "l'analyseur libxml2, en anglais ; ceux du banc (règles DSR, contrôles N1, entrée) sont en français."
+)
+
+
+def is_input_error(verdict: Verdict) -> bool:
+    """The file could not be judged (not a CDA document): neither conform nor non-conform."""
+    return bool(verdict.details.get("input_error"))
+
+
+def summary(verdicts: Sequence[Verdict]) -> str:
+    """French one-liner: conform / non-conform among the judged files, input errors apart."""
+    judged = [v for v in verdicts if not is_input_error(v)]
+    conform = sum(v.conform for v in judged)
+    text = f"{conform}/{len(judged)} document(s) conforme(s)"
+    if len(judged) > conform:
+        text += f", {len(judged) - conform} non conforme(s)"
+    inputs = len(verdicts) - len(judged)
+    if inputs:
+        text += f" ; {inputs} fichier(s) non jugé(s) (entrée invalide)"
+    return text
 
 
 def as_record(verdict: Verdict) -> dict:
     details = verdict.details
     record = {
         "file": verdict.subject,
-        "conform": verdict.conform,
+        "conform": None if is_input_error(verdict) else verdict.conform,
         "volet": details.get("volet"),
         "volet_reason": details.get("volet_reason"),
+        "volet_declared": details.get("volet_declared"),
         "rulesets": details.get("rulesets", []),
         "xsd_errors": [f.message for f in verdict.findings if f.ruleset == "xsd"],
         "failures": [
@@ -42,7 +73,7 @@ def as_record(verdict: Verdict) -> dict:
         "not_evaluated": [n.to_dict() for n in verdict.not_evaluated],
         "timings_ms": details.get("timings_ms", {}),
     }
-    if details.get("input_error"):
+    if is_input_error(verdict):
         record["input_error"] = verdict.findings[0].message if verdict.findings else "entrée invalide"
     return record
 
@@ -56,11 +87,13 @@ def to_text(verdicts: Sequence[Verdict]) -> str:
     for verdict in verdicts:
         record = as_record(verdict)
         if "input_error" in record:
-            lines.append(f"ERREUR  {verdict.subject} : {record['input_error']}")
+            lines.append(f"ENTRÉE INVALIDE  {record['input_error']}")
             continue
         status = "CONFORME" if verdict.conform else "NON CONFORME"
         volet = record["volet"] or "aucun volet"
         lines.append(f"{status}  {verdict.subject}  [{volet}]")
+        if record["volet"] and record["volet_reason"]:
+            lines.append(f"  volet : {record['volet_reason']}")
         for finding in verdict.findings:
             reqs = f" ({', '.join(finding.requirements)})" if finding.requirements else ""
             lines.append(f"  {finding.severity:<7} [{finding.ruleset}] {finding.rule_id}{reqs}")
@@ -68,8 +101,9 @@ def to_text(verdicts: Sequence[Verdict]) -> str:
             lines.append(f"          {finding.message}")
         for item in verdict.not_evaluated:
             lines.append(f"  non évalué [{item.ruleset}] {item.reason}")
-    conform = sum(v.conform for v in verdicts)
-    lines.append(f"{conform}/{len(verdicts)} document(s) conforme(s)")
+    lines.append(summary(verdicts))
+    if any(not is_input_error(v) for v in verdicts):
+        lines.append(LEGEND)
     return "\n".join(lines) + "\n"
 
 
@@ -84,8 +118,16 @@ h1{font-size:1.4em} h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #
 table{border-collapse:collapse;width:100%;font-size:.9em} td,th{border:1px solid #ddd;padding:4px;vertical-align:top}
 th{background:#f4f4f4;text-align:left} .cols{display:flex;gap:1em} .cols>div{flex:1;min-width:0}
 iframe{width:100%;height:40em;border:1px solid #ccc} code{font-size:.85em;word-break:break-all}
-.summary td{border:none;padding:2px 8px}
+.summary td{border:none;padding:2px 8px} .legende{font-size:.85em;color:#555}
 """
+
+
+def _state(verdict: Verdict, heading: bool = False) -> str:
+    if is_input_error(verdict):
+        css, text = "ne", "entrée invalide (non jugé)"
+    else:
+        css, text = ("ok", "conforme") if verdict.conform else ("ko", "non conforme")
+    return f"<span class='{css}'>{text.upper() if heading else text}</span>"
 
 
 def to_html(
@@ -101,23 +143,21 @@ def to_html(
     """
     esc = html.escape
     now = datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC")
-    conform = sum(v.conform for v in verdicts)
     parts = [
         "<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>",
         f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{esc(title)}</h1><p>Généré le {now} — {conform}/{len(verdicts)} document(s) conforme(s).</p>",
+        f"<h1>{esc(title)}</h1><p>Généré le {now} — {esc(summary(verdicts))}.</p>",
+        f"<p class='legende'>{esc(LEGEND)}</p>",
     ]
     for step_title, text in steps:
         parts.append(f"<h2>{esc(step_title)}</h2><p>{esc(text)}</p>")
     parts.append("<table class='summary'>")
     for index, verdict in enumerate(verdicts):
-        state = "<span class='ok'>conforme</span>" if verdict.conform else "<span class='ko'>non conforme</span>"
-        parts.append(f"<tr><td><a href='#doc{index}'>{esc(verdict.subject)}</a></td><td>{state}</td></tr>")
+        parts.append(f"<tr><td><a href='#doc{index}'>{esc(verdict.subject)}</a></td><td>{_state(verdict)}</td></tr>")
     parts.append("</table>")
     for index, verdict in enumerate(verdicts):
         record = as_record(verdict)
-        state = "<span class='ok'>CONFORME</span>" if verdict.conform else "<span class='ko'>NON CONFORME</span>"
-        parts.append(f"<h2 id='doc{index}'>{esc(verdict.subject)} — {state}</h2>")
+        parts.append(f"<h2 id='doc{index}'>{esc(verdict.subject)} — {_state(verdict, heading=True)}</h2>")
         if "input_error" in record:
             parts.append(f"<p class='ko'>{esc(record['input_error'])}</p>")
             continue

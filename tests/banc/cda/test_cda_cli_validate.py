@@ -64,10 +64,31 @@ def test_bad_inputs_exit_2_name_the_file_and_the_batch_goes_on(
     }
     for key, path in bad_inputs.items():
         record = records[str(path)]
-        assert record["conform"] is False
+        assert record["conform"] is None, "an input error is not judged: neither conform nor non-conform"
         assert expected[key] in record["input_error"] and str(path) in record["input_error"]
-        assert str(path) in captured.err
+        assert captured.err.count(record["input_error"]) == 1  # the JSON report is for machines
+        assert "b'" not in record["input_error"]
     assert "Traceback" not in captured.err
+
+
+def test_input_errors_are_printed_once_and_exit_2(
+    bad_inputs: dict[str, Path], example_files: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Text on the terminal: once, in the report, not on stderr too; never counted as non conforme."""
+    good = str(example_files["LDL-SES_2022.01.xml"])
+    text_file = bad_inputs["pas-xml"]
+    assert main(["validate", str(text_file), good]) == 2
+    captured = capsys.readouterr()
+    message = f"{text_file} n'est pas du XML : il commence par le caractère « b » (U+0062), pas par « < »"
+    assert (captured.out + captured.err).count(message) == 1 and message in captured.out
+    assert "1/1 document(s) conforme(s) ; 1 fichier(s) non jugé(s) (entrée invalide)" in captured.out
+    assert "NON CONFORME" not in captured.out
+    junit = tmp_path / "r.xml"
+    assert main(["validate", "--format", "junit", "--out", str(junit), str(text_file), good]) == 2
+    suite = etree.parse(str(junit)).getroot()
+    assert (suite.get("failures"), suite.get("errors")) == ("0", "1")
+    assert suite.find("testcase/error").get("message") == message
+    assert capsys.readouterr().err.count(message) == 1
 
 
 def test_exit_codes_and_formats(example_files: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from lxml import etree
+
 from banc.cda.compiler import body_reach, header_only
-from banc.cda.rulesets import Header, choose_volet, own_rulesets, volet_table
+from banc.cda.rulesets import HL7, Header, choose_volet, family, own_rulesets, versions, volet_table
 
 ALL = {row.schematron for row in volet_table()}
 
@@ -61,3 +64,64 @@ def test_header_only_contexts_are_recognised_conservatively() -> None:
     assert body_reach("//hl7:ClinicalDocument/hl7:component/*[not(self::hl7:structuredBody)]") == 2
     assert body_reach("//hl7:ClinicalDocument/hl7:recordTarget/hl7:patientRole") == 0
     assert body_reach("cda:observation") is None
+
+
+# --- the volet version the document declares -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def package_volets(ans_package) -> set[str]:
+    """The volet schematrons of the ANS package (3.0: eight families with several versions)."""
+    return {p.stem for p in ans_package.schematrons.glob("CI-SIS_*.sch")}
+
+
+@pytest.mark.reference
+def test_families_group_the_versions_of_a_volet(package_volets: set[str]) -> None:
+    assert family("CI-SIS_VSM_1.4_2022.01") == ("CI-SIS_VSM", "2022.01")
+    assert family("CI-SIS_CSE-CS24_2025.01") == ("CI-SIS_CSE-CS24", "2025.01")
+    assert versions("CI-SIS_EP-MED-DM_2024.01", package_volets) == {
+        "2022.01": "CI-SIS_EP-MED-DM_2022.01", "2023.01": "CI-SIS_EP-MED-DM_2023.01",
+        "2024.01": "CI-SIS_EP-MED-DM_2024.01",
+    }
+    assert set(versions("CI-SIS_CSE-CS8_2025.01", package_volets)) == {"2022.01", "2024.01", "2025.01"}
+
+
+def _declaring(example: Path, template: str, version: str | None) -> Header:
+    """The header of a shared example whose volet templateId is `template`, declaring `version`."""
+    root = etree.parse(str(example)).getroot()
+    for node in root.findall(f"{{{HL7}}}templateId"):
+        if node.get("root", "").startswith("1.2.250.1.213.1.1.1.") and node.get("root") != "1.2.250.1.213.1.1.1.1":
+            root.remove(node)
+    added = etree.SubElement(root, f"{{{HL7}}}templateId", root=template)
+    if version:
+        added.set("extension", version)
+    return Header.of(root)
+
+
+@pytest.mark.reference
+def test_every_multi_version_family_follows_the_declared_version(example_files: dict, package_volets: set[str]) -> None:
+    """A shared example rewritten to declare each version of each family with several versions."""
+    example = example_files["LDL-SES_2022.01.xml"]
+    rows = {row.schematron: row for row in volet_table()}
+    families = {family(stem)[0] for stem in package_volets if len(versions(stem, package_volets)) > 1}
+    assert families == {"CI-SIS_BIO-CR-BIO", "CI-SIS_CSE-CS8", "CI-SIS_CSE-CS9", "CI-SIS_CSE-CS24",
+                        "CI-SIS_EP-MED-DM", "CI-SIS_OPH-BRE", "CI-SIS_SDM-MR", "CI-SIS_VSM"}
+    for row_name in sorted(n for n in rows if family(n)[0] in families):
+        template = sorted(rows[row_name].template_ids)[0]
+        for version, stem in versions(row_name, package_volets).items():
+            choice = choose_volet(_declaring(example, template, version), package_volets)
+            assert (choice.schematron, choice.declared) == (stem, version), (row_name, version, choice)
+            assert f"version {version} déclarée" in choice.reason
+
+
+@pytest.mark.reference
+def test_absent_or_undeclared_version_is_said(example_files: dict, package_volets: set[str]) -> None:
+    example = example_files["eP-MED-DM_2024.01_PosoStruct.xml"]
+    absent = choose_volet(_declaring(example, "1.2.250.1.213.1.1.1.39", "2019.01"), package_volets)
+    assert absent.schematron == "CI-SIS_EP-MED-DM_2024.01" and absent.declared == "2019.01"
+    assert "2019.01 déclarée absente du paquet ANS" in absent.reason and "appliqué à la place" in absent.reason
+    assert "2022.01, 2023.01, 2024.01" in absent.reason
+    silent = choose_volet(_declaring(example, "1.2.250.1.213.1.1.1.39", None), package_volets)
+    assert silent.schematron == "CI-SIS_EP-MED-DM_2024.01" and silent.declared is None
+    assert "version non déclarée : volet le plus récent appliqué" in silent.reason
+    vsm = choose_volet(Header.of(etree.parse(str(example_files["VSM_1.4_2022.01.xml"])).getroot()), package_volets)
+    assert vsm.schematron == "CI-SIS_VSM_1.4_2022.01" and "« 201310 » au format inconnu" in vsm.reason
