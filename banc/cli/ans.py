@@ -6,13 +6,14 @@ import argparse
 
 from banc.cda.package import PackageError, find_package, install
 from banc.cli import UsageError
+from banc.cli.vocabulary import command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("ans", help="paquet ANS TestContenuCDA (installation, informations)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    inst = actions.add_parser("install", help="installer le paquet (dossier, zip ou URL d'un zip) dans le cache")
-    inst.add_argument("source", metavar="CHEMIN_OU_URL")
+    inst = command(actions, "installer", help="installer le paquet (dossier, zip ou URL d'un zip) dans le cache")
+    inst.add_argument("source", metavar="CHEMIN_OU_URL", help="dossier du paquet, fichier zip ou URL d'un zip")
     inst.set_defaults(handler=_install)
     info = actions.add_parser("info", help="paquet utilisé et corrections appliquées")
     info.add_argument("--ans", help="dossier du paquet")

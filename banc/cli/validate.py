@@ -23,6 +23,7 @@ from pathlib import Path
 
 from banc.cda.engine import input_verdict
 from banc.cli import UsageError
+from banc.cli.vocabulary import command, option
 from banc.report import FORMATS, is_input_error, to_html, to_json, to_junit_xml, to_text
 from banc.verdict import Finding, Verdict
 from banc.xml import XmlInputError, read_untrusted_file
@@ -31,17 +32,15 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "validate", help="valider des documents CDA (XSD, schématrons ANS, règles DSR du banc)"
-    )
+    parser = command(subparsers, "valider", help="valider des documents CDA (XSD, schématrons ANS, règles DSR du banc)")
     parser.add_argument("files", nargs="+", metavar="FICHIER", help="documents CDA à valider")
     parser.add_argument("--format", choices=FORMATS, default="text", help="format du rapport (text par défaut)")
-    parser.add_argument("--out", help="écrire le rapport dans ce fichier (html : banc-validation.html par défaut)")
+    option(parser, "--sortie", help="écrire le rapport dans ce fichier (html : banc-validation.html par défaut)")
     parser.add_argument("--volet", help="imposer le schématron de volet (ex. CI-SIS_DLU-EHPAD-DLU_2022.01)")
     parser.add_argument("--ans", help="dossier du paquet ANS TestContenuCDA (sinon BANC_ANS_PACKAGE, cache, référence)")
     parser.add_argument("--sur-place", dest="in_process", action="store_true",
                         help="valider dans ce processus, sans le service de validation local")
-    parser.add_argument("--jobs", type=int, default=1, help="avec --sur-place : nombre de processus (lots volumineux)")
+    option(parser, "--processus", type=int, default=1, help="avec --sur-place : nombre de processus (lots volumineux)")
     parser.set_defaults(handler=_run)
 
 
@@ -103,8 +102,8 @@ def _validate_all(args: argparse.Namespace, paths: list[Path]) -> list[Verdict]:
     results: list[Verdict] = []
     progress = tqdm(total=len(todo), desc="validation", unit="doc", disable=None if len(todo) > 3 else True,
                     file=sys.stderr)
-    if args.in_process and args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs, initializer=_worker_init, initargs=(str(package.root),)) as pool:
+    if args.in_process and args.processus > 1:
+        with ProcessPoolExecutor(args.processus, initializer=_worker_init, initargs=(str(package.root),)) as pool:
             futures = [(item[2], pool.submit(_worker_validate, item)) for item in todo]
             for subject, future in futures:
                 try:
@@ -174,11 +173,11 @@ def _guarded(validate: Callable[..., Verdict]) -> Callable[..., Verdict]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.jobs < 1:
+    if args.processus < 1:
         raise UsageError("--jobs doit être un entier ≥ 1")
     paths = [Path(f) for f in args.files]
     verdicts = _validate_all(args, paths)
-    on_terminal = args.format == "text" and not args.out
+    on_terminal = args.format == "text" and not args.sortie
     for verdict in verdicts:
         if (is_input_error(verdict) and not on_terminal) or verdict.details.get("internal_error"):
             print(f"banc : {verdict.findings[0].message}", file=sys.stderr)
@@ -196,9 +195,9 @@ def _run(args: argparse.Namespace) -> int:
             verdicts,
             render=lambda v: None if is_input_error(v) else render_html(by_subject[v.subject]),
         )
-        args.out = args.out or "banc-validation.html"
-    if args.out:
-        out = Path(args.out)
+        args.sortie = args.sortie or "banc-validation.html"
+    if args.sortie:
+        out = Path(args.sortie)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(output, encoding="utf-8")
         print(f"rapport écrit : {os.path.abspath(out)}")

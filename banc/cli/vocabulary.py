@@ -40,6 +40,7 @@ OPTION_TERMS: dict[str, Term] = {term.name: term for term in (
     Term("--json", "afficher le résultat au format JSON", (), False),
     Term("--brut", "écrire les octets bruts d'un message", ("--raw",), True),
     Term("--fiche", "fiche de configuration du banc (JSON)", (), True, "FICHIER"),
+    Term("--processus", "nombre de processus de validation en parallèle", ("--jobs",), True, "N"),
     Term("--pilote", "comment faire agir le DUI : manual (opérateur), http (pilotage), reference",
          ("--driver",), True, "PILOTE"),
 )}
