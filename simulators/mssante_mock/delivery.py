@@ -67,12 +67,7 @@ class Postmaster:
         judged = self.checks and judge
         parsed = parse_mail(submission.raw, headers_only=not judged)
         recipients = [r.address for r in submission.recipients]
-        facts = rules.inspect(parsed) if judged else None
-        findings = (
-            rules.check_submission(parsed, recipients, facts, validate_cda=self.validate_cda,
-                                   smtputf8=submission.smtputf8)
-            if facts is not None else []
-        )  # + delivery refusals below
+        facts, findings = self._judge(parsed, submission) if judged else (None, [])
         delivered, bounced = [], []
         for rcpt in submission.recipients:
             refusal = rules.delivery_refusal(rcpt.address, self.store.mailbox(rcpt.address),
@@ -102,6 +97,19 @@ class Postmaster:
         self._dsn(submission, delivered, bounced, outcome)
         return outcome
 
+    def _judge(self, parsed: ParsedMail, submission: Submission) -> tuple[HealthFacts | None, list[Finding]]:
+        """Facts and findings of a submission. A check that breaks on hostile content (a
+        validator's bug, a library's recursion) is a finding, never a 4xx: a 451 would make
+        the sender retry the same message for ever."""
+        recipients = [r.address for r in submission.recipients]
+        try:
+            facts = rules.inspect(parsed)
+            return facts, rules.check_submission(parsed, recipients, facts,
+                                                 validate_cda=self.validate_cda,
+                                                 smtputf8=submission.smtputf8)
+        except Exception as exc:  # any failure of a check is reported, not raised
+            return None, [rules.check_aborted(exc, recipients)]
+
     def _deliver_all(
         self, submission: Submission, parsed: ParsedMail, facts: HealthFacts | None,
         delivered: list[str], journal_id: int, outcome: Outcome,
@@ -113,7 +121,7 @@ class Postmaster:
                 continue
             notify_to = rules.receipt_address(parsed)
             if facts is None and notify_to:  # the simulated recipient opens the message to file it
-                facts = rules.inspect(parse_mail(submission.raw))
+                facts = rules.inspect_safely(parse_mail(submission.raw))
             if facts is not None:
                 self._integrate(submission.raw, facts, address, notify_to, outcome)
 

@@ -6,7 +6,13 @@ No network, no state changes: the store is only read (which patients a recipient
 from __future__ import annotations
 
 from banc.identity import PATIENT_MAIL_DOMAIN
-from banc.mail.health import CdaValidator, HealthFacts, check_health_message, inspect_message
+from banc.mail.health import (
+    CdaValidator,
+    HealthFacts,
+    check_health_message,
+    inspect_message,
+    message_requirements,
+)
 from banc.mail.message import ParsedMail
 from banc.verdict import Finding, Severity
 from simulators.mssante_mock.models import MailboxRecord, MailStore
@@ -29,6 +35,25 @@ def inspect(parsed: ParsedMail) -> HealthFacts:
     return inspect_message(parsed)
 
 
+def inspect_safely(parsed: ParsedMail) -> HealthFacts | None:
+    """The facts a simulated recipient reads to file a message; None (nothing filed, no MDN)
+    when the content breaks the reader."""
+    try:
+        return inspect_message(parsed)
+    except Exception:  # an unreadable message is simply not integrated
+        return None
+
+
+def check_aborted(exc: Exception, recipients: list[str]) -> Finding:
+    """The content checks broke on this message: the verdict must not pass it."""
+    return Finding(
+        rule_id="MSS.CHECK.ABORTED", ruleset="mssante", location="message",
+        message=f"contrôle du contenu interrompu ({type(exc).__name__} : {str(exc)[:200]}) : "
+                "le message n'a pas pu être vérifié",
+        requirements=message_requirements(recipients),
+    )
+
+
 MAILBOX_LIMIT_BYTES = 25 * 1024 * 1024
 """Messages above 25 MB are refused by MSSanté mailboxes (DOMAIN.md §6)."""
 
@@ -38,7 +63,8 @@ def delivery_refusal(address: str, record: MailboxRecord | None, size: int) -> F
     verdict, a bounce (DSN) on the wire."""
     def warn(rule: str, message: str) -> Finding:
         return Finding(rule_id=f"MSS.DELIVERY.{rule}", message=message, severity=Severity.WARNING,
-                       location=address, ruleset="mssante")
+                       location=address, ruleset="mssante",
+                       requirements=message_requirements([address]))
 
     if record is None:
         return warn("UNKNOWN", f"{address} : boîte aux lettres inconnue de l'annuaire MSSanté")

@@ -41,6 +41,9 @@ from simulators.mssante_mock.wire import (
 warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
 """aiosmtpd warns on its own attribute when a custom mechanism succeeds: nothing to act on."""
 
+MAX_RECIPIENTS = 100
+"""Recipients per transaction (RFC 5321 §4.5.3.1.8: at least 100 must be accepted); more get
+`452`, which tells the client to send the rest in another transaction."""
 TRANSPORT_LIMIT = 64 * 1024 * 1024
 """SIZE advertised: larger than the 25 MB mailbox limit, so oversize messages get a DSN."""
 
@@ -234,6 +237,8 @@ class SubmissionHandler:
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return f"452 4.5.3 trop de destinataires : {MAX_RECIPIENTS} au plus par message"
         params = getattr(server, "_pending_dsn", {})
         notify = parse_notify(params["NOTIFY"]) if "NOTIFY" in params else None
         original = params.get("ORCPT")
