@@ -9,11 +9,17 @@ Design notes:
 - `summary` is a small JSON dict a wire parser fills (operation, patient, message ids…);
 - `findings` are the mock's own checks, in the one verdict model (`banc.verdict`);
 - each thread has its own connection (`banc.sqlite`); writes are single INSERTs, so a crash never leaves a
-  half-recorded exchange.
+  half-recorded exchange;
+- every exchange is *attributed* here, in one place, to a registered DUI (`banc.dui`) from the
+  identity keys the mock put in its summary (`ATTRIBUTION_KEYS`), and to that DUI's active run;
+  an exchange no key matches keeps `dui = None` ("DUI inconnu");
+- oversized input is not kept whole: past `MAX_KEPT_BYTES` the journal keeps the head, the size
+  and the SHA-256, and says so in the summary.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -22,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from banc.dui import DuiProfile, fingerprint
 from banc.paths import cache_dir
 from banc.sqlite import ThreadLocalDatabase
 from banc.verdict import Finding, Verdict
@@ -49,11 +56,52 @@ CREATE TABLE IF NOT EXISTS exchanges (
     response BLOB,
     summary TEXT NOT NULL DEFAULT '{}',
     findings TEXT NOT NULL DEFAULT '[]',
-    conform INTEGER NOT NULL DEFAULT 1
+    conform INTEGER NOT NULL DEFAULT 1,
+    dui TEXT,
+    run TEXT
 );
 CREATE INDEX IF NOT EXISTS exchanges_by_session ON exchanges(session, service, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS duis (
+    name TEXT PRIMARY KEY,
+    profile TEXT NOT NULL,
+    registered_at REAL NOT NULL
+);
 """
+
+_MIGRATIONS = ("ALTER TABLE exchanges ADD COLUMN dui TEXT", "ALTER TABLE exchanges ADD COLUMN run TEXT")
+"""Journals written before attribution existed get the two columns on first open."""
+
+ATTRIBUTION_KEYS = (
+    "login",
+    "client_id",
+    "idam",
+    "api_key",
+    "vihf_certificate_sha256",
+    "lps_id",
+    "client_certificate_sha256",
+)
+"""Summary fields that identify the DUI behind an exchange, most specific first: an SMTP/IMAP
+login or a PSC client_id names one DUI; the client certificate comes last because several DUIs
+may present the bench's shared test certificate."""
+
+SUMMARY_FIELDS = (
+    "patient_ins",
+    "patient_oid",
+    "document_unique_id",
+    "set_id",
+    "message_id",
+    "mailbox",
+    *ATTRIBUTION_KEYS,
+)
+"""Normalised summary fields every mock fills when it knows them, under these exact names, so a
+scenario expectation matches exchanges of any service the same way."""
+
+MAX_KEPT_BYTES = 32 * 1024 * 1024
+"""Requests or responses larger than this are journaled as head + size + hash (see record)."""
+KEPT_HEAD_BYTES = 64 * 1024
+UNKNOWN_DUI = "DUI inconnu"
+"""How reports and the console name exchanges that no registered DUI's keys matched."""
 
 
 @dataclass
@@ -74,6 +122,8 @@ class Exchange:
     duration_ms: float = 0.0
     session: str | None = None
     id: int | None = None
+    dui: str | None = None
+    run: str | None = None
 
     @property
     def conform(self) -> bool:
@@ -97,8 +147,22 @@ class Journal:
         if str(self.path) == ":memory:":
             raise ValueError("the journal must be a file shared by threads and processes")
         self._database = ThreadLocalDatabase(self.path, schema=_SCHEMA)
+        self._migrate()
         self._listeners: list[Callable[[Exchange], None]] = []
         self._listeners_lock = threading.Lock()
+        self._profiles: tuple[float, list[DuiProfile]] = (0.0, [])
+
+    def _migrate(self) -> None:
+        db = self._database.connection()
+        columns = {row[1] for row in db.execute("PRAGMA table_info(exchanges)")}
+        for statement in _MIGRATIONS:
+            if statement.split()[-2] not in columns:
+                db.execute(statement)
+        db.execute("CREATE INDEX IF NOT EXISTS exchanges_by_run ON exchanges(run, id)")
+
+    def connection(self):
+        """This thread's SQLite connection, for stores that share the journal file (runs)."""
+        return self._database.connection()
 
     # -- sessions ---------------------------------------------------------------------------
     def start_session(self, label: str, scenario: str | None = None) -> str:
@@ -136,16 +200,89 @@ class Journal:
         keys = ("id", "label", "scenario", "started_at", "ended_at")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
+    # -- DUIs under test ----------------------------------------------------------------------
+    def register_dui(self, profile: DuiProfile) -> None:
+        """Declare (or update) a DUI: from now on its exchanges are attributed to it."""
+        db = self._database.connection()
+        db.execute(
+            "INSERT OR REPLACE INTO duis(name, profile, registered_at) VALUES (?, ?, ?)",
+            (profile.name, json.dumps(profile.to_dict(), ensure_ascii=False), time.time()),
+        )
+        self._profiles = (0.0, [])
+
+    def unregister_dui(self, name: str) -> bool:
+        db = self._database.connection()
+        removed = db.execute("DELETE FROM duis WHERE name = ?", (name,)).rowcount > 0
+        self._profiles = (0.0, [])
+        return removed
+
+    def duis(self) -> list[DuiProfile]:
+        db = self._database.connection()
+        rows = db.execute("SELECT profile FROM duis ORDER BY name").fetchall()
+        return [DuiProfile.from_dict(json.loads(row[0])) for row in rows]
+
+    def dui(self, name: str) -> DuiProfile | None:
+        return next((p for p in self.duis() if p.name == name), None)
+
+    def _known_profiles(self) -> list[DuiProfile]:
+        """Registered profiles, re-read at most once a second (other processes may register)."""
+        loaded_at, profiles = self._profiles
+        if time.monotonic() - loaded_at > 1.0:
+            profiles = self.duis()
+            self._profiles = (time.monotonic(), profiles)
+        return profiles
+
+    def attribute(self, summary: dict) -> str | None:
+        """The registered DUI whose identity keys match this summary (see ATTRIBUTION_KEYS)."""
+        profiles = [(p.name, p.identity_keys()) for p in self._known_profiles()]
+        for key in ATTRIBUTION_KEYS:
+            value = summary.get(key)
+            if not value:
+                continue
+            value = str(value).lower() if key == "login" else str(value)
+            for name, keys in profiles:
+                if value in keys.get(key, ()):
+                    return name
+        return None
+
+    # -- runs: which run an exchange belongs to -----------------------------------------------
+    def set_active_run(self, dui: str, run_id: str | None) -> None:
+        """Exchanges attributed to `dui` go to `run_id` until it is cleared (None)."""
+        db = self._database.connection()
+        if run_id is None:
+            db.execute("DELETE FROM meta WHERE key = ?", (f"active_run:{dui}",))
+        else:
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                       (f"active_run:{dui}", run_id))
+
+    def active_run(self, dui: str | None) -> str | None:
+        if dui is None:
+            return None
+        db = self._database.connection()
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (f"active_run:{dui}",)).fetchone()
+        return row[0] if row else None
+
     # -- exchanges --------------------------------------------------------------------------
     def record(self, exchange: Exchange) -> int:
-        """Store an exchange (in the active session unless it names one); returns its id."""
+        """Store an exchange (in the active session unless it names one); returns its id.
+
+        Fills what every exchange must carry whatever the mock: the client certificate's
+        fingerprint, the DUI it is attributed to and that DUI's active run; caps oversized
+        request/response bodies (head + size + SHA-256 kept, `*_tronque` in the summary)."""
         if exchange.session is None:
             exchange.session = self.active_session
+        _cap(exchange)
+        if exchange.dui is None:
+            exchange.dui = self.attribute(exchange.summary)
+        if exchange.dui is not None:
+            exchange.summary.setdefault("dui", exchange.dui)
+            if exchange.run is None:
+                exchange.run = self.active_run(exchange.dui)
         db = self._database.connection()
         cursor = db.execute(
             "INSERT INTO exchanges(session, service, operation, channel, started_at,"
             " duration_ms, peer, peer_certificate, status, request, response, summary,"
-            " findings, conform) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " findings, conform, dui, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 exchange.session,
                 exchange.service,
@@ -161,6 +298,8 @@ class Journal:
                 json.dumps(exchange.summary, ensure_ascii=False, default=str),
                 json.dumps([f.to_dict() for f in exchange.findings], ensure_ascii=False),
                 int(exchange.conform),
+                exchange.dui,
+                exchange.run,
             ),
         )
         exchange.id = cursor.lastrowid
@@ -176,18 +315,21 @@ class Journal:
         session: str | None = None,
         service: str | None = None,
         operation: str | None = None,
+        dui: str | None = None,
+        run: str | None = None,
         since_id: int = 0,
         limit: int | None = None,
     ) -> list[Exchange]:
         """Exchanges in recording order, filtered; `since_id` lets a scenario poll for new ones."""
         clauses, params = ["id > ?"], [since_id]
-        for column, value in (("session", session), ("service", service), ("operation", operation)):
+        for column, value in (("session", session), ("service", service), ("operation", operation),
+                              ("dui", dui), ("run", run)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
         sql = (
             "SELECT id, session, service, operation, channel, started_at, duration_ms, peer,"
-            " peer_certificate, status, request, response, summary, findings FROM exchanges"
+            " peer_certificate, status, request, response, summary, findings, dui, run FROM exchanges"
             f" WHERE {' AND '.join(clauses)} ORDER BY id"
         )
         if limit is not None:
@@ -203,7 +345,7 @@ class Journal:
     @staticmethod
     def _from_row(row: tuple) -> Exchange:
         (ident, session, service, operation, channel, started, duration, peer, cert, status,
-         request, response, summary, findings) = row
+         request, response, summary, findings, dui, run) = row
         return Exchange(
             id=ident,
             session=session,
@@ -219,6 +361,8 @@ class Journal:
             response=response or b"",
             summary=json.loads(summary),
             findings=[Finding.from_dict(f) for f in json.loads(findings)],
+            dui=dui,
+            run=run,
         )
 
     # -- observation ------------------------------------------------------------------------
@@ -259,3 +403,22 @@ class Journal:
         db = self._database.connection()
         row = db.execute("SELECT COALESCE(MAX(id), 0) FROM exchanges").fetchone()
         return int(row[0])
+
+
+def _cap(exchange: Exchange) -> None:
+    """Keep at most MAX_KEPT_BYTES of each body: a 225 MB refused request must not cost the
+    disk and memory twice. What is dropped is said in the summary, with the hash to match it."""
+    for part in ("request", "response"):
+        data: bytes = getattr(exchange, part)
+        if len(data) > MAX_KEPT_BYTES:
+            exchange.summary[f"{part}_tronque"] = {
+                "taille": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "conserve": KEPT_HEAD_BYTES,
+            }
+            setattr(exchange, part, data[:KEPT_HEAD_BYTES])
+
+
+def certificate_keys(der: bytes | None) -> dict[str, str]:
+    """Summary fields for a TLS client certificate (its fingerprint is an attribution key)."""
+    return {"client_certificate_sha256": fingerprint(der)} if der else {}

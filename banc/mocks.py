@@ -19,6 +19,7 @@ from typing import Protocol
 
 from banc.journal import Journal
 from banc.pki import TestPki
+from banc.server import ServedApp
 
 ENTRY_POINT_GROUP = "banc.simulators"
 
@@ -34,6 +35,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "mssante.smtps": 9465,
     "mssante.imaps": 9993,
     "mssante.imap": 9143,
+    "mssante.controle": 9105,
 }
 """Fixed ports for `banc up`, so a DUI can be configured once; tests use port 0."""
 
@@ -47,14 +49,31 @@ class MockContext:
     ports: dict[str, int] = field(default_factory=dict)  # empty: ephemeral ports
     insecure: bool = False  # plain HTTP demo mode, only when asked explicitly
     endpoints: dict[str, str] = field(default_factory=dict)  # "psc.issuer" → URL, …
+    host: str = "127.0.0.1"
+    """Address the servers bind to (`banc up --hote 0.0.0.0` for a DUI on another machine)."""
+    public_host: str = "localhost"
+    """Name a DUI uses to reach the bench: in every URL and in the server certificate."""
+    admin_token: str = ""
+    """Bearer token of every mock's control plane (`banc.control.admin_token`)."""
 
     def port(self, name: str) -> int:
         return self.ports.get(name, 0)
+
+    def serve(self, app: object, *, name: str, port_name: str, client_cert: str = "optional") -> ServedApp:
+        """Start `app` as this bench serves every mock: bound to `host`, URLs naming
+        `public_host`, TLS from the PKI unless the insecure demo mode was asked for."""
+        return ServedApp(
+            app, pki=None if self.insecure else self.pki, client_cert=client_cert,
+            host=self.host, public_host=self.public_host, port=self.port(port_name), name=name,
+        ).start()
 
 
 class RunningMock(Protocol):
     name: str
     endpoints: dict[str, str]
+    """Label → URL; includes `<name>.controle`, the base of its control plane."""
+    control: object
+    """The mock's `banc.control.ControlPlane` (typed loosely: banc.control imports this module)."""
 
     def stop(self) -> None: ...
 

@@ -49,6 +49,17 @@ CLIENT_PROFILES: tuple[ClientProfile, ...] = (
 )
 
 
+DEFAULT_SERVER_NAMES = ("localhost", "*.localhost", "127.0.0.1", "::1")
+"""What the server certificate always covers; `banc up --nom` adds the names a DUI uses."""
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
 def _key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -108,14 +119,19 @@ class TestPki:
 
     # -- creation ---------------------------------------------------------------------------
     @classmethod
-    def ensure(cls, directory: Path | str | None = None) -> TestPki:
-        """Load the PKI in `directory` (default: user cache), generating what is missing."""
+    def ensure(cls, directory: Path | str | None = None, server_names: tuple[str, ...] = ()) -> TestPki:
+        """Load the PKI in `directory` (default: user cache), generating what is missing.
+
+        `server_names` (DNS names or IP addresses a DUI on another machine uses to reach the
+        bench) are added to the server certificate's SAN beside localhost; the server
+        certificate is re-issued when they are not all in it already."""
         pki = cls(Path(directory) if directory else cache_dir() / "pki")
         pki.directory.mkdir(parents=True, exist_ok=True)
         if not (pki.ca_cert.exists() and pki.ca_key.exists()):
             pki._make_ca()
-        if not (pki.server_cert.exists() and pki.server_key.exists()):
-            pki._issue("server", "localhost", server=True)
+        wanted = tuple(dict.fromkeys((*DEFAULT_SERVER_NAMES, *server_names)))
+        if not (pki.server_cert.exists() and pki.server_key.exists()) or not set(wanted) <= set(pki.server_names()):
+            pki._issue("server", "localhost", server=True, names=wanted)
         for profile in CLIENT_PROFILES:
             if not (pki.cert(profile.name).exists() and pki.key(profile.name).exists()):
                 pki.issue(profile.name, profile.common_name, usage=profile.usage)
@@ -163,9 +179,21 @@ class TestPki:
         """Issue (or re-issue) a client or signing certificate; returns the PEM path."""
         return self._issue(name, common_name, usage=usage, days=days)
 
+    def server_names(self) -> list[str]:
+        """DNS names and IP addresses the server certificate covers."""
+        if not self.server_cert.exists():
+            return []
+        cert = x509.load_pem_x509_certificate(self.server_cert.read_bytes())
+        try:
+            san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except x509.ExtensionNotFound:
+            return []
+        return [*san.get_values_for_type(x509.DNSName),
+                *(str(ip) for ip in san.get_values_for_type(x509.IPAddress))]
+
     def _issue(
         self, name: str, common_name: str, *, server: bool = False, usage: str = "client",
-        days: int = 825,
+        days: int = 825, names: tuple[str, ...] = (),
     ) -> Path:
         ca_cert, ca_key = self._load_ca()
         key = _key()
@@ -185,14 +213,7 @@ class TestPki:
         )
         if server:
             builder = builder.add_extension(
-                x509.SubjectAlternativeName(
-                    [
-                        x509.DNSName("localhost"),
-                        x509.DNSName("*.localhost"),
-                        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                        x509.IPAddress(ipaddress.ip_address("::1")),
-                    ]
-                ),
+                x509.SubjectAlternativeName([_general_name(n) for n in names or DEFAULT_SERVER_NAMES]),
                 critical=False,
             ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
         elif usage == "client":

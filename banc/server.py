@@ -10,6 +10,7 @@ any mock with one call and an ephemeral port.
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import threading
 from typing import Any
@@ -20,6 +21,27 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from banc.pki import TestPki, certificate_subject
 
 ASGIApp = Any
+
+
+class PortInUse(RuntimeError):
+    """The port asked for is taken: said in one French line, never a uvicorn traceback."""
+
+    def __init__(self, name: str, host: str, port: int) -> None:
+        super().__init__(f"{name} : le port {port} est déjà utilisé sur {host}")
+        self.name, self.host, self.port = name, host, port
+
+
+def _check_free(name: str, host: str, port: int) -> None:
+    """Bind once before uvicorn does, so a taken port is a clear error (uvicorn logs and exits)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PortInUse(name, host, port) from None
 
 
 def _tls_extension(transport: asyncio.Transport) -> dict | None:
@@ -73,10 +95,12 @@ class ServedApp:
         pki: TestPki | None = None,
         client_cert: str = "required",
         host: str = "127.0.0.1",
+        public_host: str | None = None,
         port: int = 0,
         name: str = "service",
     ) -> None:
         self.name = name
+        self.public_host = public_host
         self.pki = pki
         config = uvicorn.Config(
             app,
@@ -102,9 +126,11 @@ class ServedApp:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://{'localhost' if self.host == '127.0.0.1' else self.host}:{self.port}"
+        shown = self.public_host or ("localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::") else self.host)
+        return f"{self.scheme}://{shown}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> ServedApp:
+        _check_free(self.name, self.host, self.port)
         self._thread = threading.Thread(target=self._server.run, name=self.name, daemon=True)
         self._thread.start()
         waited = 0.0

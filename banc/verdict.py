@@ -57,6 +57,62 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class RuleSet:
+    """A family of rules: binds its rule-id prefix, its `ruleset` label and the DSR
+    requirements its findings serve by default, once, so every finding of a mock or checker
+    is built the same way (upper-case ids, one severity type, cited requirements).
+
+    `finding("ACTION", "…")` gives rule id `PREFIX.ACTION`; requirement ids are checked against
+    the catalogue (`banc.requirements`): citing an unknown id is a programming error.
+    """
+
+    name: str
+    prefix: str
+    requirements: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefix", self.prefix.upper())
+        _check_cited(self.requirements)
+
+    def rule_id(self, code: str) -> str:
+        code = code.upper()
+        return code if code == self.prefix or code.startswith(self.prefix + ".") else f"{self.prefix}.{code}"
+
+    def finding(
+        self,
+        code: str,
+        message: str,
+        *,
+        severity: Severity = Severity.ERROR,
+        location: str = "",
+        requirements: tuple[str, ...] | None = None,
+        evidence: tuple[str, ...] = (),
+    ) -> Finding:
+        reqs = self.requirements if requirements is None else tuple(requirements)
+        if requirements is not None:
+            _check_cited(reqs)
+        return Finding(self.rule_id(code), message, Severity(severity), location, self.name,
+                       reqs, tuple(evidence))
+
+    def error(self, code: str, message: str, **kwargs) -> Finding:
+        return self.finding(code, message, severity=Severity.ERROR, **kwargs)
+
+    def warning(self, code: str, message: str, **kwargs) -> Finding:
+        return self.finding(code, message, severity=Severity.WARNING, **kwargs)
+
+    def info(self, code: str, message: str, **kwargs) -> Finding:
+        return self.finding(code, message, severity=Severity.INFO, **kwargs)
+
+
+def _check_cited(requirements: tuple[str, ...]) -> None:
+    from banc.requirements import catalogue
+
+    unknown = [r for r in requirements if r not in catalogue()]
+    if unknown:
+        raise ValueError(f"exigence(s) absente(s) du catalogue : {', '.join(unknown)}")
+
+
+@dataclass(frozen=True)
 class NotEvaluated:
     """A rule or rule set that could not run: never counted as passed."""
 

@@ -13,7 +13,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("pki", "up", "journal", "insi", "dmp", "annuaire", "psc", "mss", "validate", "ans", "demo")
+COMMANDS = ("pki", "up", "dui", "run", "rapport", "journal", "insi", "dmp", "annuaire", "psc", "mss",
+            "validate", "ans", "demo")
 """Sub-command modules, in the order `banc --help` lists them."""
 
 

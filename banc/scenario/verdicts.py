@@ -1,0 +1,107 @@
+"""From a run to requirement verdicts, and from the scenario definitions to the coverage matrix.
+
+A requirement's verdict in a run combines the outcomes of every step that declares it: one
+failed step fails it; a step that could not be judged (skipped, not evaluated) leaves it not
+evaluated; a manual proof awaited or attached is said as such; it is passed only when every
+step that verifies it passed. Omitted steps do not count, unless all are omitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib.metadata import entry_points
+
+from banc.requirements import catalogue
+from banc.scenario.model import ManualProof, Outcome, Scenario
+from banc.scenario.runs import Run
+
+SCENARIO_GROUP = "banc.scenarios"
+
+_PRECEDENCE = (
+    Outcome.FAILED,
+    Outcome.NOT_EVALUATED,
+    Outcome.SKIPPED,
+    Outcome.AWAITING_PROOF,
+    Outcome.PROOF_ATTACHED,
+    Outcome.PASSED,
+)
+
+
+@dataclass(frozen=True)
+class RequirementVerdict:
+    requirement: str
+    outcome: Outcome
+    steps: tuple[str, ...]
+    """Ids of the steps that verify it in this run."""
+    evidence: tuple[int, ...]
+
+
+def requirement_verdicts(run: Run) -> list[RequirementVerdict]:
+    by_requirement: dict[str, list] = {}
+    for result in run.steps:
+        for requirement in result.requirements:
+            by_requirement.setdefault(requirement, []).append(result)
+    verdicts = []
+    for requirement, results in by_requirement.items():
+        counted = [r for r in results if r.outcome is not Outcome.OMITTED]
+        if not counted:
+            outcome = Outcome.OMITTED
+        else:
+            outcome = next(o for o in _PRECEDENCE if any(r.outcome is o for r in counted))
+        verdicts.append(RequirementVerdict(
+            requirement, outcome, tuple(r.step for r in results),
+            tuple(sorted({e for r in results for e in r.evidence}))))
+    return sorted(verdicts, key=lambda v: v.requirement)
+
+
+class Coverage(StrEnum):
+    AUTOMATED = "automatisé"
+    MANUAL = "preuve manuelle"
+    NOT_COVERED = "non couvert"
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    requirement: str
+    level: str
+    summary: str
+    coverage: Coverage
+    scenarios: tuple[str, ...]
+
+
+def coverage_matrix(scenarios: Iterable[Scenario]) -> list[CoverageRow]:
+    """Each catalogue requirement: verified by an automated step, only by manual proofs, or by
+    nothing. Requirements cited by scenarios but absent from the catalogue are listed too."""
+    automated: dict[str, set[str]] = {}
+    manual: dict[str, set[str]] = {}
+    for scenario in scenarios:
+        for step in scenario.steps:
+            target = manual if isinstance(step, ManualProof) else automated
+            for requirement in step.requirements:
+                target.setdefault(requirement, set()).add(scenario.id)
+    known = catalogue()
+    rows = []
+    for requirement in sorted(set(known) | set(automated) | set(manual)):
+        entry = known.get(requirement)
+        if requirement in automated:
+            coverage, where = Coverage.AUTOMATED, automated[requirement] | manual.get(requirement, set())
+        elif requirement in manual:
+            coverage, where = Coverage.MANUAL, manual[requirement]
+        else:
+            coverage, where = Coverage.NOT_COVERED, set()
+        rows.append(CoverageRow(requirement, entry.level if entry else "?",
+                                entry.summary if entry else "(absente du catalogue)",
+                                coverage, tuple(sorted(where))))
+    return rows
+
+
+def registered_scenarios() -> dict[str, Scenario]:
+    """Scenarios declared under the entry point group `banc.scenarios` (id → scenario)."""
+    found: dict[str, Scenario] = {}
+    for ep in entry_points(group=SCENARIO_GROUP):
+        scenario = ep.load()
+        if isinstance(scenario, Scenario):
+            found[scenario.id] = scenario
+    return dict(sorted(found.items()))
