@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from banc.access_tokens import BENCH_ISSUER, JwksFetcher, TokenSigner
+from banc.access_tokens import BENCH_ISSUER, Introspector, JwksFetcher, TokenSigner
 from banc.identity import Identity, patient_mail_address, require_qualified, split_ins
 from banc.journal import Journal
 from banc.mail.compose import HealthMessage
@@ -28,6 +28,8 @@ from simulators.mssante_mock.wire import Recipient
 
 HOSTNAME = "mssante.localhost"
 SIGNER_FILE = "mssante-signer.json"
+INTROSPECTION_CLIENT = ("banc-mssante", "banc-mssante-secret")
+"""The operator's own confidential client at the PSC mock (introspection of DUI tokens)."""
 
 
 class PatientMailboxes:
@@ -114,6 +116,7 @@ class MssanteMock:
         validate_cda: CdaValidator | None = None,
         issuer: str | None = None,
         jwks_uri: str | None = None,
+        introspection: str | None = None,
         seed: int | None = 20240101,
         patients: int = 0,
     ) -> None:
@@ -128,11 +131,17 @@ class MssanteMock:
         self.signer = TokenSigner.load_or_create(data_dir / SIGNER_FILE, BENCH_ISSUER)
         bench_keys = self.signer.jwks()
         issuers: dict[str, Callable[[str | None], dict]] = {}
+        introspectors: dict[str, Introspector] = {}
         if issuer:
-            fetcher = JwksFetcher(jwks_uri or _discover_jwks(issuer, pki), cafile=str(pki.ca_cert))
+            config = {} if jwks_uri and introspection else _openid_configuration(issuer, pki)
+            fetcher = JwksFetcher(jwks_uri or config["jwks_uri"], cafile=str(pki.ca_cert))
             issuers[issuer] = fetcher.get
+            endpoint = introspection or config.get("introspection_endpoint")
+            if endpoint:  # a revoked PSC token must not open a mailbox (RFC 7662)
+                introspectors[issuer] = Introspector(endpoint, *INTROSPECTION_CLIENT,
+                                                     cafile=str(pki.ca_cert))
         issuers[BENCH_ISSUER] = lambda _kid: bench_keys
-        self.authenticator = Authenticator(self.store, issuers=issuers)
+        self.authenticator = Authenticator(self.store, issuers=issuers, introspectors=introspectors)
         self.smtp = SmtpServers(
             SubmissionHandler(self.postmaster, self.authenticator), pki.server_context("optional"),
             starttls_port=ports("mssante.smtp"), implicit_port=ports("mssante.smtps"),
@@ -200,8 +209,8 @@ class MssanteMock:
         return self.postmaster.submit(submission, operation="correspondant", judge=False)
 
 
-def _discover_jwks(issuer: str, pki: TestPki) -> str:
-    """`jwks_uri` from the issuer's OpenID configuration (PSC mock)."""
+def _openid_configuration(issuer: str, pki: TestPki) -> dict:
+    """The issuer's OpenID configuration (PSC mock): `jwks_uri`, `introspection_endpoint`."""
     base = issuer.rstrip("/")
     for path in ("/.well-known/openid-configuration", "/.well-known/wallet-openid-configuration"):
         try:
@@ -210,7 +219,7 @@ def _discover_jwks(issuer: str, pki: TestPki) -> str:
         except httpx.HTTPError:
             continue
         if response.status_code == 200 and "jwks_uri" in response.json():
-            return response.json()["jwks_uri"]
+            return response.json()
     raise RuntimeError(f"configuration OpenID introuvable pour l'émetteur {issuer}")
 
 

@@ -152,6 +152,7 @@ class MssImapServer(Rfc3501Server):
         return crypto.dump_certificate(crypto.FILETYPE_ASN1, cert) if cert is not None else None
 
     def _on_outcome(self, outcome: AuthOutcome, mechanism: bytes, tag: bytes, decoded: bytes) -> None:
+        outcome = outcome.citing("imap")
         self._journal_auth(outcome, mechanism, decoded)
         if outcome.ok:
             assert outcome.principal is not None

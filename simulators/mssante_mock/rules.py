@@ -15,6 +15,8 @@ from banc.mail.health import (
 )
 from banc.mail.message import ParsedMail
 from banc.verdict import Finding, Severity
+from simulators.mssante_mock.auth import CHANNEL_REQUIREMENTS
+from simulators.mssante_mock.auth import RULES as AUTH_RULES
 from simulators.mssante_mock.models import MailboxRecord, MailStore
 
 
@@ -79,8 +81,8 @@ def sender_refusal(mail_from: str, authenticated: str) -> Finding | None:
     """MAIL FROM must be the mailbox the session authenticated for."""
     if not mail_from or mail_from.lower() == authenticated:
         return None
-    return Finding(rule_id="MSS.AUTH.SENDER", ruleset="mssante-auth", location="MAIL FROM",
-                   message=f"expéditeur {mail_from} différent de la boîte authentifiée {authenticated}")
+    return AUTH_RULES.error("SENDER", f"expéditeur {mail_from} différent de la boîte authentifiée {authenticated}",
+                            location="MAIL FROM", requirements=CHANNEL_REQUIREMENTS["smtp"])
 
 
 def receipt_address(parsed: ParsedMail) -> str | None:

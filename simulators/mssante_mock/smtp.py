@@ -191,6 +191,7 @@ class SubmissionHandler:
 
     async def _conclude(self, server: SMTP, session: Session, outcome: AuthOutcome,
                         request: bytes) -> AuthResult:
+        outcome = outcome.citing("smtp")
         if outcome.ok:
             assert outcome.principal is not None
             session.auth_data = outcome.principal
