@@ -96,9 +96,15 @@ class _Part:
         return cached
 
     def getSubPart(self, part: int) -> _Part:
-        if not self.isMultipart():
+        """Part `part` (from 0) of a multipart (IndexError past the last, as BODYSTRUCTURE
+        expects), or the message a `message/rfc822` part encloses (DSN, forwarded mail)."""
+        if self.headers.get_content_type() == "message/rfc822":
+            if part != 0:
+                raise IndexError(part)
+            return _Part(self.body if self.depth < MAX_PART_DEPTH else b"", self.depth + 1)
+        if self.headers.get_content_maintype() != "multipart":
             raise TypeError("partie non multipart")
-        return _Part(self.subparts()[part], self.depth + 1)
+        return _Part(self.subparts()[part], self.depth + 1)  # none beyond MAX_PART_DEPTH
 
     def has_section(self, path: tuple[int, ...]) -> bool:
         """Whether BODY[<path>] names an existing part (path indexes from 0, as Twisted's)."""
