@@ -19,9 +19,10 @@ from typing import Any
 
 from banc.identity import INS_OIDS, PATIENT_MAIL_DOMAIN
 from banc.mail.message import Attachment, ParsedMail
-from banc.verdict import Finding, Severity, Verdict
+from banc.verdict import Finding, RuleSet, Severity, Verdict
 
 RULESET = "mssante"
+RULES = RuleSet(RULESET, "MSS")
 REQ_PRO = "SC.MSS.17.MS1"
 REQ_PATIENT = "SC.MSS.18.MS1"
 REQ_REPLACEMENT = "SC.MSS.20.MS1"
@@ -79,8 +80,10 @@ def finding(
     rule: str, message: str, location: str = "", *, requirements: tuple[str, ...] = (),
     severity: Severity = Severity.ERROR,
 ) -> Finding:
-    return Finding(rule_id=f"MSS.{rule}", message=message, severity=severity,
-                   location=location, ruleset=RULESET, requirements=requirements)
+    """A finding of the `mssante` rule set; `check_health_message` cites the message's
+    requirements for those given none here."""
+    return RULES.finding(rule, message, severity=severity, location=location,
+                         requirements=requirements)
 
 
 def message_requirements(recipients: list[str]) -> tuple[str, ...]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from banc.journal import Exchange, Journal
+from banc.journal import Journal
 from banc.mail.health import CdaValidator, HealthFacts
 from banc.mail.message import ParsedMail, parse_mail
 from banc.mail.reports import DeliveryStatus, build_dsn, build_mdn
+from banc.recording import exchange_for_stream
 from banc.verdict import Finding
 from simulators.mssante_mock import faults, rules
 from simulators.mssante_mock.models import MailStore
@@ -30,7 +31,7 @@ class Submission:
     dsn: DsnEnvelope = field(default_factory=DsnEnvelope)
     principal: str = ""
     peer: str = ""
-    peer_certificate: str = ""
+    certificate_der: bytes | None = None
     channel: str = "smtp"
     smtputf8: bool = False
 
@@ -80,15 +81,17 @@ class Postmaster:
         summary = rules.summarise(parsed, submission.sender, recipients, facts)
         summary.update(
             {"delivered": delivered, "bounced": [b.recipient for b in bounced],
-             "principal": submission.principal, "checks": self.checks}
+             "principal": submission.principal, "checks": self.checks,
+             "mailbox": submission.sender}
         )
+        if submission.channel == "smtp" and submission.principal:
+            summary["login"] = submission.principal  # attribution of the exchange to a DUI
         errors = sum(1 for f in findings if f.is_error)
         response = f"250 2.0.0 message accepté ({errors} anomalie(s) relevée(s))"
-        exchange = Exchange(
-            service=SERVICE, operation=operation, channel=submission.channel,
-            request=submission.raw, response=response.encode(), status="250",
-            peer=submission.peer, peer_certificate=submission.peer_certificate,
-            summary=summary, findings=findings,
+        exchange = exchange_for_stream(
+            SERVICE, operation, channel=submission.channel, peer=submission.peer,
+            certificate_der=submission.certificate_der, request=submission.raw,
+            response=response.encode(), status="250", summary=summary, findings=findings,
             duration_ms=(time.perf_counter() - started) * 1000,
         )
         journal_id = self.journal.record(exchange)
@@ -172,10 +175,10 @@ class Postmaster:
         """Deliver a receipt the mock produced (MDN/DSN) and journal it."""
         record = self.store.mailbox(to)
         delivered = record is not None and record.is_open
-        exchange = Exchange(
-            service=SERVICE, operation=kind, channel="smtp", request=b"", response=raw,
+        exchange = exchange_for_stream(
+            SERVICE, kind, channel="smtp", response=raw,
             status="delivered" if delivered else "undeliverable",
-            summary={"from": sender, "to": to, **summary},
+            summary={"from": sender, "to": to, "mailbox": to, **summary},
         )
         journal_id = self.journal.record(exchange)
         if delivered:
@@ -186,11 +189,11 @@ class Postmaster:
     def refused(
         self, operation: str, request: bytes, reply: str, *, peer: str = "",
         findings: list[Finding] | None = None, summary: dict | None = None, channel: str = "smtp",
-        peer_certificate: str = "",
+        certificate_der: bytes | None = None,
     ) -> int:
         """Journal a command the server refused (auth, sender, size…)."""
-        return self.journal.record(Exchange(
-            service=SERVICE, operation=operation, channel=channel, request=request,
-            response=reply.encode(), status=reply.split(" ", 1)[0], peer=peer,
-            peer_certificate=peer_certificate, summary=summary or {}, findings=findings or [],
+        return self.journal.record(exchange_for_stream(
+            SERVICE, operation, channel=channel, peer=peer, certificate_der=certificate_der,
+            request=request, response=reply.encode(), status=reply.split(" ", 1)[0],
+            summary=summary, findings=findings,
         ))

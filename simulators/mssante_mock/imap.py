@@ -28,14 +28,18 @@ from twisted.mail import imap4
 from twisted.python import log
 from zope.interface import implementer
 
-from banc.journal import Exchange
-from banc.pki import TestPki, certificate_subject
+from banc.pki import TestPki
+from banc.recording import exchange_for_stream
 from simulators.mssante_mock import faults
 from simulators.mssante_mock.auth import Authenticator, AuthOutcome
 from simulators.mssante_mock.delivery import SERVICE, Postmaster
 from simulators.mssante_mock.imap_mailbox import SqliteAccount, SqliteMailbox
 from simulators.mssante_mock.imap_rfc import Rfc3501Server
 from simulators.mssante_mock.models import MailStore
+
+MAX_JOURNALED_IDS = 500
+"""Message-IDs listed per journaled FETCH (a FETCH 1:* of a large folder keeps the count)."""
+_READS = frozenset({"body", "rfc822", "rfc822text", "rfc822header", "envelope", "bodystructure"})
 
 
 def _ascii(text: str) -> bytes:
@@ -176,7 +180,8 @@ class MssImapServer(Rfc3501Server):
     def do_LOGIN(self, tag: bytes, user: bytes, passwd: bytes) -> None:
         self.factory.postmaster.refused(
             "imap.login", b"LOGIN " + user + b" ***", faults.IMAP_LOGIN_REFUSAL, channel="imap",
-            peer=self._peer(), summary={"user": user.decode("utf-8", "replace")},
+            peer=self._peer(), summary={"user": user.decode("utf-8", "replace"),
+                                        "login": user.decode("utf-8", "replace").lower()},
         )
         self.sendNegativeResponse(tag, _ascii(faults.IMAP_LOGIN_REFUSAL))
 
@@ -186,15 +191,43 @@ class MssImapServer(Rfc3501Server):
         peer = self.transport.getPeer() if self.transport else None
         return f"{peer.host}:{peer.port}" if peer is not None else ""
 
-    def _journal_auth(self, outcome: AuthOutcome, mechanism: bytes, decoded: bytes) -> None:
-        status = "OK" if outcome.ok else "NO"
-        request = b"AUTHENTICATE " + mechanism + b" " + decoded
-        self.factory.postmaster.journal.record(Exchange(
-            service=SERVICE, operation="imap.authenticate", channel="imap", request=request,
-            response=status.encode(), status=status, peer=self._peer(),
-            peer_certificate=certificate_subject(self._peer_certificate()),
-            summary=outcome.summary, findings=list(outcome.findings),
+    def _record(self, operation: str, *, request: bytes = b"", status: str = "OK",
+                summary: dict | None = None, **options: Any) -> None:
+        """Journal one IMAP exchange of this session (attributed by its login)."""
+        login = {"login": self.principal, "mailbox": self.principal} if self.principal else {}
+        self.factory.postmaster.journal.record(exchange_for_stream(
+            SERVICE, operation, channel="imap", peer=self._peer(), request=request,
+            response=status.encode(), status=status, summary={**login, **(summary or {})}, **options,
         ))
+
+    def _journal_auth(self, outcome: AuthOutcome, mechanism: bytes, decoded: bytes) -> None:
+        claimed = outcome.summary.get("user") or outcome.summary.get("authzid") or ""
+        claimed_login = {"login": claimed, "mailbox": claimed} if claimed and not outcome.ok else {}
+        self._record("imap.authenticate", request=b"AUTHENTICATE " + mechanism + b" " + decoded,
+                     status="OK" if outcome.ok else "NO",
+                     summary={**claimed_login, **outcome.summary},
+                     findings=list(outcome.findings), certificate_der=self._peer_certificate())
+
+    def on_select(self, mbox: Any, command: bytes) -> None:
+        self._record("imap." + command.decode().lower(), request=command + b" " + mbox.folder.encode(),
+                     summary={"folder": mbox.folder, "exists": mbox.getMessageCount(),
+                              "uidnext": mbox.getUIDNext(), "uidvalidity": mbox.getUIDValidity(),
+                              "unseen": mbox.getUnseenCount(), "read_only": not mbox.isWriteable()})
+
+    def on_fetch(self, results: list, query: list, uid: int) -> None:
+        """A FETCH that reads messages (not only flags or UIDs) is journaled with the
+        Message-IDs it read, so a scenario can tell which messages the DUI took in."""
+        if not any(item.type in _READS for item in query) or not results:
+            return
+        read = results[:MAX_JOURNALED_IDS]
+        message_ids = [str(msg.headers.get("Message-ID", "")).strip() for _seq, msg in read]
+        summary = {"folder": self.mbox.folder, "items": [str(i) for i in query],
+                   "uids": [msg.getUID() for _seq, msg in read], "message_ids": message_ids,
+                   "count": len(results)}
+        if len(results) == 1 and message_ids[0]:
+            summary["message_id"] = message_ids[0]
+        self._record("imap.fetch", request=(self.transcript[-1] if self.transcript else "").encode(),
+                     summary=summary)
 
     def dispatchCommand(self, tag: bytes, cmd: bytes, rest: bytes, uid: Any = None) -> None:
         if len(self.transcript) < 200:
@@ -221,13 +254,9 @@ class MssImapServer(Rfc3501Server):
         self.factory.sessions.discard(self)
         super().connectionLost(reason)
         if self.principal:
-            self.factory.postmaster.journal.record(Exchange(
-                service=SERVICE, operation="imap.session", channel="imap",
-                request="\n".join(self.transcript).encode(), status="closed", peer=self._peer(),
-                summary={"mailbox": self.principal, "commands": len(self.transcript),
-                         "fetch_commands": self.fetched},
-                duration_ms=(time.time() - self.started) * 1000,
-            ))
+            self._record("imap.session", request="\n".join(self.transcript).encode(), status="closed",
+                         summary={"commands": len(self.transcript), "fetch_commands": self.fetched},
+                         duration_ms=(time.time() - self.started) * 1000)
 
 
 class ImapFactory(Factory):

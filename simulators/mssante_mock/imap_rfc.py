@@ -107,6 +107,13 @@ class Rfc3501Server(imap4.IMAP4Server):
         self.sendPositiveResponse(tag, b"[" + mode + b"] " + cmdName + b" termine")
         self.state = "select"
         self.mbox = mbox
+        self.on_select(mbox, cmdName)
+
+    def on_select(self, mbox: Any, command: bytes) -> None:
+        """Called after a successful SELECT/EXAMINE (the subclass journals it)."""
+
+    def on_fetch(self, results: list, query: list, uid: int) -> None:
+        """Called before a FETCH's answer is written, with the messages it reads."""
 
     # -- argument parsing -------------------------------------------------------------------
     def arg_fetchatt(self, line: bytes) -> tuple[Any, bytes]:
@@ -163,6 +170,7 @@ class Rfc3501Server(imap4.IMAP4Server):
             results, changed = self.mbox.mark_seen(results)
             if changed and not any(i.type == "flags" for i in query):
                 query = [*query, imap4._FetchParser.Flags()]
+        self.on_fetch(results, query, uid)
         self._oldTimeout = self.setTimeout(None)
         self._IMAP4Server__cbFetch(iter(results), tag, query, uid)  # type: ignore[attr-defined]
 

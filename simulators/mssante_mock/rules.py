@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from banc.identity import PATIENT_MAIL_DOMAIN
 from banc.mail.health import (
+    RULES,
     CdaValidator,
     HealthFacts,
     check_health_message,
@@ -14,7 +15,7 @@ from banc.mail.health import (
     message_requirements,
 )
 from banc.mail.message import ParsedMail
-from banc.verdict import Finding, Severity
+from banc.verdict import Finding
 from simulators.mssante_mock.auth import CHANNEL_REQUIREMENTS
 from simulators.mssante_mock.auth import RULES as AUTH_RULES
 from simulators.mssante_mock.models import MailboxRecord, MailStore
@@ -48,12 +49,10 @@ def inspect_safely(parsed: ParsedMail) -> HealthFacts | None:
 
 def check_aborted(exc: Exception, recipients: list[str]) -> Finding:
     """The content checks broke on this message: the verdict must not pass it."""
-    return Finding(
-        rule_id="MSS.CHECK.ABORTED", ruleset="mssante", location="message",
-        message=f"contrôle du contenu interrompu ({type(exc).__name__} : {str(exc)[:200]}) : "
-                "le message n'a pas pu être vérifié",
-        requirements=message_requirements(recipients),
-    )
+    return RULES.error("CHECK.ABORTED",
+                       f"contrôle du contenu interrompu ({type(exc).__name__} : {str(exc)[:200]}) : "
+                       "le message n'a pas pu être vérifié",
+                       location="message", requirements=message_requirements(recipients))
 
 
 MAILBOX_LIMIT_BYTES = 25 * 1024 * 1024
@@ -64,9 +63,8 @@ def delivery_refusal(address: str, record: MailboxRecord | None, size: int) -> F
     """Why a recipient cannot take the message (None when it can): a warning on the sender's
     verdict, a bounce (DSN) on the wire."""
     def warn(rule: str, message: str) -> Finding:
-        return Finding(rule_id=f"MSS.DELIVERY.{rule}", message=message, severity=Severity.WARNING,
-                       location=address, ruleset="mssante",
-                       requirements=message_requirements([address]))
+        return RULES.warning(f"DELIVERY.{rule}", message, location=address,
+                             requirements=message_requirements([address]))
 
     if record is None:
         return warn("UNKNOWN", f"{address} : boîte aux lettres inconnue de l'annuaire MSSanté")
@@ -133,6 +131,21 @@ def integration_outcome(
     return None, "document intégré"
 
 
+def _normalised(facts: HealthFacts) -> dict:
+    """The journal's normalised fields (`banc.journal.SUMMARY_FIELDS`) a message fills: its
+    patient and first document, when there is one of each."""
+    fields: dict = {}
+    if len(facts.patients) == 1:
+        fields["patient_ins"] = next(iter(facts.patients))
+        oid = next((d.ins_oid for d in facts.documents if d.ins_oid), None)
+        if oid:
+            fields["patient_oid"] = oid
+    if facts.documents:
+        fields["document_unique_id"] = facts.documents[0].document_id
+        fields["set_id"] = facts.documents[0].set_id
+    return fields
+
+
 def summarise(parsed: ParsedMail, sender: str, recipients: list[str], facts: HealthFacts | None) -> dict:
     """The small JSON summary the journal keeps beside the raw message."""
     summary = {
@@ -144,6 +157,7 @@ def summarise(parsed: ParsedMail, sender: str, recipients: list[str], facts: Hea
         "patient_mailbox": any(r.endswith("@" + PATIENT_MAIL_DOMAIN) for r in recipients),
     }
     if facts is not None:
+        summary.update(_normalised(facts))
         summary["patients"] = sorted(facts.patients)
         summary["documents"] = [{"source": d.source, "code": d.code, "ins": d.ins} for d in facts.documents]
         summary["pdfs"] = [p.filename for p in facts.pdfs]

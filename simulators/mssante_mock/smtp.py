@@ -25,7 +25,6 @@ from typing import Any, AnyStr
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
-from banc.pki import certificate_subject
 from banc.verdict import Finding
 from simulators.mssante_mock import faults, rules
 from simulators.mssante_mock.auth import Authenticator, AuthOutcome
@@ -90,12 +89,14 @@ class _SubmissionSMTP(SMTP):
         if text[:1] in ("4", "5"):
             findings, summary = self.refusal or ([], {})
             self.refusal = None
-            der = _peer_certificate(self)
+            principal = self.session.auth_data if self.session is not None else None
+            login = principal.mailbox if principal else summary.get("user", "")
             self.postmaster.refused(
                 "smtp.refus", b"", text, peer=_peer(self.session), findings=findings,
                 summary={"tls": self.transport is not None
-                         and self.transport.get_extra_info("ssl_object") is not None, **summary},
-                peer_certificate=certificate_subject(der),
+                         and self.transport.get_extra_info("ssl_object") is not None,
+                         **({"login": login, "mailbox": login} if login else {}), **summary},
+                certificate_der=_peer_certificate(self),
             )
         # SMTP replies are ASCII (no SMTPUTF8 here): French accents are folded on the wire
         await super().push(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
@@ -256,11 +257,10 @@ class SubmissionHandler:
         recipients = [server.dsn.recipients.get(a.lower()) or Recipient(a.lower())
                       for a in envelope.rcpt_tos]
         principal = session.auth_data
-        der = _peer_certificate(server)
         submission = Submission(
             sender=(envelope.mail_from or "").lower(), recipients=recipients, raw=raw,
             dsn=server.dsn, principal=principal.mailbox if principal else "",
-            peer=_peer(session), peer_certificate=certificate_subject(der),
+            peer=_peer(session), certificate_der=_peer_certificate(server),
             smtputf8=envelope.smtp_utf8,
         )
         loop = asyncio.get_running_loop()
