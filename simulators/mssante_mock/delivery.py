@@ -32,6 +32,7 @@ class Submission:
     principal: str = ""
     peer: str = ""
     certificate_der: bytes | None = None
+    summary: dict = field(default_factory=dict)  # what the sender knows (bench messages)
     channel: str = "smtp"
     smtputf8: bool = False
 
@@ -78,7 +79,7 @@ class Postmaster:
             else:
                 findings.append(refusal)
                 bounced.append(faults.dsn_status(rcpt.address, refusal, rcpt.original))
-        summary = rules.summarise(parsed, submission.sender, recipients, facts)
+        summary = {**submission.summary, **rules.summarise(parsed, submission.sender, recipients, facts)}
         summary.update(
             {"delivered": delivered, "bounced": [b.recipient for b in bounced],
              "principal": submission.principal, "checks": self.checks,

@@ -201,8 +201,9 @@ class MssImapServer(Rfc3501Server):
         ))
 
     def _journal_auth(self, outcome: AuthOutcome, mechanism: bytes, decoded: bytes) -> None:
-        claimed = outcome.summary.get("user") or outcome.summary.get("authzid") or ""
-        claimed_login = {"login": claimed, "mailbox": claimed} if claimed and not outcome.ok else {}
+        login = (outcome.principal.mailbox if outcome.principal is not None
+                 else outcome.summary.get("user") or outcome.summary.get("authzid") or "")
+        claimed_login = {"login": login.lower(), "mailbox": login.lower()} if login else {}
         self._record("imap.authenticate", request=b"AUTHENTICATE " + mechanism + b" " + decoded,
                      status="OK" if outcome.ok else "NO",
                      summary={**claimed_login, **outcome.summary},
