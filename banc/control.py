@@ -129,7 +129,8 @@ class _ControlApp:
         for name, value in scope.get("headers", ()):
             if name.lower() == b"authorization":
                 given = value.decode("latin-1")
-                return given.startswith("Bearer ") and hmac.compare_digest(given[7:].strip(), self.token)
+                return (bool(self.token) and given.startswith("Bearer ")  # no token: closed
+                        and hmac.compare_digest(given[7:].strip(), self.token))
         return False
 
     def _dispatch(self, scope: dict, path: str, body: bytes) -> tuple[int, dict]:

@@ -55,6 +55,23 @@ def split_ins(ins: str) -> tuple[str, str]:
     return compact[:13], compact[13:]
 
 
+def key_problem(matricule: str, key: str | None) -> str | None:
+    """Why `key` is not the control key of `matricule` (a French message), None when it is.
+
+    A NIR read from a carte Vitale travels with its key: an absent, non-numeric or wrong key
+    means a misread card or a typed number, and must not find anybody."""
+    try:
+        expected = nir_key(matricule)
+    except IdentityError as exc:
+        return str(exc)
+    if not key:
+        return f"clé absente pour le NIR {matricule.strip().upper()} (clé attendue {expected})"
+    if key != expected:
+        return (f"clé {key!r} incorrecte pour le NIR {matricule.strip().upper()} "
+                f"(clé attendue {expected})")
+    return None
+
+
 def ins_key_is_valid(ins: str) -> bool:
     try:
         matricule, key = split_ins(ins)

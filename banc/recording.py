@@ -73,7 +73,7 @@ class JournalMiddleware:
 
     The request body is buffered as the app reads it (so a body the app never reads — refused
     early — is still journaled as far as it was received). The exchange is written *before* the
-    last byte of the answer leaves, so a client that got its answer can rely on the journal
+    answer's last part (and, for a one-part answer, its headers) leaves, so a client that got its answer can rely on the journal
     holding the exchange. A journal that cannot be written is logged, never allowed to take the
     service down.
     """
@@ -106,13 +106,21 @@ class JournalMiddleware:
                 request_body.append(message.get("body", b""))
             return message
 
+        held: list[dict] = []
+
         async def recording_send(message: dict) -> None:
             if message["type"] == "http.response.start":
+                # held back until the body: a client can take a bodiless answer (302,
+                # Content-Length: 0) as complete as soon as the headers arrive
                 status[0] = message["status"]
-            elif message["type"] == "http.response.body":
+                held.append(message)
+                return
+            if message["type"] == "http.response.body":
                 response_body.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    record()  # journaled before the client sees the end of the answer
+                    record()  # journaled before the client sees any of a one-part answer
+            while held:
+                await send(held.pop())
             await send(message)
 
         try:

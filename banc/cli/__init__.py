@@ -4,6 +4,10 @@ Each sub-command lives in its own module of this package exposing `register(subp
 adding a command means adding a module and one name to `COMMANDS`. Errors the user can act on
 are `UsageError`s (exit 2, French message, no stack trace); anything unexpected is reported
 in one line too, with `--debug` to see the trace.
+
+Every parser is a `banc.cli.french.FrenchParser` (sub-parsers inherit the class), so the
+commands registered here speak French, argparse's own words included; their names follow
+`banc.cli.vocabulary`, which `tests/banc/test_cli_vocabulary.py` checks on every parser.
 """
 
 from __future__ import annotations
@@ -23,10 +27,14 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from banc.cli.console import add_version
+    from banc.cli.french import FrenchParser
+
+    parser = FrenchParser(
         prog="banc",
         description="Banc Ségur : banc de conformité et simulateurs pour les DUI du Ségur numérique.",
     )
+    add_version(parser)
     parser.add_argument("--debug", action="store_true", help="afficher la trace complète des erreurs")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMANDE")
     for name in COMMANDS:
@@ -35,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from banc.cli.console import quiet_third_party
+
+    quiet_third_party()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from banc.cli import UsageError
+from banc.cli.vocabulary import option
 from banc.directory import Organisation, Professional, default_directory
 from banc.mocks import DEFAULT_PORTS
 from banc.pki import TestPki
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _connection(search)
     search.set_defaults(handler=_search)
     extract = actions.add_parser("extraction", help="télécharger PS_LibreAcces (fichier zip)")
-    extract.add_argument("--sortie", help="fichier ou dossier de destination (défaut : dossier courant)")
+    option(extract, "--sortie", metavar="CHEMIN", help="fichier ou dossier de destination (défaut : dossier courant)")
     _connection(extract)
     extract.set_defaults(handler=_extraction)
     people = actions.add_parser("personnes", help="professionnels et structures nommés du banc")
@@ -45,9 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _connection(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", default=DEFAULT_URL, help=f"URL de base FHIR (défaut : {DEFAULT_URL})")
+    option(parser, "--url", default=DEFAULT_URL, help=f"URL de base FHIR (défaut : {DEFAULT_URL})")
     parser.add_argument("--cle", default=DEFAULT_KEY, help="clé ESANTE-API-KEY")
-    parser.add_argument("--ca", help="AC de confiance (défaut : AC de la PKI de test du banc)")
+    parser.add_argument("--ca", metavar="FICHIER", help="AC de confiance (défaut : AC de la PKI de test du banc)")
 
 
 def _tls(args: argparse.Namespace) -> ssl.SSLContext:
@@ -60,7 +61,7 @@ def _get(args: argparse.Namespace, url: str, params: dict | None = None) -> http
         response = httpx.get(url, params=params, verify=_tls(args), timeout=30,
                              headers={"ESANTE-API-KEY": args.cle, "Accept": "application/fhir+json"})
     except httpx.HTTPError as exc:
-        raise UsageError(f"annuaire injoignable à {url} ({exc}) : lancez `banc up` ou "
+        raise UsageError(f"annuaire injoignable à {url} ({exc}) : lancez `banc demarrer` ou "
                          "indiquez --url") from exc
     if response.status_code != 200:
         try:

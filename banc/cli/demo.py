@@ -13,10 +13,10 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from banc.cli import UsageError
+from banc.cli.vocabulary import option
 from banc.paths import reference_path
 from banc.report import to_html, to_json, to_junit_xml
 from banc.verdict import Finding, Verdict
@@ -57,34 +57,59 @@ def _tddui_example(context: DemoContext) -> list[Verdict]:
 
 
 def _scenarios(context: DemoContext) -> list[Verdict]:
-    """Start the simulators on ephemeral ports with fresh data, play the scenarios, stop."""
-    from banc.cli.up import start_services
-    from banc.journal import Journal
-    from banc.mocks import MockContext
-    from banc.pki import TestPki
+    """Start the simulators on ephemeral ports with fresh data, play every registered scenario
+    against the reference DUI (driver `reference`), write each run's report, stop."""
+    from banc.bench import start_bench
+    from banc.cli.run import register_everywhere
+    from banc.scenario.drivers import DriverError, make_driver
+    from banc.scenario.report import to_html as run_html
+    from banc.scenario.runner import Console, Runner
+    from banc.scenario.runs import RunStore
+    from banc.scenario.verdicts import registered_scenarios
 
-    scenarios = {ep.name: ep.load() for ep in entry_points(group="banc.scenarios")}
+    scenarios = registered_scenarios()
     if not scenarios:
         return [Verdict("Scénarios", [Finding(
             "DEMO.SCENARIOS", "aucun scénario installé (pip install -e . depuis le dépôt)")])]
+    try:
+        driver = make_driver("reference")
+    except DriverError as exc:
+        return [Verdict("Scénarios", [Finding("DEMO.PILOTE", str(exc))])]
     work = context.out / "simulateurs"
     shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    journal_file = context.out / "journal.sqlite"
     for stale in context.out.glob("journal.sqlite*"):
         stale.unlink()
-    journal = Journal(journal_file)
-    mock_context = MockContext(journal=journal, pki=TestPki.ensure(), data_dir=work)
-    session = journal.start_session("démonstration", scenario=", ".join(scenarios))
-    mocks = start_services(None, mock_context)
-    try:
-        running = {mock.name: mock for mock in mocks}
-        return [verdict for play in scenarios.values() for verdict in play(mock_context, running)]
-    finally:
-        for mock in reversed(mocks):
-            mock.stop()
-        journal.end_session(session)
-        print(f"journal des échanges : {os.path.abspath(journal_file)} (banc journal --db … list)")
+    verdicts: list[Verdict] = []
+    with start_bench(data_dir=work, journal_path=context.out / "journal.sqlite", ports={},
+                     label="démonstration") as bench:
+        profile = driver.default_profile(bench.sheet)  # type: ignore[attr-defined]
+        register_everywhere(profile, bench.journal, bench.sheet, bench.planes())
+        runner = Runner(bench.journal, bench.sheet, driver, console=Console(), planes=bench.planes())
+        store = RunStore(bench.journal)
+        for scenario in scenarios.values():
+            run = runner.play(scenario, profile)
+            folder = context.out / "executions" / run.id
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "rapport.html").write_text(run_html(run, bench.journal, store), encoding="utf-8")
+            verdicts += [_step_verdict(scenario.title, result) for result in run.steps]
+        driver.close()
+        print(f"journal des échanges : {os.path.abspath(bench.journal.path)} (banc journal --journal … liste)")
+    return verdicts
+
+
+def _step_verdict(title: str, result) -> Verdict:
+    """A scenario step as a verdict of the demo report: only a passed step is conform."""
+    from banc.scenario.model import Outcome
+    from banc.verdict import NotEvaluated
+
+    verdict = Verdict(f"{title} — {result.title}", list(result.findings), details={
+        "résultat": str(result.outcome), "exigences": list(result.requirements),
+        "échanges": [f"journal:{e}" for e in result.evidence]})
+    if result.outcome is Outcome.FAILED and verdict.conform:
+        verdict.findings.append(Finding("SCN.ECHEC", result.reason, requirements=result.requirements))
+    elif result.outcome is not Outcome.PASSED and result.outcome is not Outcome.FAILED:
+        verdict.not_evaluated.append(NotEvaluated("scénario", f"{result.outcome} : {result.reason}"))
+    return verdict
 
 
 STEPS: list[DemoStep] = [
@@ -117,7 +142,7 @@ STEPS: list[DemoStep] = [
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="démonstration : valider les exemples et écrire un rapport HTML")
-    parser.add_argument("--out", default="out/demo", help="dossier du rapport (out/demo par défaut)")
+    option(parser, "--sortie", default="out/demo", help="dossier du rapport (out/demo par défaut)")
     parser.add_argument("--sur-place", dest="in_process", action="store_true",
                         help="valider dans ce processus, sans le service de validation local")
     parser.set_defaults(handler=_run)
@@ -132,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
         package = find_package()
     except PackageError as exc:
         raise UsageError(str(exc)) from None
-    out = Path(args.out)
+    out = Path(args.sortie)
     out.mkdir(parents=True, exist_ok=True)
     context = DemoContext(out, _backend(package, args.in_process), {})
     verdicts: list[Verdict] = []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from banc.cli import UsageError
 from banc.cli.run import register_everywhere
+from banc.cli.vocabulary import command, option
 from banc.control import ControlError
 from banc.dui import NAME_PATTERN, DuiProfile, ProfileError
 from banc.journal import Journal
@@ -19,15 +20,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="dui_command", metavar="ACTION", required=True)
     add = commands.add_parser("enregistrer", help="enregistrer un profil TOML dans le banc démarré")
     add.add_argument("profil", help="fichier TOML du profil du DUI")
-    add.add_argument("--fiche", help="fiche de configuration du banc (défaut : celle du banc démarré)")
+    option(add, "--fiche", help="fiche de configuration du banc (défaut : celle du banc démarré)")
     add.set_defaults(handler=_register)
-    listing = commands.add_parser("liste", help="lister les DUI enregistrés")
-    listing.add_argument("--fiche", help="fiche de configuration du banc (défaut : celle du banc démarré)")
+    listing = command(commands, "liste", help="lister les DUI enregistrés")
+    option(listing, "--fiche", help="fiche de configuration du banc (défaut : celle du banc démarré)")
     listing.set_defaults(handler=_list)
     new = commands.add_parser("nouveau", help="écrire un profil de départ et ses certificats de test")
     new.add_argument("nom", help="nom du DUI (minuscules, chiffres, - et _)")
-    new.add_argument("--sortie", "--out", dest="out", default=".", help="dossier où écrire le profil")
-    new.add_argument("--fiche", help="fiche de configuration du banc (pour l'AC de test)")
+    option(new, "--sortie", default=".", help="dossier où écrire le profil")
+    option(new, "--fiche", help="fiche de configuration du banc (pour l'AC de test)")
     new.set_defaults(handler=_new)
 
 
@@ -65,7 +66,7 @@ def _new(args: argparse.Namespace) -> int:
     if not NAME_PATTERN.match(args.nom):
         raise UsageError(f"nom « {args.nom} » invalide : minuscules, chiffres, - et _")
     pki = _sheet(args).pki
-    folder = Path(args.out)
+    folder = Path(args.sortie)
     certificates = folder / "certificats"
     certificates.mkdir(parents=True, exist_ok=True)
     for stem, cn, usage in ((f"{args.nom}-tls", f"DUI-{args.nom.upper()}", "client"),

@@ -4,14 +4,17 @@
   ContexteLPS/BAM, WS-Addressing) with a client certificate and print the answer — against
   the mock or any service speaking the CNAM WSDL;
 - `banc insi cas`: the public test cases and the answer each must give;
-- `banc insi identites [--generees N] [--json FICHIER]`: list or export the population.
+- `banc insi identites [--generees N] [--json] [--sortie FICHIER]`: list or export the population.
 
-`build_traits_request` / `build_vitale_request` are also used by tests and `bench/insi.py`.
+`build_traits_request` / `build_vitale_request` are also used by tests and `bench/insi.py`;
+`bench_identity` lets the other clients (`banc dmp vihf`, `banc mss envoyer`) use what INSi
+answers for a person (its OID above all).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +22,16 @@ from pathlib import Path
 from lxml import etree
 
 from banc.cli import UsageError
-from banc.population import DEFAULT_SEED, cnam_test_cases, dump_identities, population
+from banc.cli.vocabulary import option
+from banc.identity import Identity
+from banc.mocks import DEFAULT_PORTS
+from banc.population import (
+    DEFAULT_SEED,
+    cnam_test_cases,
+    dump_identities,
+    identity_to_dict,
+    population,
+)
 from banc.soap import SOAP12_NS, WSA_NS, parse_envelope, parse_fault
 
 RECSANS_NS = "http://www.cnamts.fr/INSiRecSans"
@@ -30,7 +42,17 @@ CTXBAM_NS = "urn:siram:bam:ctxbam"
 ACTION_TRAITS = "urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite"
 ACTION_VITALE = "urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecCarteVitale"
 DEFAULT_IDAM = "BANC-SEGUR-DUI"
+DEFAULT_URL = f"https://localhost:{DEFAULT_PORTS['insi']}/lps"
 CONTENT_TYPE = "application/soap+xml; charset=utf-8; action=\"{action}\""
+KNOWN_GENERATED = 200
+"""Generated identities searched by `bench_identity` (the INSi mock seeds 100 by default)."""
+
+
+def bench_identity(ins: str, seed: int = DEFAULT_SEED) -> Identity | None:
+    """The bench identity (CNAM test set, or generated with `seed`) that carries this INS, as
+    the INSi mock answers for it — so that clients use the same OID as INSi returned."""
+    wanted = "".join(ins.split())
+    return next((i for i in population(KNOWN_GENERATED, seed) if i.ins == wanted), None)
 
 
 def _sub(parent: etree._Element, ns: str, name: str, text: str | None = None) -> etree._Element:
@@ -142,22 +164,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("insi", help="client INSi de référence et identités du banc")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     search = actions.add_parser("chercher", help="recherche INS par traits d'identité")
-    search.add_argument("nom")
+    search.add_argument("nom", help="nom de naissance")
     search.add_argument("prenom", help="un prénom, ou la liste entre guillemets")
-    search.add_argument("sexe", choices=("M", "F"))
+    search.add_argument("sexe", choices=("M", "F"), help="sexe (M ou F)")
     search.add_argument("date", help="date de naissance AAAA-MM-JJ")
     search.add_argument("--lieu", help="code INSEE du lieu de naissance")
-    search.add_argument("--url", default="https://localhost:9101/lps", help="adresse du service")
+    option(search, "--url", default=DEFAULT_URL, help=f"adresse du service INSi (défaut : {DEFAULT_URL})")
     search.add_argument("--certificat", default="insi-auto", help="certificat client de la PKI du banc")
     search.add_argument("--idam", default=DEFAULT_IDAM, help="identifiant du logiciel (IDAM)")
-    search.add_argument("--pki", help="dossier de la PKI de test (défaut : cache utilisateur)")
+    option(search, "--pki")
     search.set_defaults(handler=_search)
     cases = actions.add_parser("cas", help="cas de test publics CNAM et réponse attendue")
     cases.set_defaults(handler=_cases)
     people = actions.add_parser("identites", help="identités du banc (CNAM + générées)")
-    people.add_argument("--generees", type=int, default=0, help="nombre d'identités générées")
-    people.add_argument("--graine", type=int, default=DEFAULT_SEED)
-    people.add_argument("--json", type=Path, help="écrire les identités dans ce fichier JSON")
+    option(people, "--generees", type=int, default=0)
+    option(people, "--graine", type=int, default=DEFAULT_SEED)
+    option(people, "--json", help="afficher les identités au format JSON")
+    option(people, "--sortie", type=Path, help="écrire les identités dans ce fichier JSON")
     people.set_defaults(handler=_people)
 
 
@@ -192,9 +215,12 @@ def _cases(args: argparse.Namespace) -> int:
 
 def _people(args: argparse.Namespace) -> int:
     people = population(args.generees, args.graine)
+    if args.sortie:
+        dump_identities(people, args.sortie)
+        print(f"{len(people)} identités écrites dans {args.sortie}")
+        return 0
     if args.json:
-        dump_identities(people, args.json)
-        print(f"{len(people)} identités écrites dans {args.json}")
+        print(json.dumps([identity_to_dict(p) for p in people], ensure_ascii=False, indent=2))
         return 0
     for person in people:
         print(

@@ -1,33 +1,48 @@
-"""`banc journal`: look at what the simulators saw (sessions, exchanges, raw messages)."""
+"""`banc journal`: look at what the simulators saw (sessions, exchanges, raw messages).
+
+Reading only: a journal database that does not exist is refused (a mistyped `--journal` must
+not leave an empty database behind and list nothing as if all were well)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import sys
+from pathlib import Path
 
 from banc.cli import UsageError
+from banc.cli.vocabulary import command, option
 from banc.journal import Journal
+from banc.paths import cache_dir
+
+RAW = {"requete": "request", "reponse": "response", "request": "request", "response": "response"}
+"""`--brut` values (the English ones are the old spelling) → which bytes."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("journal", help="consulter le journal des échanges")
-    parser.add_argument("--db", help="fichier du journal (défaut : cache utilisateur)")
+    option(parser, "--journal")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    sessions = actions.add_parser("sessions", help="lister les sessions")
+    sessions = command(actions, "sessions", help="lister les sessions")
     sessions.set_defaults(handler=_sessions)
-    listing = actions.add_parser("list", help="lister les échanges")
+    listing = command(actions, "liste", help="lister les échanges")
     listing.add_argument("--session", help="identifiant de session")
     listing.add_argument("--service", help="insi, dmp, mssante, annuaire, psc…")
     listing.set_defaults(handler=_list)
-    show = actions.add_parser("show", help="afficher un échange (constats et messages bruts)")
-    show.add_argument("id", type=int)
-    show.add_argument("--raw", choices=("request", "response"), help="écrire les octets bruts")
+    show = command(actions, "voir", help="afficher un échange (constats et messages bruts)")
+    show.add_argument("id", type=int, metavar="NUMERO", help="numéro de l'échange (colonne 1 de « liste »)")
+    show.add_argument("--brut", "--raw", choices=RAW, metavar="{requete,reponse}",
+                      help="écrire les octets bruts de la requête ou de la réponse")
     show.set_defaults(handler=_show)
 
 
 def _journal(args: argparse.Namespace) -> Journal:
-    return Journal(args.db) if args.db else Journal()
+    path = Path(args.journal) if args.journal else cache_dir() / "journal.sqlite"
+    if not path.is_file():
+        where = "--journal" if args.journal else "le cache utilisateur"
+        raise UsageError(f"journal introuvable : {path} ({where}) ; aucune base créée. Indiquez la "
+                         "base écrite par les simulateurs (banc demarrer, banc demo)")
+    return Journal(path)
 
 
 def _when(timestamp: float | None) -> str:
@@ -56,8 +71,8 @@ def _show(args: argparse.Namespace) -> int:
     exchange = _journal(args).get(args.id)
     if exchange is None:
         raise UsageError(f"aucun échange n° {args.id} dans le journal")
-    if args.raw:
-        sys.stdout.buffer.write(exchange.request if args.raw == "request" else exchange.response)
+    if args.brut:
+        sys.stdout.buffer.write(exchange.request if RAW[args.brut] == "request" else exchange.response)
         return 0
     print(f"Échange {exchange.id} — {exchange.service} {exchange.operation} ({exchange.channel})")
     print(f"  session : {exchange.session or '—'}   début : {_when(exchange.started_at)}   "

@@ -1,22 +1,23 @@
-"""`banc pki init`: generate (or show) the test PKI."""
+"""`banc pki initialiser` (alias `init`): generate (or show) the test PKI."""
 
 from __future__ import annotations
 
 import argparse
 
+from banc.cli.vocabulary import command, option
 from banc.pki import CLIENT_PROFILES, TestPki
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("pki", help="PKI de test (AC, certificats serveur et client)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    init = actions.add_parser("init", help="générer l'AC et les certificats manquants")
-    init.add_argument("--dir", help="dossier de la PKI (par défaut : cache utilisateur)")
+    init = command(actions, "initialiser", help="générer l'AC et les certificats manquants")
+    option(init, "--pki")
     init.set_defaults(handler=_init)
 
 
 def _init(args: argparse.Namespace) -> int:
-    pki = TestPki.ensure(args.dir)
+    pki = TestPki.ensure(args.pki)
     print(f"PKI de test dans {pki.directory}")
     print(f"  AC à installer dans le DUI : {pki.ca_cert}")
     print(f"  certificat serveur des simulateurs : {pki.server_cert}")

@@ -4,7 +4,7 @@
 - `banc psc connexion [IDENTIFIANT]`: log a professional in (automatic mode, or by filling the
   login page like a browser would), exchange the code, print the tokens and the userinfo
   summary — the access token opens the professional's MSSanté mailbox (SASL XOAUTH2).
-Works against the bench's PSC mock by default, or any provider with `--emetteur`.
+Works against the bench's PSC mock by default, or any provider with `--url` (its issuer).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from banc.cli import UsageError
+from banc.cli.vocabulary import option
 from banc.mocks import DEFAULT_PORTS
 from banc.pki import TestPki
 
@@ -39,15 +40,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="identifiant national (8 + RPPS) ; défaut : mode automatique du simulateur")
     login.add_argument("--client", default="banc-dui", help="client_id (défaut : banc-dui)")
     login.add_argument("--secret", default="banc-dui-secret", help="secret du client")
-    login.add_argument("--json", action="store_true", help="sortie JSON (jetons et userinfo)")
+    option(login, "--json", help="afficher les jetons et userinfo au format JSON")
     _connection(login)
     login.set_defaults(handler=_login)
 
 
 def _connection(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--emetteur", default=DEFAULT_ISSUER,
-                        help=f"émetteur OpenID (défaut : {DEFAULT_ISSUER})")
-    parser.add_argument("--ca", help="AC de confiance (défaut : AC de la PKI de test du banc)")
+    option(parser, "--url", default=DEFAULT_ISSUER,
+           help=f"émetteur OpenID, l'adresse du fournisseur (défaut : {DEFAULT_ISSUER})")
+    parser.add_argument("--ca", metavar="FICHIER", help="AC de confiance (défaut : AC de la PKI de test du banc)")
 
 
 def _client(args: argparse.Namespace) -> httpx.Client:
@@ -61,8 +62,8 @@ def _configuration(client: httpx.Client, issuer: str) -> dict:
         try:
             response = client.get(issuer.rstrip("/") + path)
         except httpx.HTTPError as exc:
-            raise UsageError(f"Pro Santé Connect injoignable ({exc}) : lancez `banc up` ou "
-                             "indiquez --emetteur") from exc
+            raise UsageError(f"Pro Santé Connect injoignable ({exc}) : lancez `banc demarrer` ou "
+                             "indiquez --url") from exc
         if response.status_code == 200:
             return response.json()
     raise UsageError(f"aucune configuration OpenID publiée par {issuer}")
@@ -70,7 +71,7 @@ def _configuration(client: httpx.Client, issuer: str) -> dict:
 
 def _discover(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        config = _configuration(client, args.emetteur)
+        config = _configuration(client, args.url)
     for key in ("issuer", "authorization_endpoint", "token_endpoint", "userinfo_endpoint",
                 "introspection_endpoint", "end_session_endpoint", "jwks_uri"):
         print(f"{key:<24} {config.get(key, '(absent)')}")
@@ -87,7 +88,7 @@ def _login(args: argparse.Namespace) -> int:
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
     state, nonce = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
     with _client(args) as client:
-        config = _configuration(client, args.emetteur)
+        config = _configuration(client, args.url)
         params = {"response_type": "code", "client_id": args.client, "redirect_uri": REDIRECT,
                   "scope": "openid scope_all", "acr_values": "eidas1", "state": state,
                   "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256"}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from banc.cli import UsageError
 from banc.cli.run import open_journal
+from banc.cli.vocabulary import option
 from banc.scenario.report import to_html, to_json, to_junit
 from banc.scenario.runs import RunStore
 
@@ -17,9 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("rapport", help="rapport d'une exécution : exigence, verdict, preuves")
     parser.add_argument("execution", nargs="?", help="identifiant de l'exécution (défaut : la dernière)")
     parser.add_argument("--format", choices=FORMATS, default="html", help="format du rapport (html par défaut)")
-    parser.add_argument("--sortie", "--out", dest="out", help="fichier à écrire (défaut : sortie standard)")
-    parser.add_argument("--fiche", help="fiche de configuration du banc (sa base de journal)")
-    parser.add_argument("--journal", "--db", dest="journal", help="base du journal (au lieu de la fiche)")
+    option(parser, "--sortie", help="fichier à écrire (défaut : sortie standard)")
+    option(parser, "--fiche")
+    option(parser, "--journal", help="base du journal (au lieu de la fiche)")
     parser.set_defaults(handler=_report)
 
 
@@ -31,9 +32,9 @@ def _report(args: argparse.Namespace) -> int:
         raise UsageError(f"exécution « {args.execution or 'dernière'} » introuvable")
     text = {"html": lambda: to_html(run, journal, store), "json": lambda: to_json(run, store),
             "junit": lambda: to_junit(run)}[args.format]()
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"rapport : {Path(args.out).resolve()}")
+    if args.sortie:
+        Path(args.sortie).write_text(text, encoding="utf-8")
+        print(f"rapport : {Path(args.sortie).resolve()}")
     else:
         print(text, end="")
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from banc.bench import BenchError, start_bench
 from banc.cli import UsageError
+from banc.cli.vocabulary import command, option
 from banc.dui import DuiProfile, ProfileError
 from banc.journal import Journal
 from banc.scenario.drivers import DriverError, make_driver
@@ -30,25 +31,26 @@ EXIT_FAILED, EXIT_AWAITING_PROOF = 1, 4
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    play = subparsers.add_parser("jouer", aliases=["run"], help="jouer un scénario contre un DUI et juger chaque exigence")
+    play = command(subparsers, "jouer", help="jouer un scénario contre un DUI et juger chaque exigence")
     play.add_argument("scenario", nargs="?", help="identifiant du scénario (banc jouer --liste)")
     play.add_argument("--dui", default="reference",
                       help="profil du DUI : fichier TOML, nom d'un DUI enregistré, ou « reference » (DUI de référence)")
-    play.add_argument("--pilote", "--driver", dest="driver", default="reference",
-                      help="comment faire agir le DUI : manual (opérateur), http (pilotage), reference")
-    play.add_argument("--fiche", help="fiche de configuration du banc à utiliser (sinon celle du banc démarré)")
+    option(play, "--pilote", default="reference")
+    play.add_argument("--defaut", action="append", default=[], metavar="NOM",
+                      help="avec --pilote reference : faire commettre au DUI de référence une erreur "
+                           "type (répétable ; liste : docs/reference-dui.md)")
+    option(play, "--fiche", help="fiche de configuration du banc à utiliser (sinon celle du banc démarré)")
     play.add_argument("--reprendre", metavar="EXECUTION", help="reprendre une exécution (après une preuve manuelle)")
-    play.add_argument("--sortie", "--out", dest="out", default="out/executions",
-                      help="dossier des rapports (un sous-dossier par exécution)")
+    option(play, "--sortie", default="out/executions", help="dossier des rapports (un sous-dossier par exécution)")
     play.add_argument("--delais", type=float, default=1.0,
                       help="multiplier les délais d'attente des échanges (ex. 3 pour un opérateur lent)")
     play.add_argument("--couverture", action="store_true", help="afficher aussi la matrice de couverture des exigences")
     play.add_argument("--liste", action="store_true", help="lister les scénarios disponibles")
     play.set_defaults(handler=_play)
 
-    runs = subparsers.add_parser("executions", aliases=["runs"], help="lister les exécutions de scénarios")
-    runs.add_argument("--fiche", help="fiche de configuration du banc (sa base de journal)")
-    runs.add_argument("--journal", "--db", dest="journal", help="base du journal (au lieu de la fiche)")
+    runs = command(subparsers, "executions", help="lister les exécutions de scénarios")
+    option(runs, "--fiche")
+    option(runs, "--journal", help="base du journal (au lieu de la fiche)")
     runs.set_defaults(handler=_runs)
 
     proof = subparsers.add_parser("preuve", help="joindre une preuve manuelle (capture, export) à une étape")
@@ -56,8 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     proof.add_argument("etape", help="identifiant de l'étape qui attend la preuve")
     proof.add_argument("fichier", help="fichier de preuve (capture d'écran, export…)")
     proof.add_argument("--note", default="", help="commentaire de l'opérateur")
-    proof.add_argument("--fiche", help="fiche de configuration du banc (sa base de journal)")
-    proof.add_argument("--journal", "--db", dest="journal", help="base du journal (au lieu de la fiche)")
+    option(proof, "--fiche")
+    option(proof, "--journal", help="base du journal (au lieu de la fiche)")
     proof.set_defaults(handler=_proof)
 
     coverage = subparsers.add_parser("couverture", help="matrice de couverture des exigences DSR par les scénarios")
@@ -92,7 +94,7 @@ def bench_for_run(args: argparse.Namespace) -> Iterator[tuple[Journal, BenchShee
             return
     print("Aucun banc démarré : démarrage des simulateurs pour cette exécution…")
     try:
-        bench = start_bench(ports={} if args.driver == "reference" else None, label="banc jouer")
+        bench = start_bench(ports={} if args.pilote == "reference" else None, label="banc jouer")
     except BenchError as exc:
         raise UsageError(str(exc)) from None
     with bench:
@@ -138,9 +140,11 @@ def _play(args: argparse.Namespace) -> int:
     if args.scenario not in scenarios:
         raise UsageError(f"scénario « {args.scenario} » inconnu (disponibles : {', '.join(scenarios)})")
     scenario = scenarios[args.scenario]
+    if args.defaut and args.pilote != "reference":
+        raise UsageError("--defaut ne s'applique qu'au DUI de référence (--pilote reference)")
     try:
-        driver = make_driver(args.driver)
-    except DriverError as exc:
+        driver = make_driver(args.pilote, **({"faults": tuple(args.defaut)} if args.defaut else {}))
+    except (DriverError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     with bench_for_run(args) as (journal, sheet, planes):
         profile = resolve_profile(args.dui, journal, sheet, driver)
@@ -154,7 +158,7 @@ def _play(args: argparse.Namespace) -> int:
         finally:
             driver.close()
         store = RunStore(journal)
-        folder = Path(args.out) / run.id
+        folder = Path(args.sortie) / run.id
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "rapport.html").write_text(to_html(run, journal, store), encoding="utf-8")
         (folder / "rapport.json").write_text(to_json(run, store), encoding="utf-8")

@@ -10,20 +10,18 @@ from pathlib import Path
 
 from banc.bench import BenchError, parse_ports, start_bench
 from banc.cli import UsageError
+from banc.cli.vocabulary import command, option
 from banc.journal import UNKNOWN_DUI, Exchange, Journal
 from banc.mocks import serve_until_interrupted
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "demarrer", aliases=["up"],
-        help="démarrer les services simulés et écrire la fiche de configuration du DUI")
+    parser = command(subparsers, "demarrer",
+                     help="démarrer les services simulés et écrire la fiche de configuration du DUI")
     parser.add_argument("services", nargs="*", help="services à démarrer (par défaut : tous ceux installés)")
-    parser.add_argument("--donnees", "--data", dest="data", help="dossier des données des simulateurs (défaut : cache)")
-    parser.add_argument("--graine", "--seed", dest="seed", type=int, default=20240101,
-                        help="graine des données générées (identités, annuaire)")
-    parser.add_argument("--ports-ephemeres", "--ephemeral-ports", dest="ephemeral_ports", action="store_true",
-                        help="ports choisis par le système (la fiche de configuration les donne)")
+    option(parser, "--donnees")
+    option(parser, "--graine", type=int, default=20240101)
+    option(parser, "--ports-ephemeres", help="ports choisis par le système (la fiche de configuration les donne)")
     parser.add_argument("--port", action="append", default=[], metavar="SERVICE=PORT",
                         help="changer le port d'un service (ex. --port insi=9201 ; répétable)")
     parser.add_argument("--hote", default="127.0.0.1",
@@ -31,9 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--nom", action="append", default=[], metavar="NOM_OU_IP",
                         help="nom DNS ou adresse IP par lequel le DUI joint le banc (mis dans le certificat "
                              "serveur et dans les adresses ; répétable ; le premier est utilisé dans les URL)")
-    parser.add_argument("--journal", "--db", dest="journal", help="base du journal des échanges (défaut : dans --donnees)")
-    parser.add_argument("--sans-tls", "--insecure", dest="insecure", action="store_true",
-                        help="HTTP sans TLS, pour une démonstration seulement (refusé par défaut)")
+    option(parser, "--journal", help="base du journal des échanges (défaut : dans --donnees)")
+    option(parser, "--sans-tls")
     parser.set_defaults(handler=_up)
 
 
@@ -65,11 +62,11 @@ def _up(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         bench = start_bench(
-            data_dir=Path(args.data) if args.data else None,
+            data_dir=Path(args.donnees) if args.donnees else None,
             journal_path=Path(args.journal) if args.journal else None,
             host=args.hote, server_names=tuple(args.nom),
-            ports={} if args.ephemeral_ports else _ports(args.port),
-            services=args.services or None, seed=args.seed, insecure=args.insecure,
+            ports={} if args.ports_ephemeres else _ports(args.port),
+            services=args.services or None, seed=args.graine, insecure=args.sans_tls,
             label="banc demarrer",
         )
     except BenchError as exc:

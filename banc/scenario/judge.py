@@ -61,14 +61,18 @@ def observe(journal: Journal, expectation: Expectation, context: RunContext, sin
             if key in exchange.summary and str(exchange.summary.get(key)) != value
         ]
         missing = [key for key in wanted if key not in exchange.summary]
+        refused = next((f for f in exchange.findings if f.is_error), None)
         if differences:
             result.mismatched.append((exchange, differences))
         elif not missing:
             result.matched.append(exchange)
+        elif refused is not None:  # the DUI did it, the service refused it before reading further
+            result.mismatched.append((exchange, [f"refusé par le service ({refused.rule_id} : {refused.message})"]))
     return result
 
 
-def judge(observation: Observation, context: RunContext, requirements: tuple[str, ...]) -> tuple[list, list[int]]:
+def judge(observation: Observation, context: RunContext, requirements: tuple[str, ...],
+          waited: float) -> tuple[list, list[int]]:
     """Findings and evidence (journal ids) for one expectation once the wait is over."""
     expectation = observation.expectation
     if observation.satisfied:
@@ -82,14 +86,18 @@ def judge(observation: Observation, context: RunContext, requirements: tuple[str
         return findings, [e.id for e in observation.matched if e.id is not None]
     if observation.mismatched:
         exchange, differences = observation.mismatched[0]
-        return [RULES.error(
+        findings = [RULES.error(
             "ATTRIBUT", f"{expectation.label()} observé (journal:{exchange.id}) mais non conforme à "
             f"l'attendu : {'; '.join(differences)}", requirements=requirements,
-            evidence=(f"journal:{exchange.id}",))], [e.id for e, _ in observation.mismatched if e.id]
+            evidence=(f"journal:{exchange.id}",))]
+        findings += [replace(f, requirements=f.requirements or requirements,
+                             evidence=(*f.evidence, f"journal:{exchange.id}"))
+                     for f in exchange.findings if f.is_error]
+        return findings, [e.id for e, _ in observation.mismatched if e.id]
     hint = ""
     if observation.unattributed:
         hint = (f" ; {observation.unattributed} échange(s) d'un DUI inconnu observé(s) : vérifiez "
                 "que le profil du DUI déclare son certificat, son IDAM, son client_id ou sa BAL")
     return [RULES.error(
         "RIEN_RECU", f"rien reçu : aucun échange « {expectation.label()} » observé du DUI "
-        f"en {expectation.timeout:.0f} s{hint}", requirements=requirements)], []
+        f"en {waited:.0f} s d'attente{hint}", requirements=requirements)], []

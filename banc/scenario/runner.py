@@ -168,7 +168,9 @@ class Runner:
                     continue
                 self.console.step(position + 1, len(scenario.steps), step)
                 started = time.time()
-                outcome, reason, findings, evidence = self._play_step(step, context)
+                since = self.journal.last_id()  # before the step is announced: nothing missed
+                self.store.set_current(run, position)
+                outcome, reason, findings, evidence = self._play_step(step, context, since)
                 result = StepResult(step.id, step.title, kind_of(step), outcome, step.requirements,
                                     reason, tuple(evidence), findings, started, time.time(), position)
                 self.store.save_step(run, result)
@@ -185,7 +187,7 @@ class Runner:
         return run
 
     # -- one step ----------------------------------------------------------------------------
-    def _play_step(self, step: AnyStep, context: RunContext) -> tuple[Outcome, str, list, list[int]]:
+    def _play_step(self, step: AnyStep, context: RunContext, since: int) -> tuple[Outcome, str, list, list[int]]:
         if step.applies_to and context.dui.structure_type not in step.applies_to:
             return Outcome.OMITTED, f"ne s'applique qu'à : {', '.join(step.applies_to)}", [], []
         unmet = [r for r in step.requires
@@ -194,7 +196,6 @@ class Runner:
             return Outcome.SKIPPED, f"précondition non remplie : étape(s) {', '.join(unmet)} non réussie(s)", [], []
         if isinstance(step, ManualProof):
             return self._manual_proof(step, context)
-        since = self.journal.last_id()
         if isinstance(step, BenchActs):
             try:
                 answer = context.act(step.service, step.action, **context.fill(dict(step.params)))
@@ -231,7 +232,8 @@ class Runner:
     def _wait(self, step: AnyStep, expectations: tuple[Expectation, ...], context: RunContext,
               since: int, handle) -> tuple[Outcome, str, list, list[int]]:
         timeout = max((e.timeout for e in expectations), default=60.0) * self.timeout_scale
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline = began + timeout
         finished_at: float | None = None
         status = None
         while True:
@@ -263,7 +265,7 @@ class Runner:
         findings: list = []
         evidence: list[int] = []
         for observation in observations:
-            found, ids = judge(observation, context, step.requirements)
+            found, ids = judge(observation, context, step.requirements, time.monotonic() - began)
             findings += found
             evidence += ids
         if any(f.is_error for f in findings):

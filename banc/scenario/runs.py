@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS runs (
     status TEXT NOT NULL,
     started_at REAL NOT NULL,
     ended_at REAL,
-    inputs TEXT NOT NULL DEFAULT '{}'
+    inputs TEXT NOT NULL DEFAULT '{}',
+    current_step INTEGER
 );
 CREATE TABLE IF NOT EXISTS run_steps (
     run TEXT NOT NULL,
@@ -102,7 +103,11 @@ class RunStore:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        journal.connection().executescript(_SCHEMA)
+        db = journal.connection()
+        db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+        if "current_step" not in columns:  # runs stored before progress was recorded
+            db.execute("ALTER TABLE runs ADD COLUMN current_step INTEGER")
 
     def _db(self):
         return self.journal.connection()
@@ -132,10 +137,14 @@ class RunStore:
         run.steps = [s for s in run.steps if s.position != result.position] + [result]
         run.steps.sort(key=lambda s: s.position)
 
+    def set_current(self, run: Run, position: int | None) -> None:
+        """The step being played (for a progress display, or an operator's tooling)."""
+        self._db().execute("UPDATE runs SET current_step = ? WHERE id = ?", (position, run.id))
+
     def set_status(self, run: Run, status: str) -> None:
         run.status = status
         run.ended_at = time.time() if status != RUNNING else None
-        self._db().execute("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?",
+        self._db().execute("UPDATE runs SET status = ?, ended_at = ?, current_step = NULL WHERE id = ?",
                            (status, run.ended_at, run.id))
 
     def attach_proof(self, run_id: str, step_id: str, file: Path, note: str = "") -> None:

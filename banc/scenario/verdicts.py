@@ -1,6 +1,7 @@
 """From a run to requirement verdicts, and from the scenario definitions to the coverage matrix.
 
-A requirement's verdict in a run combines the outcomes of every step that declares it: one
+A requirement's verdict in a run combines the outcomes of every step that declares it (or whose
+error findings cite it): one
 failed step fails it; a step that could not be judged (skipped, not evaluated) leaves it not
 evaluated; a manual proof awaited or attached is said as such; it is passed only when every
 step that verifies it passed. Omitted steps do not count, unless all are omitted.
@@ -39,9 +40,13 @@ class RequirementVerdict:
 
 
 def requirement_verdicts(run: Run) -> list[RequirementVerdict]:
+    """Verdict of every requirement a step declares, and of every requirement an error
+    finding of a failed step cites (a document refused for its missing recipients fails
+    SC.DOC.04.MS1 too, not only the feed step's own requirement)."""
     by_requirement: dict[str, list] = {}
     for result in run.steps:
-        for requirement in result.requirements:
+        cited = [r for f in result.findings if f.is_error for r in f.requirements]
+        for requirement in dict.fromkeys((*result.requirements, *cited)):
             by_requirement.setdefault(requirement, []).append(result)
     verdicts = []
     for requirement, results in by_requirement.items():

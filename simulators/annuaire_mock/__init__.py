@@ -7,9 +7,10 @@ returned `RunningAnnuaire` (see docs/annuaire-psc-mocks.md).
 
 from __future__ import annotations
 
+from banc.control import CONTROL_PREFIX, with_control
 from banc.directory import Directory, default_directory
 from banc.mocks import MockContext
-from banc.server import ServedApp
+from banc.recording import JournalMiddleware
 from simulators.annuaire_mock import seed
 from simulators.annuaire_mock.app import (
     BASE_PATH,
@@ -18,6 +19,7 @@ from simulators.annuaire_mock.app import (
     AnnuaireConfig,
     build_app,
 )
+from simulators.annuaire_mock.control import AnnuaireControl
 from simulators.annuaire_mock.models import AnnuaireStore
 
 NAME = "annuaire"
@@ -40,15 +42,16 @@ class RunningAnnuaire:
     def __init__(self, context: MockContext, directory: Directory | None = None) -> None:
         self.directory = directory or default_directory(context.seed)
         self.store = open_store(context, self.directory)
-        self.config = AnnuaireConfig(self.directory, self.store, context.journal)
-        self.server = ServedApp(build_app(self.config),
-                                pki=None if context.insecure else context.pki,
-                                client_cert="optional", port=context.port(NAME), name=NAME)
-        self.server.start()
+        self.config = AnnuaireConfig(self.directory, self.store)
+        self.control = AnnuaireControl(self.config)
+        app = JournalMiddleware(with_control(build_app(self.config), self.control,
+                                             context.admin_token), context.journal, NAME)
+        self.server = context.serve(app, name=NAME, port_name=NAME, client_cert="optional")
         self.config.public_url = self.server.url
         self.endpoints = {
             "annuaire.fhir": self.server.url + BASE_PATH,
             "annuaire.extraction": self.server.url + EXTRACTION_PATH,
+            "annuaire.controle": self.server.url + CONTROL_PREFIX,
         }
 
     @property

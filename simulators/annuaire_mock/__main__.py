@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
+import sys
 
-from banc.journal import Journal
-from banc.mocks import DEFAULT_PORTS, MockContext, serve_until_interrupted
-from banc.paths import cache_dir
-from banc.pki import TestPki
-from simulators.annuaire_mock import DEFAULT_API_KEY, launch
+from banc.cli.french import FrenchParser
+from banc.cli.standalone import mock_parser, port_option, run
+from banc.mocks import DEFAULT_PORTS, MockContext
+from simulators.annuaire_mock import DEFAULT_API_KEY, NAME, RunningAnnuaire, launch
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Simulateur Annuaire Santé (API FHIR)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORTS["annuaire"])
-    parser.add_argument("--http", action="store_true", help="HTTP sans TLS (démonstration)")
-    args = parser.parse_args()
-    context = MockContext(journal=Journal(), pki=TestPki.ensure(), data_dir=cache_dir() / "simulators",
-                          ports={"annuaire": args.port}, insecure=args.http)
-    mock = launch(context)
+def build_parser() -> FrenchParser:
+    parser = mock_parser("annuaire_mock", "Simulateur Annuaire Santé (API FHIR).")
+    port_option(parser, "--port", DEFAULT_PORTS[NAME], "de l'API FHIR")
+    return parser
+
+
+def _announce(mock: RunningAnnuaire, context: MockContext) -> None:
     print(f"Annuaire Santé simulé : {mock.base_url} (clé ESANTE-API-KEY : {DEFAULT_API_KEY})")
-    print(f"Extraction PS_LibreAcces : {mock.endpoints['annuaire.extraction']}")
-    serve_until_interrupted([mock])
+    print(f"Extraction PS_LibreAcces : {mock.endpoints['annuaire.extraction']}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return run(parser, args, "Annuaire Santé simulé", {NAME: args.port}, launch, _announce)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,12 +1,13 @@
 """Routes of the Annuaire Santé mock (Starlette): the FHIR API under /fhir/v2 and the open-data
-extraction download. Each request goes wire → rules → models, and is journaled with its verdict.
+extraction download. Each request goes wire → rules → models; the route annotates the journal
+exchange (`note`: operation, `api_key`, query, findings) that `banc.recording.JournalMiddleware`
+records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -16,8 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from banc.directory import Directory
-from banc.journal import Exchange, Journal
-from banc.server import client_certificate
+from banc.recording import note
 from banc.verdict import Finding
 from simulators.annuaire_mock import faults, rules, wire
 from simulators.annuaire_mock.models import SEARCH_PARAMETERS, AnnuaireStore
@@ -33,18 +33,8 @@ DEFAULT_API_KEY = "banc-segur-annuaire"
 class AnnuaireConfig:
     directory: Directory
     store: AnnuaireStore
-    journal: Journal | None = None
     api_keys: set[str] = field(default_factory=lambda: {DEFAULT_API_KEY})
     public_url: str = ""  # https://localhost:<port>, set once the server listens
-
-
-def _request_bytes(request: Request, body: bytes) -> bytes:
-    lines = [f"{request.method} {request.url.path}"
-             + (f"?{request.url.query}" if request.url.query else "")]
-    for name, value in request.headers.items():
-        shown = value[:4] + "…" if name.lower() == "esante-api-key" and value else value
-        lines.append(f"{name}: {shown}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 def build_app(config: AnnuaireConfig) -> Starlette:
@@ -52,101 +42,110 @@ def build_app(config: AnnuaireConfig) -> Starlette:
         root = config.public_url or f"{request.url.scheme}://{request.url.netloc}"
         return root + BASE_PATH
 
-    def record(request: Request, body: bytes, operation: str, status: int, response: bytes,
-               findings: list[Finding], started: float, summary: dict) -> None:
-        if config.journal is None:
-            return
-        der = client_certificate(request.scope)
-        config.journal.record(Exchange(
-            service=SERVICE, operation=operation, channel="https",
-            request=_request_bytes(request, body), response=response, status=str(status),
-            peer=f"{request.client.host}:{request.client.port}" if request.client else "",
-            peer_certificate=der.hex() if der else "", summary=summary, findings=findings,
-            duration_ms=(time.perf_counter() - started) * 1000, started_at=time.time()))
-
-    def answer(request: Request, body: bytes, operation: str, started: float,
-               findings: list[Finding], summary: dict, ok: bytes | None = None,
-               media: str = FHIR_JSON, headers: dict | None = None) -> Response:
+    def answer(request: Request, operation: str, findings: list[Finding], summary: dict,
+               ok: bytes | None = None, media: str = FHIR_JSON,
+               headers: dict | None = None) -> Response:
+        """Annotate the journal exchange (the middleware records the bytes) and answer: the
+        OperationOutcome of the findings, or `ok`."""
+        exchange = note(request.scope)
+        exchange.operation = operation
+        exchange.summary.update(summary)
+        exchange.findings.extend(findings)
         if findings:
             status, payload = faults.operation_outcome(findings)
             media, headers = FHIR_JSON, None
         else:
             status, payload = 200, ok or b""
-        record(request, body, operation, status, payload, findings, started, summary)
         return Response(payload, status_code=status, media_type=media, headers=headers)
 
     async def fhir(request: Request) -> Response:
-        started = time.perf_counter()
         body = await request.body()
         path = request.url.path[len(BASE_PATH):].strip("/")
         parts = path.split("/") if path else []
         method = request.method
         summary: dict = {"path": request.url.path}
-        findings = rules.check_api_key(request.headers.get("esante-api-key"),
-                                       frozenset(config.api_keys))
+        key = request.headers.get("esante-api-key")
+        if key:
+            summary["api_key"] = key  # the DUI attribution key (the header copy is redacted)
+        findings = rules.check_api_key(key, frozenset(config.api_keys))
         if findings:
-            return answer(request, body, "refused", started, findings, summary)
+            return answer(request, "refused", findings, summary)
         searching = method == "POST" and len(parts) == 2 and parts[1] == "_search"
         if method not in ("GET", "HEAD") and not searching:
-            return answer(request, body, "write", started,
+            return answer(request, "write",
                           rules.check_write(method, request.url.path), summary)
         if not parts:
-            return answer(request, body, "read", started, [rules._finding(
+            return answer(request, "read", [rules.RULES.finding(
                 "RESOURCE.UNKNOWN_TYPE", "indiquez un type de ressource après /fhir/v2/")], summary)
         if parts == ["metadata"]:
-            return answer(request, body, "capabilities", started, [], summary,
+            return answer(request, "capabilities", [], summary,
                           json.dumps(capability_statement(base(request))).encode())
         if parts == ["_page"]:
             token = request.query_params.get("id", "")
             decoded = wire.read_page_token(token)
             if decoded is None:
-                return answer(request, body, "page", started, [rules._finding(
+                return answer(request, "page", [rules.RULES.finding(
                     "PAGE.INVALID", "lien de page invalide ou expiré : relancez la recherche")],
                     summary)
             rtype, pairs, after = decoded
-            return search(request, body, rtype, pairs, after, started, summary)
+            findings = rules.check_resource_type(rtype)
+            if findings:
+                return answer(request, "page", findings, summary)
+            return search(request, rtype, pairs, after, summary)
         rtype = parts[0]
         findings = rules.check_resource_type(rtype)
         if findings:
-            return answer(request, body, "read", started, findings, summary)
+            return answer(request, "read", findings, summary)
         if len(parts) == 1 or searching:
             pairs = parse_qsl(request.url.query, keep_blank_values=True)
             if searching:
-                pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-            return search(request, body, rtype, pairs, 0, started, summary)
+                try:
+                    pairs += parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+                except UnicodeDecodeError as exc:
+                    return answer(request, f"search {rtype}", [rules.RULES.finding(
+                        "PARAM.ENCODING", "corps de la recherche POST …/_search illisible : "
+                        f"UTF-8 attendu (octet invalide en position {exc.start})", location="body")],
+                        summary)
+            return search(request, rtype, pairs, 0, summary)
         if len(parts) == 2:
             summary.update(resource=rtype, id=parts[1])
             found = config.store.read(rtype, parts[1])
             if found is None:
-                return answer(request, body, f"read {rtype}", started, [rules._finding(
+                return answer(request, f"read {rtype}", [rules.RULES.finding(
                     "RESOURCE.NOT_FOUND", f"{rtype}/{parts[1]} introuvable dans l'annuaire",
-                    f"{rtype}/{parts[1]}")], summary)
-            return answer(request, body, f"read {rtype}", started, [], summary, found.encode())
-        return answer(request, body, "read", started, [rules._finding(
+                    location=f"{rtype}/{parts[1]}")], summary)
+            return answer(request, f"read {rtype}", [], summary, found.encode())
+        return answer(request, "read", [rules.RULES.finding(
             "PARAM.UNKNOWN", f"opération {request.url.path} non prise en charge "
             "(historique et opérations étendues absents de l'API publique)")], summary)
 
-    def search(request: Request, body: bytes, rtype: str, pairs: list[tuple[str, str]],
-               after: int, started: float, summary: dict) -> Response:
+    def search(request: Request, rtype: str, pairs: list[tuple[str, str]], after: int,
+               summary: dict) -> Response:
         findings = rules.check_search(rtype, pairs)
         summary.update(resource=rtype, query=pairs)
         if findings:
-            return answer(request, body, f"search {rtype}", started, findings, summary)
+            return answer(request, f"search {rtype}", findings, summary)
         page = config.store.search(wire.to_query(rtype, pairs, after))
         summary.update(matches=len(page.matches), total=page.total, included=len(page.included))
-        return answer(request, body, f"search {rtype}", started, [], summary,
+        return answer(request, f"search {rtype}", [], summary,
                       wire.bundle(base(request), rtype, pairs, page))
 
     async def extraction(request: Request) -> Response:
-        started = time.perf_counter()
         name, payload = wire.extraction_zip(config.directory, dt.datetime.now())
         summary = {"file": name, "bytes": len(payload)}
-        return answer(request, b"", "extraction PS_LibreAcces", started, [], summary, payload,
+        return answer(request, "extraction PS_LibreAcces", [], summary, payload,
                       "application/zip",
                       {"Content-Disposition": f'attachment; filename="{name}"'})
 
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        """Last resort: an unforeseen error still gets an OperationOutcome and a journal
+        entry (each known hostile input has its own refusal before reaching this)."""
+        finding = rules.RULES.error("INTERNAL", "erreur interne du simulateur Annuaire "
+                                    f"({type(exc).__name__} : {exc})", requirements=())
+        return answer(request, "erreur interne", [finding], {"path": request.url.path})
+
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-    return Starlette(routes=[
+    return Starlette(exception_handlers={Exception: internal_error}, routes=[
         Route(EXTRACTION_PATH, extraction, methods=["GET"]),
         Route(BASE_PATH, fhir, methods=methods),
         Route(BASE_PATH + "/{rest:path}", fhir, methods=methods),

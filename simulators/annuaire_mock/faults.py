@@ -13,6 +13,7 @@ _STATUS = {
     "ANNUAIRE.RESOURCE.UNKNOWN_TYPE": (404, "not-supported"),
     "ANNUAIRE.RESOURCE.NOT_FOUND": (404, "not-found"),
     "ANNUAIRE.PAGE.INVALID": (410, "expired"),
+    "ANNUAIRE.INTERNAL": (500, "exception"),
 }
 
 

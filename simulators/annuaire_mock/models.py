@@ -226,7 +226,28 @@ class AnnuaireStore:
         return loaded
 
     @staticmethod
-    def _fill(db: sqlite3.Connection, resources: Iterable[dict], validate: bool) -> int:
+    def _rows(rowid: int, resource: dict) -> tuple[tuple, list[tuple], list[tuple]]:
+        """(resource row, index rows, trigram rows) that store one resource under `rowid`."""
+        rtype = resource["resourceType"]
+        stored = (rowid, rtype, resource["id"], resource["meta"]["lastUpdated"][:10],
+                  json.dumps(resource, ensure_ascii=False, separators=(",", ":")))
+        rows, strings = [], []
+        kinds = SEARCH_PARAMETERS[rtype]
+        for param, system, raw in index_values(resource):
+            if param not in kinds:
+                continue
+            if kinds[param] == STRING:
+                value = fold(raw)
+                if param == "mailbox-mss":
+                    strings.append((value, rtype, param, rowid))
+                    rows.append((rtype, DOMAIN_PARAM, "", value.rsplit("@", 1)[-1], "", rowid))
+            else:
+                value = raw
+            rows.append((rtype, param, system, value, raw, rowid))
+        return stored, rows, strings
+
+    @classmethod
+    def _fill(cls, db: sqlite3.Connection, resources: Iterable[dict], validate: bool) -> int:
         stored, rows, strings, loaded = [], [], [], 0
 
         def flush() -> None:
@@ -240,28 +261,54 @@ class AnnuaireStore:
         for rowid, resource in enumerate(resources, start=1):
             if validate:
                 seed.validate(resource)
-            rtype = resource["resourceType"]
-            updated = resource["meta"]["lastUpdated"][:10]
-            stored.append((rowid, rtype, resource["id"], updated,
-                           json.dumps(resource, ensure_ascii=False, separators=(",", ":"))))
-            kinds = SEARCH_PARAMETERS[rtype]
-            for param, system, raw in index_values(resource):
-                if param not in kinds:
-                    continue
-                if kinds[param] == STRING:
-                    value = fold(raw)
-                    if param == "mailbox-mss":
-                        strings.append((value, rtype, param, rowid))
-                        rows.append((rtype, DOMAIN_PARAM, "", value.rsplit("@", 1)[-1], "",
-                                     rowid))
-                else:
-                    value = raw
-                rows.append((rtype, param, system, value, raw, rowid))
+            one, indexed, trigrams = cls._rows(rowid, resource)
+            stored.append(one)
+            rows += indexed
+            strings += trigrams
             loaded += 1
             if len(rows) > 50_000:
                 flush()
         flush()
         return loaded
+
+    def refill(self, resources: Iterable[dict]) -> int:
+        """Replace the content in place (a reset): unlike `load`, the file stays the same, so
+        the connections other threads hold see the new content."""
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            for table in ("resources", "idx", "fts"):
+                db.execute(f"DELETE FROM {table}")
+            loaded = self._fill(db, resources, validate=False)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return loaded
+
+    def put(self, resources: list[dict]) -> None:
+        """Add resources to the live store (a scenario's new professional), replacing those
+        with the same type and id; validated first, written in one transaction."""
+        for resource in resources:
+            seed.validate(resource)
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            for resource in resources:
+                old = db.execute("SELECT rowid FROM resources WHERE rtype = ? AND id = ?",
+                                 (resource["resourceType"], resource["id"])).fetchone()
+                if old is not None:
+                    for table, column in (("resources", "rowid"), ("idx", "res"), ("fts", "res")):
+                        db.execute(f"DELETE FROM {table} WHERE {column} = ?", (old[0],))
+                rowid = db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM resources").fetchone()[0]
+                one, indexed, trigrams = self._rows(rowid, resource)
+                db.execute("INSERT INTO resources VALUES (?, ?, ?, ?, ?)", one)
+                db.executemany("INSERT INTO idx VALUES (?, ?, ?, ?, ?, ?)", indexed)
+                db.executemany("INSERT INTO fts VALUES (?, ?, ?, ?)", trigrams)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     # -- reading --------------------------------------------------------------------------
     def read(self, rtype: str, rid: str) -> str | None:

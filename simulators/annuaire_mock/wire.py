@@ -48,13 +48,23 @@ def page_token(rtype: str, pairs: list[tuple[str, str]], after: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+MAX_ROWID = 2**63 - 1
+"""Largest SQLite integer: a forged token's `a` beyond it would overflow the driver."""
+
+
 def read_page_token(token: str) -> tuple[str, list[tuple[str, str]], int] | None:
+    """(resource type, pairs, last rowid) of a token, or None when it is not one of ours
+    (forged or damaged tokens included: wrong types, huge numbers, deep nesting)."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw)
         pairs = [(str(k), str(v)) for k, v in data["q"]]
-        return str(data["t"]), pairs, int(data["a"])
-    except (ValueError, KeyError, TypeError):
+        after = data["a"]
+        if not isinstance(data["t"], str) or not isinstance(after, int) \
+                or not 0 <= after <= MAX_ROWID:
+            return None
+        return data["t"], pairs, after
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
 
 

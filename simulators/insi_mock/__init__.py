@@ -1,8 +1,8 @@
 """Simulator of the CNAM INSi teleservice (SOAP 1.2, WSDL `DESIR_ICIR_EXP_1.5.0`).
 
 `launch(context)` starts it for `banc up`, tests and notebooks; the returned `InsiMock` is also
-the Python API scenarios use (`mock.identities.add(...)`, `mock.exchanges()`…). See
-docs/insi-mock.md.
+the Python API scenarios use (`mock.identities.add(...)`, `mock.control`, `mock.exchanges()`…).
+See docs/insi-mock.md.
 """
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from banc.control import CONTROL_PREFIX, with_control
 from banc.journal import Exchange, Journal
 from banc.mocks import MockContext
+from banc.recording import JournalMiddleware
 from banc.server import ServedApp
 from simulators.insi_mock.app import SERVICE, InsiApp
+from simulators.insi_mock.control import InsiControl
 from simulators.insi_mock.models import IdentityStore
 from simulators.insi_mock.seed import DEFAULT_GENERATED, seed_store
 from simulators.insi_mock.wire import load_schemas
@@ -29,6 +32,7 @@ class InsiMock:
     server: ServedApp
     identities: IdentityStore
     journal: Journal
+    control: InsiControl
     name: str = SERVICE
     endpoints: dict[str, str] = field(default_factory=dict)
 
@@ -42,7 +46,7 @@ class InsiMock:
         self.identities.register_software(idam, name)
 
     def exchanges(self, session: str | None = None, since_id: int = 0) -> list[Exchange]:
-        """What the mock received (SOAP and admin), in order."""
+        """What the mock received (SOAP, WSDL and control plane), in order."""
         return self.journal.exchanges(session=session, service=SERVICE, since_id=since_id)
 
     def lookups(self, ins: str | None = None, session: str | None = None) -> list[Exchange]:
@@ -50,7 +54,7 @@ class InsiMock:
         the evidence that a DUI obtained or verified an INS through INSi (SC.INS.26.MS1)."""
         return [
             e for e in self.exchanges(session=session)
-            if "cr" in e.summary and (ins is None or e.summary.get("ins") == ins)
+            if "cr" in e.summary and (ins is None or e.summary.get("patient_ins") == ins)
         ]
 
     def stop(self) -> None:
@@ -70,16 +74,9 @@ def launch(
         store.clear()
     if store.count() == 0:
         seed_store(store, generated=generated, seed=context.seed, fixture=fixture)
-    app = InsiApp(
-        store, context.journal, load_schemas(),
-        ca_file=str(context.pki.ca_cert), insecure=context.insecure,
-    )
-    server = ServedApp(
-        app,
-        pki=None if context.insecure else context.pki,
-        client_cert="optional",
-        port=context.port(SERVICE),
-        name="insi-mock",
-    ).start()
-    endpoints = {SERVICE: f"{server.url}{SOAP_PATH}", f"{SERVICE}.admin": f"{server.url}/admin"}
-    return InsiMock(server, store, context.journal, endpoints=endpoints)
+    control = InsiControl(store, generated, context.seed, fixture)
+    app = InsiApp(store, load_schemas(), ca_file=str(context.pki.ca_cert), insecure=context.insecure)
+    served = JournalMiddleware(with_control(app, control, context.admin_token), context.journal, SERVICE)
+    server = context.serve(served, name="insi-mock", port_name=SERVICE, client_cert="optional")
+    endpoints = {SERVICE: f"{server.url}{SOAP_PATH}", f"{SERVICE}.controle": f"{server.url}{CONTROL_PREFIX}"}
+    return InsiMock(server, store, context.journal, control, endpoints=endpoints)

@@ -1,29 +1,28 @@
-"""The INSi mock as an ASGI application: SOAP endpoint `/lps` and a JSON admin API `/admin`.
+"""The INSi mock as an ASGI application: SOAP endpoint `/lps`, its WSDL and schemas.
 
-One request flows wire → rules → models → answer (or faults). Every request, refused or not,
-is recorded in the journal with its raw bytes, a summary (operation, traits, CR, INS, fault
-code, authentication mode), the peer certificate subject and the findings. Nothing a client
-sends can crash the service: unexpected errors become a `Receiver` fault and are journaled.
+One request flows wire → rules → models → answer (or faults). The app does not write the
+journal: `banc.recording.JournalMiddleware` around it records every request (refused or not)
+with its raw bytes, and the app annotates the exchange through `note(scope)` — operation,
+summary (normalised fields `idam`, `patient_ins`, `patient_oid`, `message_id`, plus traits, CR,
+fault code, authentication mode) and findings. The control plane (`control.py`, under `/_banc`)
+replaces the former admin routes. Nothing a client sends can crash the service: unexpected
+errors become a `Receiver` fault.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import re
-import time
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from banc.journal import Exchange, Journal
-from banc.pki import certificate_subject, common_name
-from banc.population import identity_from_dict, identity_to_dict
+from banc.pki import common_name
+from banc.recording import ExchangeNote, note
 from banc.server import client_certificate
 from banc.soap import SOAP12_CONTENT_TYPE, SoapError, parse_envelope
-from banc.verdict import Finding, Severity
+from banc.verdict import Finding
 from simulators.insi_mock import faults, rules
 from simulators.insi_mock.models import IdentityStore, InsiRecord, individual
 from simulators.insi_mock.wire import (
@@ -36,31 +35,24 @@ from simulators.insi_mock.wire import (
 )
 
 SERVICE = "insi"
-LOG = logging.getLogger("simulators.insi_mock")
 WSDL_NAME = "DESIR_ICIR_EXP_1.5.0.wsdl"
 MAX_REQUEST_BYTES = 1024 * 1024
 """An INSi request is a few kilobytes; anything above a megabyte is refused unread."""
-JOURNAL_MAX_BYTES = 64 * 1024
-"""A refused oversized body is journaled truncated to this size (its full size in the summary)."""
-
-
-@lru_cache(maxsize=256)
-def _subject(der: bytes | None) -> str:
-    """Certificate subjects, parsed once per certificate rather than once per request."""
-    return certificate_subject(der)
+_HOST = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+"""A Host header the WSDL address may carry: a name or IPv4, or a bracketed IPv6, and a port."""
+_ADDRESS = re.compile(r'(<soap12:address\s+location=")[^"]*(")')
+_SCHEMA_PATH = re.compile(r"/xsd/[A-Za-z0-9_./-]{1,200}\.xsd")
+"""Names of the WSDL's schemas: anything else (NUL, `%`, spaces, very long) is not one of them."""
 
 
 @lru_cache(maxsize=256)
 def _common_name(der: bytes) -> str | None:
+    """Certificate CNs, parsed once per certificate rather than once per request."""
     return common_name(der)
 
 
-def _record_to_dict(record: InsiRecord) -> dict:
-    data = identity_to_dict(record.identity)
-    data["ins"] = record.ins
-    data["history"] = [h.__dict__ for h in record.history]
-    data["tiq_omit"] = sorted(record.tiq_omit)
-    return data
+Answer = tuple[int, str, bytes]
+"""(HTTP status, content type, body)."""
 
 
 class InsiApp:
@@ -69,7 +61,6 @@ class InsiApp:
     def __init__(
         self,
         store: IdentityStore,
-        journal: Journal,
         schemas: InsiSchemas | None,
         *,
         ca_file: str | None,
@@ -79,7 +70,6 @@ class InsiApp:
         wsdl_dir: Path | None = None,
     ) -> None:
         self.store = store
-        self.journal = journal
         self.schemas = schemas
         self.ca_file = ca_file
         self.insecure = insecure
@@ -90,33 +80,18 @@ class InsiApp:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        started = time.perf_counter()
         body, size = await _read_body(receive, self.max_request_bytes)
+        exchange = note(scope)
         try:
-            if scope["path"].startswith("/admin"):
-                status, content_type, payload, exchange = self._admin(scope, body)
-            elif scope["method"] == "POST":
-                status, content_type, payload, exchange = self._soap(scope, body, size)
+            if scope["method"] == "POST":
+                status, content_type, payload = self._soap(scope, body, size, exchange)
             else:
-                status, content_type, payload = self._static(scope)
                 query = scope.get("query_string", b"").decode("latin-1")
-                operation = f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
-                exchange = Exchange(SERVICE, operation, status=str(status))
-        except Exception as exc:  # admin or static file trouble: answer, never crash
+                exchange.operation = f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
+                status, content_type, payload = self._static(scope)
+        except Exception as exc:  # static file trouble: answer, never crash
             status, content_type = 500, "text/plain; charset=utf-8"
             payload = f"erreur interne du simulateur INSi : {type(exc).__name__} : {exc}\n".encode()
-            exchange = Exchange(SERVICE, f"{scope['method']} {scope['path']}", status="500")
-        exchange.request = body if len(body) <= JOURNAL_MAX_BYTES else body[:JOURNAL_MAX_BYTES]
-        exchange.response = payload
-        exchange.channel = scope.get("scheme", "http")
-        client = scope.get("client")
-        exchange.peer = f"{client[0]}:{client[1]}" if client else ""
-        exchange.peer_certificate = _subject(client_certificate(scope))
-        exchange.duration_ms = (time.perf_counter() - started) * 1000
-        try:
-            self.journal.record(exchange)
-        except Exception:  # a journal that cannot be written must not take the service down
-            LOG.exception("échange INSi non enregistré dans le journal %s", self.journal.path)
         await send({
             "type": "http.response.start",
             "status": status,
@@ -128,26 +103,26 @@ class InsiApp:
         await send({"type": "http.response.body", "body": payload})
 
     # -- SOAP -------------------------------------------------------------------------------
-    def _soap(self, scope: dict, body: bytes, size: int) -> tuple[int, str, bytes, Exchange]:
-        exchange = Exchange(SERVICE, summary={"size": size})
+    def _soap(self, scope: dict, body: bytes, size: int, exchange: ExchangeNote) -> Answer:
+        exchange.summary["size"] = size
         try:
             return self._soap_checked(scope, body, size <= self.max_request_bytes, exchange)
         except Exception as exc:  # the service never crashes: internal errors become a fault
-            finding = Finding(
-                "insi.interne", f"erreur interne du simulateur ({type(exc).__name__} : {exc})",
-                Severity.ERROR, ruleset=rules.RULESET,
+            finding = rules.RULES.error(
+                "interne", f"erreur interne du simulateur ({type(exc).__name__} : {exc})",
+                requirements=(),
             )
             return self._refuse(exchange, [finding], None)
 
     def _soap_checked(
-        self, scope: dict, body: bytes, complete: bool, exchange: Exchange
-    ) -> tuple[int, str, bytes, Exchange]:
+        self, scope: dict, body: bytes, complete: bool, exchange: ExchangeNote
+    ) -> Answer:
         if not complete:
-            finding = Finding(
-                "insi.soap.too-large",
+            finding = rules.RULES.error(
+                "soap.too-large",
                 f"message de plus de {self.max_request_bytes // 1024} Ko refusé sans être analysé "
                 "(une requête INSi fait quelques Ko)",
-                Severity.ERROR, "HTTP body", rules.RULESET,
+                location="HTTP body",
             )
             exchange.summary["truncated"] = True
             return self._refuse(exchange, [finding], None)
@@ -156,17 +131,19 @@ class InsiApp:
         try:
             envelope = parse_envelope(body, max_bytes=self.max_request_bytes)
         except SoapError as exc:
-            finding = Finding(f"insi.soap.{exc.code}", exc.message, Severity.ERROR, "", rules.RULESET)
+            finding = rules.RULES.error(f"soap.{exc.code}", exc.message)
             if exc.fault_code == "VersionMismatch":
                 payload, code = faults.version_mismatch(exc.message)
-                exchange.findings = [finding]
-                exchange.status = "500"
+                exchange.findings[:] = [finding]
                 exchange.summary["fault"] = code
-                return faults.HTTP_STATUS, SOAP12_CONTENT_TYPE, payload, exchange
+                return faults.HTTP_STATUS, SOAP12_CONTENT_TYPE, payload
             return self._refuse(exchange, [finding], None)
         request = read_request(envelope, content_type)
         exchange.operation = request.operation or ""
         exchange.summary.update(request.summary())
+        idam = request.lps_fields.get("LPS/IDAM", "").strip()
+        if idam:
+            exchange.summary["idam"] = idam
         caller = self._caller(scope, request)
         exchange.summary["auth"] = (
             "demo" if caller.insecure else
@@ -181,13 +158,12 @@ class InsiApp:
         code, found = self._search(request)
         result = result_xml(code, individual(found) if found else None)
         payload = response_envelope(result, request.operation or OP_TRAITS, request.addressing.message_id)
-        exchange.findings = findings
-        exchange.status = "200"
+        exchange.findings[:] = findings
         exchange.summary["cr"] = code
         if found:
-            exchange.summary["ins"] = found.ins
-            exchange.summary["oid"] = found.identity.oid
-        return 200, SOAP12_CONTENT_TYPE, payload, exchange
+            exchange.summary["patient_ins"] = found.ins
+            exchange.summary["patient_oid"] = found.identity.oid
+        return 200, SOAP12_CONTENT_TYPE, payload
 
     def _caller(self, scope: dict, request: InsiRequest) -> rules.Caller:
         if self.insecure:
@@ -222,16 +198,15 @@ class InsiApp:
         return "00", found[0]
 
     def _refuse(
-        self, exchange: Exchange, findings: list[Finding], request: InsiRequest | None
-    ) -> tuple[int, str, bytes, Exchange]:
+        self, exchange: ExchangeNote, findings: list[Finding], request: InsiRequest | None
+    ) -> Answer:
         first = next(f for f in findings if f.is_error)
         message_id = request.addressing.message_id if request is not None else None
         payload, code = faults.fault_for(first, message_id=message_id)
-        exchange.findings = findings
-        exchange.status = str(faults.HTTP_STATUS)
+        exchange.findings[:] = findings
         exchange.summary["fault"] = code
         exchange.summary["rule"] = first.rule_id
-        return faults.HTTP_STATUS, SOAP12_CONTENT_TYPE, payload, exchange
+        return faults.HTTP_STATUS, SOAP12_CONTENT_TYPE, payload
 
     # -- WSDL and schemas (GET) -------------------------------------------------------------
     def _static(self, scope: dict) -> tuple[int, str, bytes]:
@@ -245,61 +220,37 @@ class InsiApp:
             return 404, text, "WSDL INSi absent (dossier de référence introuvable).\n".encode()
         if path == "/lps" and query == b"wsdl":
             host = dict(scope.get("headers") or []).get(b"host", b"localhost").decode("latin-1")
+            if not _HOST.fullmatch(host):
+                return 400, text, (
+                    f"en-tête Host {host!r} invalide : nom d'hôte ou adresse IP, suivi "
+                    "éventuellement de :port (il devient l'adresse du service dans le WSDL)\n"
+                ).encode()
             address = f"{scope.get('scheme', 'https')}://{host}/lps"
             wsdl = (self.wsdl_dir / WSDL_NAME).read_text(encoding="utf-8")
-            wsdl = re.sub(r'(<soap12:address\s+location=")[^"]*(")', rf"\g<1>{address}\g<2>", wsdl)
+            wsdl = _ADDRESS.sub(lambda m: f"{m[1]}{address}{m[2]}", wsdl)
             return 200, "text/xml; charset=utf-8", wsdl.encode()
         if path.startswith("/xsd/") and path.endswith(".xsd"):
-            base = (self.wsdl_dir / "xsd").resolve()
-            target = (self.wsdl_dir / path.removeprefix("/")).resolve()
-            if target.is_relative_to(base) and target.is_file():
+            target = self._schema_file(path)
+            if target is not None:
                 return 200, "text/xml; charset=utf-8", target.read_bytes()
-            return 404, text, f"schéma inconnu : {path}\n".encode()
+            return 404, text, f"schéma inconnu : {path!r}\n".encode()
         return 404, text, (
             "Simulateur du téléservice INSi : requêtes SOAP 1.2 en POST sur /lps, WSDL sur "
             "/lps?wsdl.\n"
         ).encode()
 
-    # -- admin (JSON) -----------------------------------------------------------------------
-    def _admin(self, scope: dict, body: bytes) -> tuple[int, str, bytes, Exchange]:
-        method, path = scope["method"], scope["path"].rstrip("/")
-        exchange = Exchange(SERVICE, f"admin {method} {path}", channel="admin")
+    def _schema_file(self, path: str) -> Path | None:
+        """The file under `xsd/` that `path` names, or None for anything else (outside the
+        folder, absent, or a name the file system refuses: NUL byte, too long)."""
+        assert self.wsdl_dir is not None
+        if not _SCHEMA_PATH.fullmatch(path):
+            return None
+        base = (self.wsdl_dir / "xsd").resolve()
         try:
-            status, data = self._admin_route(method, path, body)
-        except (ValueError, KeyError, TypeError) as exc:
-            status, data = 400, {"erreur": f"requête d'administration invalide : {exc}"}
-        except Exception as exc:  # e.g. the SQLite file became unwritable
-            status, data = 500, {"erreur": f"erreur interne : {type(exc).__name__} : {exc}"}
-        exchange.status = str(status)
-        payload = json.dumps(data, ensure_ascii=False).encode()
-        return status, "application/json; charset=utf-8", payload, exchange
-
-    def _admin_route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
-        parts = path.split("/")[2:]  # after "/admin"
-        if parts == ["identities"] and method == "GET":
-            return 200, [_record_to_dict(r) for r in self.store.all()]
-        if parts == ["identities"] and method == "POST":
-            data = json.loads(body or b"null")
-            entries = data if isinstance(data, list) else [data]
-            added = [self.store.add(identity_from_dict(e), tiq_omit=set(e.get("tiq_omit", ())))
-                     for e in entries]
-            return 201, {"ajoutées": [r.ins for r in added]}
-        if len(parts) == 2 and parts[0] == "identities":
-            if method == "GET":
-                record = self.store.get(parts[1])
-                if record is None:
-                    return 404, {"erreur": f"INS {parts[1]} inconnu"}
-                return 200, _record_to_dict(record)
-            if method == "DELETE":
-                removed = self.store.remove(parts[1])
-                return (200, {"supprimée": parts[1]}) if removed else (404, {"erreur": f"INS {parts[1]} inconnu"})
-        if parts == ["software"] and method == "GET":
-            return 200, self.store.software()
-        if parts == ["software"] and method == "POST":
-            data = json.loads(body or b"{}")
-            self.store.register_software(str(data["idam"]), str(data.get("name", "")))
-            return 201, {"enregistré": data["idam"]}
-        return 404, {"erreur": f"route d'administration inconnue : {method} {path}"}
+            target = (self.wsdl_dir / path.removeprefix("/")).resolve()
+            return target if target.is_relative_to(base) and target.is_file() else None
+        except (OSError, ValueError):
+            return None
 
 
 async def _read_body(receive: Any, limit: int) -> tuple[bytes, int]:

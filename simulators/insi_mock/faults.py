@@ -19,18 +19,18 @@ HTTP_STATUS = 500
 
 FAULT_CODES: dict[str, tuple[str, str]] = {
     # rule id (or prefix) → (siram code, severite)
-    "insi.auth.certificat": ("desir_560", "erreur"),
-    "insi.auth.absente": ("desir_561", "erreur"),  # (?)
-    "insi.auth.assertion": ("desir_562", "erreur"),  # (?)
-    "insi.lps.idam": ("desir_550", "erreur"),
-    "insi.lps": ("desir_520", "erreur"),  # (?)
-    "insi.bam": ("desir_521", "erreur"),  # (?)
-    "insi.wsa": ("desir_530", "erreur"),  # (?)
-    "insi.soap": ("desir_510", "fatale"),  # (?) unreadable message
-    "insi.xsd": ("desir_511", "erreur"),  # (?)
-    "insi.traits": ("insi_101", "erreur"),  # (?)
-    "insi.vitale": ("insi_102", "erreur"),  # (?)
-    "insi.interne": ("desir_900", "fatale"),  # (?)
+    "INSI.AUTH.CERTIFICAT": ("desir_560", "erreur"),
+    "INSI.AUTH.ABSENTE": ("desir_561", "erreur"),  # (?)
+    "INSI.AUTH.ASSERTION": ("desir_562", "erreur"),  # (?)
+    "INSI.LPS.IDAM": ("desir_550", "erreur"),
+    "INSI.LPS": ("desir_520", "erreur"),  # (?)
+    "INSI.BAM": ("desir_521", "erreur"),  # (?)
+    "INSI.WSA": ("desir_530", "erreur"),  # (?)
+    "INSI.SOAP": ("desir_510", "fatale"),  # (?) unreadable message
+    "INSI.XSD": ("desir_511", "erreur"),  # (?)
+    "INSI.TRAITS": ("insi_101", "erreur"),  # (?)
+    "INSI.VITALE": ("insi_102", "erreur"),  # (?)
+    "INSI.INTERNE": ("desir_900", "fatale"),  # (?)
 }
 
 
@@ -41,7 +41,7 @@ def siram_code(rule_id: str) -> tuple[str, str]:
         found = FAULT_CODES.get(".".join(parts[:length]))
         if found:
             return found
-    return FAULT_CODES["insi.interne"]
+    return FAULT_CODES["INSI.INTERNE"]
 
 
 def _erreur(code: str, severity: str, message: str, message_id: str | None) -> etree._Element:
@@ -59,7 +59,7 @@ def fault_for(finding: Finding, *, message_id: str | None = None) -> tuple[bytes
     code, severity = siram_code(finding.rule_id)
     text = f"{finding.message} [{finding.rule_id}]" + (f" ({finding.location})" if finding.location else "")
     fault = Fault(
-        "Receiver" if finding.rule_id.startswith("insi.interne") else "Sender",
+        "Receiver" if finding.rule_id == "INSI.INTERNE" else "Sender",
         text,
         subcodes=((SIRAM_NS, "siram_100"),),
         detail=[_erreur(code, severity, finding.message, message_id)],
@@ -70,5 +70,5 @@ def fault_for(finding: Finding, *, message_id: str | None = None) -> tuple[bytes
 
 def version_mismatch(message: str) -> tuple[bytes, str]:
     """A non-SOAP-1.2 envelope: VersionMismatch with the Upgrade header and a siram detail."""
-    code, severity = FAULT_CODES["insi.soap"]
+    code, severity = FAULT_CODES["INSI.SOAP"]
     return version_mismatch_fault(message, detail=[_erreur(code, severity, message, None)]), code

@@ -133,8 +133,11 @@ class IdentityStore:
         return cursor.rowcount > 0
 
     def clear(self) -> None:
+        """Forget every identity and every registered software (before seeding again)."""
         db = self._database.connection()
         db.execute("DELETE FROM identities")
+        db.execute("DELETE FROM software")
+        self._idams = None
 
     # -- reading ----------------------------------------------------------------------------
     @staticmethod

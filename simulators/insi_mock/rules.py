@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from lxml import etree
 
+from banc.identity import key_problem
 from banc.soap import SOAP12_NS, WSA_NS
-from banc.verdict import Finding, Severity
+from banc.verdict import Finding, RuleSet, Severity
+from banc.vihf import VihfPolicy, parse_vihf
 from simulators.insi_mock.wire import (
     OPERATIONS,
     SAML_NS,
@@ -29,17 +31,18 @@ from simulators.insi_mock.wire import (
 REQ_AUTH = ("SC.INS.27.MS1",)
 REQ_SEARCH = ("SC.INS.26.MS1",)
 AUTHORISED_CN = ("INSI-AUTO", "INSI-MANU")
-RULESET = "insi-mock"
+RULES = RuleSet("insi-mock", "INSI", REQ_SEARCH)
+"""Rule ids `INSI.…`; findings cite SC.INS.26.MS1 unless they concern authentication."""
 
-_NAME = re.compile(r"^[A-Z]+(?:(?:-|'| |--)[A-Z]+)*$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_PLACE = re.compile(r"^(?:\d{2}|2A|2B)\d{3}$")
-_MATRICULE = re.compile(r"^[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{6}$")
-
-
-def _finding(rule: str, message: str, location: str = "", requirements=REQ_SEARCH,
-             severity: Severity = Severity.ERROR) -> Finding:
-    return Finding(rule, message, severity, location, RULESET, tuple(requirements))
+# Matched with fullmatch and ASCII digits only: `$` would accept a trailing newline and `\d`
+# would accept Arabic-Indic or superscript digits, which int() reads but INSi does not.
+_NAME = re.compile(r"[A-Z]+(?:(?:-|'| |--)[A-Z]+)*")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_PLACE = re.compile(r"(?:[0-9]{2}|2A|2B)[0-9]{3}")
+MAX_SCHEMA_FINDINGS = 20
+"""XSD errors detailed per element: 20 000 bogus attributes are one refusal, not 20 000
+journaled findings."""
+_MATRICULE = re.compile(r"[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{6}")
 
 
 @dataclass(frozen=True)
@@ -55,31 +58,31 @@ class Caller:
 def check_caller(caller: Caller) -> list[Finding]:
     """Mutual TLS with an INSI-AUTO/INSI-MANU certificate, or a signed card assertion."""
     if caller.insecure:
-        return [_finding(
-            "insi.auth.demo", "mode démonstration sans TLS : authentification non contrôlée",
+        return [RULES.finding(
+            "auth.demo", "mode démonstration sans TLS : authentification non contrôlée",
             requirements=REQ_AUTH, severity=Severity.WARNING,
         )]
     if caller.client_cn is not None:
         if caller.client_cn in AUTHORISED_CN:
             return []
-        return [_finding(
-            "insi.auth.certificat",
+        return [RULES.finding(
+            "auth.certificat",
             f"certificat client « CN={caller.client_cn} » non autorisé : le téléservice INSi "
             f"exige un certificat d'organisation de CN {' ou '.join(AUTHORISED_CN)}",
-            "TLS", REQ_AUTH,
+            location="TLS", requirements=REQ_AUTH,
         )]
     if caller.assertion_ok is None:
-        return [_finding(
-            "insi.auth.absente",
+        return [RULES.finding(
+            "auth.absente",
             "ni certificat client (CN INSI-AUTO/INSI-MANU) ni assertion de carte signée dans "
             "wsse:Security : appel non authentifié",
-            "TLS / soap:Header/wsse:Security", REQ_AUTH,
+            location="TLS / soap:Header/wsse:Security", requirements=REQ_AUTH,
         )]
     if not caller.assertion_ok:
-        return [_finding(
-            "insi.auth.assertion",
+        return [RULES.finding(
+            "auth.assertion",
             f"assertion de carte (wsse:Security) refusée : {caller.assertion_detail}",
-            "soap:Header/wsse:Security/saml:Assertion", REQ_AUTH,
+            location="soap:Header/wsse:Security/saml:Assertion", requirements=REQ_AUTH,
         )]
     return []
 
@@ -97,35 +100,35 @@ def check_addressing(request: InsiRequest) -> list[Finding]:
             f" (WS-Addressing reçu dans l'espace de noms {foreign[0]} : seul {WSA_NS} est accepté)"
             if foreign else " (ni paramètre action du Content-Type)"
         )
-        findings.append(_finding(
-            "insi.wsa.action", f"en-tête wsa:Action absent{hint}", "soap:Header/wsa:Action",
+        findings.append(RULES.finding(
+            "wsa.action", f"en-tête wsa:Action absent{hint}", location="soap:Header/wsa:Action",
         ))
     elif action not in OPERATIONS:
-        findings.append(_finding(
-            "insi.wsa.action",
+        findings.append(RULES.finding(
+            "wsa.action",
             f"action « {action} » inconnue : attendu l'une de {', '.join(OPERATIONS)}",
-            "soap:Header/wsa:Action",
+            location="soap:Header/wsa:Action",
         ))
     else:
         operation, tag = OPERATIONS[action]
         payload = request.envelope.payload
         if payload is not None and payload.tag != tag:
-            findings.append(_finding(
-                "insi.wsa.action",
+            findings.append(RULES.finding(
+                "wsa.action",
                 f"l'action {operation} attend un corps {etree.QName(tag).localname}, reçu "
                 f"{etree.QName(payload).localname}",
-                "soap:Body",
+                location="soap:Body",
             ))
     media_type = request.content_type.split(";")[0].strip().lower()
     if media_type != "application/soap+xml":
-        findings.append(_finding(
-            "insi.http.content-type",
+        findings.append(RULES.finding(
+            "http.content-type",
             f"Content-Type « {request.content_type} » : SOAP 1.2 s'envoie en application/soap+xml",
-            "HTTP Content-Type", severity=Severity.WARNING,
+            location="HTTP Content-Type", severity=Severity.WARNING,
         ))
     if not request.addressing.message_id:
-        findings.append(_finding(
-            "insi.wsa.messageid", "en-tête wsa:MessageID absent", "soap:Header/wsa:MessageID",
+        findings.append(RULES.finding(
+            "wsa.messageid", "en-tête wsa:MessageID absent", location="soap:Header/wsa:MessageID",
         ))
     return findings
 
@@ -145,12 +148,18 @@ def _without_soap_attributes(element: etree._Element) -> etree._Element:
 def _schema_errors(schema: etree.XMLSchema, element: etree._Element, where: str) -> list[Finding]:
     if schema.validate(_without_soap_attributes(element)):
         return []
+    errors = list(schema.error_log)
     findings = []
-    for error in schema.error_log:
+    for error in errors[:MAX_SCHEMA_FINDINGS]:
         message = re.sub(r"\{[^}]*\}", "", error.message)
-        findings.append(_finding(
-            "insi.xsd", f"{where} non conforme au schéma XSD INSi : {message}",
-            error.path or where,
+        findings.append(RULES.finding(
+            "xsd", f"{where} non conforme au schéma XSD INSi : {message}",
+            location=error.path or where,
+        ))
+    if len(errors) > MAX_SCHEMA_FINDINGS:
+        findings.append(RULES.finding(
+            "xsd", f"{where} : {len(errors) - MAX_SCHEMA_FINDINGS} autres erreurs XSD non "
+            "détaillées", location=where,
         ))
     return findings
 
@@ -160,10 +169,10 @@ def check_schema(request: InsiRequest, schemas: InsiSchemas) -> list[Finding]:
     findings: list[Finding] = []
     payload = request.envelope.payload
     if payload is not None and request.operation is None:
-        findings.append(_finding(
-            "insi.xsd",
+        findings.append(RULES.finding(
+            "xsd",
             f"corps {etree.QName(payload).localname!r} inattendu : RECSANSVITALE ou RECVITALE attendu",
-            "soap:Body",
+            location="soap:Body",
         ))
     elif payload is not None:
         findings += _schema_errors(schemas.request, payload, etree.QName(payload).localname)
@@ -178,28 +187,28 @@ def check_contexte_lps(request: InsiRequest, known_idams: frozenset[str] | set[s
     lps = request.lps
     where = "soap:Header/ctxlps:ContexteLPS"
     if lps is None:
-        return [_finding("insi.lps.absent", "en-tête ctxlps:ContexteLPS absent", where)]
+        return [RULES.finding("lps.absent", "en-tête ctxlps:ContexteLPS absent", location=where)]
     findings: list[Finding] = []
     if lps.get("Nature") not in (None, "CTXLPS"):
-        findings.append(_finding("insi.lps.champ", f"Nature « {lps.get('Nature')} » : CTXLPS attendu", f"{where}/@Nature"))
+        findings.append(RULES.finding("lps.champ", f"Nature « {lps.get('Nature')} » : CTXLPS attendu", location=f"{where}/@Nature"))
     if lps.get("Version") != "01_00":
-        findings.append(_finding("insi.lps.champ", f"Version « {lps.get('Version')} » : 01_00 attendu", f"{where}/@Version"))
+        findings.append(RULES.finding("lps.champ", f"Version « {lps.get('Version')} » : 01_00 attendu", location=f"{where}/@Version"))
     values = request.lps_fields
     for path in ("Id", "Temps", "LPS/IDAM", "LPS/Version", "LPS/Instance", "LPS/Nom"):
         if not values.get(path, "").strip():
-            findings.append(_finding("insi.lps.champ", f"ContexteLPS/{path} absent ou vide", f"{where}/{path}"))
+            findings.append(RULES.finding("lps.champ", f"ContexteLPS/{path} absent ou vide", location=f"{where}/{path}"))
     if "LPS/IDAM" in values and values.get("LPS/IDAM/@R") != "4":
-        findings.append(_finding(
-            "insi.lps.champ", f"attribut R de l'IDAM « {values.get('LPS/IDAM/@R')} » : 4 attendu",
-            f"{where}/LPS/IDAM/@R",
+        findings.append(RULES.finding(
+            "lps.champ", f"attribut R de l'IDAM « {values.get('LPS/IDAM/@R')} » : 4 attendu",
+            location=f"{where}/LPS/IDAM/@R",
         ))
     idam = values.get("LPS/IDAM", "").strip()
     if idam and idam not in known_idams:
-        findings.append(_finding(
-            "insi.lps.idam",
+        findings.append(RULES.finding(
+            "lps.idam",
             f"identifiant de logiciel (IDAM) « {idam} » inconnu : logiciel non autorisé à "
             "appeler le téléservice INSi",
-            f"{where}/LPS/IDAM",
+            location=f"{where}/LPS/IDAM",
         ))
     return findings
 
@@ -208,32 +217,32 @@ def check_contexte_bam(request: InsiRequest) -> list[Finding]:
     bam = request.bam
     where = "soap:Header/ctxbam:ContexteBAM"
     if bam is None:
-        return [_finding("insi.bam.absent", "en-tête ctxbam:ContexteBAM absent", where)]
+        return [RULES.finding("bam.absent", "en-tête ctxbam:ContexteBAM absent", location=where)]
     findings: list[Finding] = []
     if bam.get("Version") != "01_02":
-        findings.append(_finding("insi.bam.champ", f"Version « {bam.get('Version')} » : 01_02 attendu", f"{where}/@Version"))
+        findings.append(RULES.finding("bam.champ", f"Version « {bam.get('Version')} » : 01_02 attendu", location=f"{where}/@Version"))
     for path in ("Id", "Temps"):
         if not request.bam_fields.get(path, "").strip():
-            findings.append(_finding("insi.bam.champ", f"ContexteBAM/{path} absent ou vide", f"{where}/{path}"))
+            findings.append(RULES.finding("bam.champ", f"ContexteBAM/{path} absent ou vide", location=f"{where}/{path}"))
     if "COUVERTURE" not in request.bam_fields:
-        findings.append(_finding("insi.bam.champ", "ContexteBAM/COUVERTURE absent", f"{where}/COUVERTURE"))
+        findings.append(RULES.finding("bam.champ", "ContexteBAM/COUVERTURE absent", location=f"{where}/COUVERTURE"))
     return findings
 
 
 def _check_name(value: str | None, element: str, where: str) -> list[Finding]:
     if value is None or not value.strip():
-        return [_finding("insi.traits.manquant", f"{element} absent ou vide", where)]
-    if not _NAME.match(value):
+        return [RULES.finding("traits.manquant", f"{element} absent ou vide", location=where)]
+    if not _NAME.fullmatch(value):
         bad = sorted({c for c in value if not ("A" <= c <= "Z" or c in "-' ")})
         detail = (
             f"caractère(s) non autorisé(s) {' '.join(repr(c) for c in bad)}" if bad
             else "séparateurs mal placés"
         )
-        return [_finding(
-            "insi.traits.nom",
+        return [RULES.finding(
+            "traits.nom",
             f"{element} « {value} » : {detail} ; les traits sont transmis en majuscules sans "
             "accent (A-Z, tiret, apostrophe, espace)",
-            where,
+            location=where,
         )]
     return []
 
@@ -241,20 +250,20 @@ def _check_name(value: str | None, element: str, where: str) -> list[Finding]:
 def check_date(value: str | None, where: str, today: date) -> list[Finding]:
     """YYYY-MM-DD; a lunar date (00 for an unknown month/day) is accepted, as INSi does."""
     if not value:
-        return [_finding("insi.traits.manquant", "DateNaissance absente", where)]
-    match = _DATE.match(value)
+        return [RULES.finding("traits.manquant", "DateNaissance absente", location=where)]
+    match = _DATE.fullmatch(value)
     if not match:
-        return [_finding("insi.traits.date", f"DateNaissance « {value} » : format AAAA-MM-JJ attendu", where)]
+        return [RULES.finding("traits.date", f"DateNaissance « {value} » : format AAAA-MM-JJ attendu", location=where)]
     year, month, day = (int(g) for g in match.groups())
     if month > 12 or day > 31 or year < 1850:
-        return [_finding("insi.traits.date", f"DateNaissance « {value} » : date impossible", where)]
+        return [RULES.finding("traits.date", f"DateNaissance « {value} » : date impossible", location=where)]
     if month and day:
         try:
             born = date(year, month, day)
         except ValueError:
-            return [_finding("insi.traits.date", f"DateNaissance « {value} » : date impossible", where)]
+            return [RULES.finding("traits.date", f"DateNaissance « {value} » : date impossible", location=where)]
         if born > today:
-            return [_finding("insi.traits.date", f"DateNaissance « {value} » : date future", where)]
+            return [RULES.finding("traits.date", f"DateNaissance « {value} » : date future", location=where)]
     return []
 
 
@@ -262,18 +271,18 @@ def check_traits(traits: Traits, today: date) -> list[Finding]:
     where = "soap:Body/RECSANSVITALE"
     findings = _check_name(traits.birth_name, "NomNaissance", f"{where}/NomNaissance")
     if not traits.first_names:
-        findings.append(_finding("insi.traits.manquant", "Prenom absent", f"{where}/Prenom"))
+        findings.append(RULES.finding("traits.manquant", "Prenom absent", location=f"{where}/Prenom"))
     for index, first in enumerate(traits.first_names, 1):
         findings += _check_name(first, "Prenom", f"{where}/Prenom[{index}]")
     if traits.sex not in ("M", "F"):
-        findings.append(_finding("insi.traits.sexe", f"Sexe « {traits.sex or ''} » : M ou F attendu", f"{where}/Sexe"))
+        findings.append(RULES.finding("traits.sexe", f"Sexe « {traits.sex or ''} » : M ou F attendu", location=f"{where}/Sexe"))
     findings += check_date(traits.birth_date, f"{where}/DateNaissance", today)
-    if traits.birth_place is not None and not _PLACE.match(traits.birth_place):
-        findings.append(_finding(
-            "insi.traits.lieu",
+    if traits.birth_place is not None and not _PLACE.fullmatch(traits.birth_place):
+        findings.append(RULES.finding(
+            "traits.lieu",
             f"LieuNaissance « {traits.birth_place} » : code INSEE de 5 caractères attendu "
             "(ex. 63220, 2A020, 99350)",
-            f"{where}/LieuNaissance",
+            location=f"{where}/LieuNaissance",
         ))
     return findings
 
@@ -281,17 +290,33 @@ def check_traits(traits: Traits, today: date) -> list[Finding]:
 def check_vitale(query: VitaleQuery, today: date) -> list[Finding]:
     where = "soap:Body/RECVITALE"
     findings: list[Finding] = []
-    number = query.matricule or query.holder_matricule
-    if not number:
-        findings.append(_finding(
-            "insi.vitale.matricule", "ni MatriculeIndividu ni MatriculeOD : NIR lu sur la carte attendu",
-            f"{where}/MatriculeIndividu",
+    read = [
+        (element, number, key)
+        for element, number, key in (
+            ("MatriculeIndividu", query.matricule, query.key),
+            ("MatriculeOD", query.holder_matricule, query.holder_key),
+        )
+        if number
+    ]
+    if not read:
+        findings.append(RULES.finding(
+            "vitale.matricule", "ni MatriculeIndividu ni MatriculeOD : NIR lu sur la carte attendu",
+            location=f"{where}/MatriculeIndividu",
         ))
-    elif not _MATRICULE.match(number.upper()):
-        findings.append(_finding(
-            "insi.vitale.matricule", f"NumIdentifiant « {number} » : 13 caractères attendus",
-            f"{where}/MatriculeIndividu/NumIdentifiant",
-        ))
+    for element, number, key in read:
+        if not _MATRICULE.fullmatch(number.upper()):
+            findings.append(RULES.finding(
+                "vitale.matricule", f"NumIdentifiant « {number} » : 13 caractères attendus",
+                location=f"{where}/{element}/NumIdentifiant",
+            ))
+            continue
+        problem = key_problem(number, key)
+        if problem:
+            findings.append(RULES.finding(
+                "vitale.cle",
+                f"{element} : {problem} ; le NIR lu sur la carte Vitale se transmet avec sa clé",
+                location=f"{where}/{element}/Cle",
+            ))
     findings += check_date(query.birth_date, f"{where}/DateNaissance", today)
     if query.birth_name is not None:
         findings += _check_name(query.birth_name, "NomNaissance", f"{where}/NomNaissance")
@@ -307,8 +332,8 @@ def check_request(
     if schemas is not None:
         findings += check_schema(request, schemas)
     else:
-        findings.append(_finding(
-            "insi.xsd.indisponible",
+        findings.append(RULES.finding(
+            "xsd.indisponible",
             "schémas XSD INSi absents (dossier de référence) : validation XSD non évaluée",
             severity=Severity.WARNING,
         ))
@@ -326,8 +351,31 @@ def assertion_element(request: InsiRequest) -> etree._Element | None:
     return request.security.find(f"{{{SAML_NS}}}Assertion")
 
 
-def verify_card_assertion(assertion: etree._Element, ca_file: str) -> tuple[bool, str]:
-    """Verify the enveloped XML signature of a card assertion against the bench CA.
+def assertion_validity_problem(assertion: etree._Element, now: datetime) -> str | None:
+    """Why a card assertion is not valid at `now` (French), None when it is.
+
+    A signature stays mathematically valid forever: without this check an assertion captured
+    in 2021 would still open the service. The window is the VIHF one (IssueInstant,
+    Conditions NotBefore/NotOnOrAfter, else `VihfPolicy.max_age`, with its clock skew)."""
+    claims = parse_vihf(assertion)
+    policy = VihfPolicy()
+    if claims.issue_instant is None:
+        return "IssueInstant absent ou mal formé (date ISO 8601 UTC attendue)"
+    if claims.issue_instant > now + policy.clock_skew:
+        return f"émise dans le futur (IssueInstant {claims.issue_instant.isoformat()})"
+    if claims.not_before and now + policy.clock_skew < claims.not_before:
+        return f"pas encore valide (NotBefore {claims.not_before.isoformat()})"
+    end = claims.not_on_or_after or claims.issue_instant + policy.max_age
+    if now - policy.clock_skew >= end:
+        return f"expirée depuis le {end.isoformat()}"
+    return None
+
+
+def verify_card_assertion(
+    assertion: etree._Element, ca_file: str, now: datetime | None = None
+) -> tuple[bool, str]:
+    """Verify the enveloped XML signature of a card assertion against the bench CA, then its
+    validity period at `now` (default: the current time).
 
     Returns (True, signer subject) or (False, French reason). Only local files are read.
     """
@@ -339,6 +387,9 @@ def verify_card_assertion(assertion: etree._Element, ca_file: str) -> tuple[bool
         return False, f"signature invalide ou certificat non émis par l'AC du banc ({exc})"
     except Exception as exc:  # signxml/cryptography raise several unrelated types on bad input
         return False, f"assertion illisible ({type(exc).__name__} : {exc})"
+    problem = assertion_validity_problem(result.signed_xml, now or datetime.now(UTC))
+    if problem:
+        return False, f"assertion {problem}"
     return True, _signer_subject(result.signature_xml)
 
 

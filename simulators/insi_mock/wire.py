@@ -103,6 +103,7 @@ class VitaleQuery:
     matricule: str | None
     key: str | None
     holder_matricule: str | None
+    holder_key: str | None
     birth_name: str | None
     birth_date: str | None
     rank: str | None
@@ -110,6 +111,7 @@ class VitaleQuery:
     def to_dict(self) -> dict:
         return {
             "MatriculeIndividu": self.matricule, "Cle": self.key, "MatriculeOD": self.holder_matricule,
+            "CleOD": self.holder_key,
             "NomNaissance": self.birth_name, "DateNaissance": self.birth_date,
             "RangNaissance": self.rank,
         }
@@ -182,6 +184,7 @@ def read_request(envelope: Envelope, content_type: str = "") -> InsiRequest:
             matricule=values.get("MatriculeIndividu/NumIdentifiant"),
             key=values.get("MatriculeIndividu/Cle"),
             holder_matricule=values.get("MatriculeOD/NumIdentifiant"),
+            holder_key=values.get("MatriculeOD/Cle"),
             birth_name=values.get("NomNaissance"),
             birth_date=values.get("DateNaissance"),
             rank=values.get("RangNaissance"),

@@ -6,11 +6,13 @@ logout. Professionals come from `banc.directory`. See docs/annuaire-psc-mocks.md
 
 from __future__ import annotations
 
+from banc.control import CONTROL_PREFIX, with_control
 from banc.directory import Directory, Professional, default_directory
 from banc.mocks import MockContext
-from banc.server import ServedApp
+from banc.recording import JournalMiddleware
 from simulators.psc_mock import wire
 from simulators.psc_mock.app import Provider, build_app
+from simulators.psc_mock.control import PscControl
 from simulators.psc_mock.models import Client, PscStore
 
 NAME = "psc"
@@ -24,11 +26,11 @@ class RunningPsc:
     def __init__(self, context: MockContext, directory: Directory | None = None) -> None:
         self.directory = directory or default_directory(context.seed)
         self.store = PscStore(context.data_dir / "psc" / "psc.sqlite")
-        self.provider = Provider(self.directory, self.store, context.journal)
-        self.server = ServedApp(build_app(self.provider),
-                                pki=None if context.insecure else context.pki,
-                                client_cert="optional", port=context.port(NAME), name=NAME)
-        self.server.start()
+        self.provider = Provider(self.directory, self.store)
+        self.control = PscControl(self.provider)
+        app = JournalMiddleware(with_control(build_app(self.provider), self.control,
+                                             context.admin_token), context.journal, NAME)
+        self.server = context.serve(app, name=NAME, port_name=NAME, client_cert="optional")
         self.provider.issuer = self.server.url + wire.REALM_PATH
         urls = wire.endpoints(self.provider.issuer)
         self.endpoints = {
@@ -38,6 +40,7 @@ class RunningPsc:
             "psc.authorization": urls["authorization_endpoint"],
             "psc.token": urls["token_endpoint"],
             "psc.userinfo": urls["userinfo_endpoint"],
+            "psc.controle": self.server.url + CONTROL_PREFIX,
         }
 
     @property
@@ -55,9 +58,8 @@ class RunningPsc:
 
     def register_client(self, client_id: str, secret: str | None,
                         redirect_uris: tuple[str, ...] = ()) -> Client:
-        client = Client(client_id, secret, redirect_uris)
-        self.store.clients[client_id] = client
-        return client
+        self.control.register_client(client_id, secret, redirect_uris)
+        return self.store.clients[client_id]
 
     def tokens_for(self, who: str | Professional, client_id: str = "banc-dui", *,
                    lifetime: int | None = None, now: float | None = None) -> dict:

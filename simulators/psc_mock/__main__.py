@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
-import argparse
+import sys
 
-from banc.journal import Journal
-from banc.mocks import DEFAULT_PORTS, MockContext, serve_until_interrupted
-from banc.paths import cache_dir
-from banc.pki import TestPki
-from simulators.psc_mock import launch
+from banc.cli.french import FrenchParser
+from banc.cli.standalone import mock_parser, port_option, run
+from banc.mocks import DEFAULT_PORTS, MockContext
+from simulators.psc_mock import NAME, RunningPsc, launch
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Simulateur Pro Santé Connect (OpenID Connect)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORTS["psc"])
-    parser.add_argument("--http", action="store_true", help="HTTP sans TLS (démonstration)")
+def build_parser() -> FrenchParser:
+    parser = mock_parser("psc_mock", "Simulateur Pro Santé Connect (OpenID Connect).")
+    port_option(parser, "--port", DEFAULT_PORTS[NAME], "du fournisseur OpenID")
     parser.add_argument("--auto", metavar="IDENTIFIANT", nargs="?", const="",
-                        help="connexion automatique (par défaut : le médecin traitant)")
-    args = parser.parse_args()
-    context = MockContext(journal=Journal(), pki=TestPki.ensure(), data_dir=cache_dir() / "simulators",
-                          ports={"psc": args.port}, insecure=args.http)
-    mock = launch(context)
-    if args.auto is not None:
-        mock.automatic(args.auto or None)
+                        help="connexion automatique de ce professionnel (sans valeur : le médecin traitant)")
+    return parser
+
+
+def _announce(mock: RunningPsc, context: MockContext) -> None:
     print(f"Pro Santé Connect simulé : émetteur {mock.issuer}")
     print(f"Découverte : {mock.endpoints['psc.discovery']}")
-    print("Clients : banc-dui (secret banc-dui-secret), banc-dui-public (PKCE)")
-    serve_until_interrupted([mock])
+    print("Clients : banc-dui (secret banc-dui-secret), banc-dui-public (PKCE)", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    def start(context: MockContext) -> RunningPsc:
+        mock = launch(context)
+        if args.auto is not None:
+            mock.automatic(args.auto or None)
+        return mock
+
+    return run(parser, args, "Pro Santé Connect simulé", {NAME: args.port}, start, _announce)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

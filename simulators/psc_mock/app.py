@@ -1,6 +1,7 @@
 """Routes of the Pro Santé Connect mock (Starlette), under the Keycloak realm path
-`/auth/realms/esante-wallet` like the real service. Each request: wire → rules → state, then
-journaled (refused ones too) with its findings.
+`/auth/realms/esante-wallet` like the real service. Each request: wire → rules → state; the
+route annotates the journal exchange (`note`: operation, `client_id`, findings) that
+`banc.recording.JournalMiddleware` records, refused ones too.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from banc.directory import Directory, Professional
-from banc.journal import Exchange, Journal
-from banc.verdict import Finding
+from banc.recording import note
+from banc.verdict import Finding, Severity
 from simulators.psc_mock import faults, rules, wire
 from simulators.psc_mock.models import PscStore
 
@@ -36,7 +37,6 @@ class Provider:
 
     directory: Directory
     store: PscStore
-    journal: Journal | None = None
     issuer: str = ""  # set once the server listens
     access_lifetime: int = 300
     refresh_lifetime: int = 1800
@@ -109,34 +109,21 @@ def build_app(provider: Provider) -> Starlette:
     realm = wire.REALM_PATH
     oidc = realm + wire.OIDC
 
-    def record(request: Request, body: bytes, operation: str, status: int, response: bytes,
-               findings: list[Finding], started: float, summary: dict) -> None:
-        if provider.journal is None:
-            return
-        lines = [f"{request.method} {request.url.path}"
-                 + (f"?{request.url.query}" if request.url.query else "")]
-        lines += [f"{k}: {v}" for k, v in request.headers.items()]
-        provider.journal.record(Exchange(
-            service=SERVICE, operation=operation, channel="https",
-            request=("\r\n".join(lines) + "\r\n\r\n").encode() + body, response=response,
-            status=str(status), summary=summary, findings=findings,
-            peer=f"{request.client.host}:{request.client.port}" if request.client else "",
-            duration_ms=(time.perf_counter() - started) * 1000))
-
-    def reply(request: Request, body: bytes, operation: str, started: float,
-              findings: list[Finding], summary: dict, response: Response) -> Response:
-        record(request, body, operation, response.status_code, bytes(response.body or b""),
-               findings, started, summary)
+    def reply(request: Request, operation: str, findings: list[Finding], summary: dict,
+              response: Response) -> Response:
+        """Annotate the journal exchange (the middleware records the bytes) and answer."""
+        exchange = note(request.scope)
+        exchange.operation = operation
+        exchange.summary.update(summary)
+        exchange.findings.extend(findings)
         return response
 
     async def discovery(request: Request) -> Response:
-        started = time.perf_counter()
         response = JSONResponse(wire.discovery(provider.issuer))
-        return reply(request, b"", "discovery", started, [], {}, response)
+        return reply(request, "discovery", [], {}, response)
 
     async def certs(request: Request) -> Response:
-        started = time.perf_counter()
-        return reply(request, b"", "jwks", started, [], {}, JSONResponse(provider.store.jwks()))
+        return reply(request, "jwks", [], {}, JSONResponse(provider.store.jwks()))
 
     def login_redirect(params: dict[str, str], prof: Professional) -> str:
         sid = provider.store.open_session(prof.national_id, params["client_id"], wire.ACR)
@@ -152,26 +139,25 @@ def build_app(provider: Provider) -> Starlette:
         return uri + ("&" if "?" in uri else "?") + urlencode(query)
 
     async def authorize(request: Request) -> Response:
-        started = time.perf_counter()
         params = dict(request.query_params)
         summary = {"client_id": params.get("client_id", ""), "scope": params.get("scope", "")}
         client = provider.store.clients.get(params.get("client_id", ""))
         findings = rules.check_client_and_redirect(params, client)
         if findings:
-            return reply(request, b"", "authorize", started, findings, summary,
+            return reply(request, "authorize", findings, summary,
                          HTMLResponse(wire.error_page(findings[0].message), status_code=400))
         assert client is not None
         findings = rules.check_authorization(params, client)
         if faults.errors(findings):
             target = faults.redirect_error(params["redirect_uri"], findings, params.get("state", ""))
-            return reply(request, b"", "authorize", started, findings, summary,
+            return reply(request, "authorize", findings, summary,
                          RedirectResponse(target, status_code=302))
         chosen = params.get("login_hint") or provider.automatic_user
         if provider.automatic_user is not None and chosen:
             prof = provider.professional(chosen)
             if prof is not None:
                 summary["subject"] = prof.national_id
-                return reply(request, b"", "authorize", started, findings, summary,
+                return reply(request, "authorize", findings, summary,
                              RedirectResponse(login_redirect(params, prof), 302))
         request_id = secrets.token_urlsafe(16)
         now = time.time()
@@ -182,29 +168,28 @@ def build_app(provider: Provider) -> Starlette:
                                             "created": now}
         html = wire.login_page(oidc + "/auth", request_id, _choices(provider.directory),
                                client.client_id)
-        return reply(request, b"", "authorize", started, findings, summary, HTMLResponse(html))
+        return reply(request, "authorize", findings, summary, HTMLResponse(html))
 
     async def login(request: Request) -> Response:
-        started = time.perf_counter()
         body = await request.body()
         form = dict(parse_qsl(body.decode("utf-8", "replace")))
         with provider._lock:
             pending = provider.pending.get(form.get("request", ""))
         if pending is None or time.time() - pending["created"] > 600:
-            finding = rules._finding("LOGIN.REQUEST", "demande d'authentification inconnue ou "
+            finding = rules.RULES.finding("LOGIN.REQUEST", "demande d'authentification inconnue ou "
                                      "expirée : relancez la connexion depuis le logiciel")
-            return reply(request, body, "login", started, [finding], {},
+            return reply(request, "login", [finding], {},
                          HTMLResponse(wire.error_page(finding.message), status_code=400))
         params = pending["params"]
         if form.get("action") == "cancel":
             with provider._lock:
                 provider.pending.pop(form["request"], None)
-            finding = rules._finding("LOGIN.CANCELLED", "authentification annulée par "
-                                     "l'utilisateur", warning=True)
+            finding = rules.RULES.finding("LOGIN.CANCELLED", "authentification annulée par "
+                                     "l'utilisateur", severity=Severity.WARNING)
             query = {"error": "access_denied", "error_description": finding.message}
             if params.get("state"):
                 query["state"] = params["state"]
-            return reply(request, body, "login", started, [finding], {},
+            return reply(request, "login", [finding], {"client_id": params.get("client_id", "")},
                          RedirectResponse(params["redirect_uri"] + "?" + urlencode(query), 302))
         chosen = (form.get("identifiant") or form.get("professionnel") or "").strip()
         prof = provider.professional(chosen) if chosen else None
@@ -213,16 +198,15 @@ def build_app(provider: Provider) -> Starlette:
             html = wire.login_page(oidc + "/auth", form["request"], _choices(provider.directory),
                                    client_id, error=f"identifiant {chosen!r} inconnu de "
                                    "l'annuaire du banc" if chosen else "choisissez un professionnel")
-            return reply(request, body, "login", started, [], {"subject": chosen},
+            return reply(request, "login", [], {"subject": chosen, "client_id": client_id},
                          HTMLResponse(html, status_code=200))
         with provider._lock:
             provider.pending.pop(form["request"], None)
-        return reply(request, body, "login", started, pending["findings"],
-                     {"subject": prof.national_id},
+        return reply(request, "login", pending["findings"],
+                     {"subject": prof.national_id, "client_id": params.get("client_id", "")},
                      RedirectResponse(login_redirect(params, prof), status_code=302))
 
     async def token(request: Request) -> Response:
-        started = time.perf_counter()
         body = await request.body()
         form = dict(parse_qsl(body.decode("utf-8", "replace")))
         client_id, secret = _client_credentials(request, form)
@@ -251,7 +235,7 @@ def build_app(provider: Provider) -> Starlette:
                     state = provider.store.token(str(claims.get("jti", "")))
                     findings = rules.check_token_state(state)
                     if not findings and state and state["client_id"] != client_id:
-                        findings = [rules._finding("TOKEN.REFRESH", "jeton de rafraîchissement "
+                        findings = [rules.RULES.finding("TOKEN.REFRESH", "jeton de rafraîchissement "
                                                    "émis pour un autre client")]
                     if not findings and state:
                         provider.store.revoke(state["jti"])
@@ -259,9 +243,9 @@ def build_app(provider: Provider) -> Starlette:
                         assert prof is not None
                         tokens = provider.issue(prof, client_id, scope=state["scope"],
                                                 sid=state["sid"])
-                findings = [rules._finding("TOKEN.REFRESH", f.message) for f in findings]
+                findings = [rules.RULES.finding("TOKEN.REFRESH", f.message) for f in findings]
             else:
-                findings = [rules._finding("TOKEN.GRANT_TYPE", f"grant_type {grant!r} non pris "
+                findings = [rules.RULES.finding("TOKEN.GRANT_TYPE", f"grant_type {grant!r} non pris "
                                            "en charge (authorization_code, refresh_token)")]
         if faults.errors(findings) or tokens is None:
             status, payload = faults.token_error(findings)
@@ -270,20 +254,19 @@ def build_app(provider: Provider) -> Starlette:
         else:
             response = JSONResponse(tokens, headers={"Cache-Control": "no-store",
                                                      "Pragma": "no-cache"})
-        return reply(request, body, "token", started, findings, summary, response)
+        return reply(request, "token", findings, summary, response)
 
     async def userinfo(request: Request) -> Response:
-        started = time.perf_counter()
         body = await request.body()
         header = request.headers.get("authorization", "")
         bearer = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not bearer and request.method == "POST":
             bearer = dict(parse_qsl(body.decode("utf-8", "replace"))).get("access_token", "")
         claims, findings = provider.bearer(bearer)
-        summary = {"subject": claims.get("SubjectNameID", "")}
+        summary = {"subject": claims.get("SubjectNameID", ""), "client_id": claims.get("azp", "")}
         if findings:
             status, payload, headers = faults.bearer_error(findings)
-            return reply(request, body, "userinfo", started, findings, summary,
+            return reply(request, "userinfo", findings, summary,
                          Response(payload, status, headers=headers, media_type="application/json"))
         prof = provider.professional(str(claims["SubjectNameID"]))
         assert prof is not None
@@ -292,25 +275,24 @@ def build_app(provider: Provider) -> Starlette:
             signed = provider._sign({**document, "iss": provider.issuer, "aud": claims["azp"],
                                      "iat": int(time.time())})
             summary["format"] = "jwt"
-            return reply(request, body, "userinfo", started, [], summary,
+            return reply(request, "userinfo", [], summary,
                          Response(signed, media_type=JWT_MEDIA))
         summary["format"] = "json"
-        return reply(request, body, "userinfo", started, [], summary, JSONResponse(document))
+        return reply(request, "userinfo", [], summary, JSONResponse(document))
 
     async def introspect(request: Request) -> Response:
-        started = time.perf_counter()
         body = await request.body()
         form = dict(parse_qsl(body.decode("utf-8", "replace")))
         client_id, secret = _client_credentials(request, form)
         client = provider.store.clients.get(client_id)
         findings = rules.check_client_secret(client, client_id, secret)
         if client is not None and client.secret is None:
-            findings = [rules._finding("TOKEN.CLIENT", "l'introspection exige un client "
+            findings = [rules.RULES.finding("TOKEN.CLIENT", "l'introspection exige un client "
                                        "confidentiel (secret)")]
         summary = {"client_id": client_id}
         if findings:
             status, payload = faults.token_error(findings)
-            return reply(request, body, "introspect", started, findings, summary,
+            return reply(request, "introspect", findings, summary,
                          Response(payload, status, media_type="application/json"))
         raw = form.get("token", "")
         claims, problems = provider.bearer(raw)
@@ -321,15 +303,14 @@ def build_app(provider: Provider) -> Starlette:
                 problems = rules.check_token_state(provider.store.token(str(claims["jti"])))
         summary["active"] = not problems
         if problems:
-            return reply(request, body, "introspect", started, [], summary,
+            return reply(request, "introspect", [], summary,
                          JSONResponse({"active": False}))
         result = {**claims, "active": True, "client_id": claims.get("azp"),
                   "username": claims.get("preferred_username"),
                   "token_type": claims.get("typ")}
-        return reply(request, body, "introspect", started, [], summary, JSONResponse(result))
+        return reply(request, "introspect", [], summary, JSONResponse(result))
 
     async def logout(request: Request) -> Response:
-        started = time.perf_counter()
         body = await request.body()
         params = dict(request.query_params)
         if request.method == "POST":
@@ -343,7 +324,7 @@ def build_app(provider: Provider) -> Starlette:
                                                   now=0)
             problems = [p for p in problems if p.rule_id != "PSC.BEARER.EXPIRED"]
             if problems:
-                findings = [rules._finding("LOGOUT.HINT", "id_token_hint invalide : "
+                findings = [rules.RULES.finding("LOGOUT.HINT", "id_token_hint invalide : "
                                            + problems[0].message)]
             else:
                 sid, client_id = str(claims.get("sid", "")), str(claims.get("aud", client_id))
@@ -356,17 +337,27 @@ def build_app(provider: Provider) -> Starlette:
         if target and not findings and client is not None and client.accepts_logout_redirect(target):
             if params.get("state"):
                 target += ("&" if "?" in target else "?") + urlencode({"state": params["state"]})
-            return reply(request, body, "logout", started, findings, summary,
+            return reply(request, "logout", findings, summary,
                          RedirectResponse(target, status_code=302))
         if target and not findings:
-            findings = [rules._finding("LOGOUT.REDIRECT", f"post_logout_redirect_uri {target!r} "
+            findings = [rules.RULES.finding("LOGOUT.REDIRECT", f"post_logout_redirect_uri {target!r} "
                                        "non enregistrée : pas de redirection")]
         status = 400 if findings else 200
         html = wire.error_page(findings[0].message) if findings else wire.logout_page()
-        return reply(request, body, "logout", started, findings, summary,
+        return reply(request, "logout", findings, summary,
                      HTMLResponse(html, status_code=status))
 
-    return Starlette(routes=[
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        """Last resort: an unforeseen error still gets an OAuth `server_error` answer and a
+        journal entry (each known hostile input has its own refusal before reaching this)."""
+        finding = rules.RULES.finding("INTERNAL", "erreur interne du simulateur Pro Santé Connect "
+                                 f"({type(exc).__name__} : {exc})")
+        payload = {"error": "server_error", "error_description": finding.message,
+                   "rule": finding.rule_id}
+        return reply(request, "erreur interne", [finding], {},
+                     JSONResponse(payload, status_code=500))
+
+    return Starlette(exception_handlers={Exception: internal_error}, routes=[
         Route(realm + "/.well-known/openid-configuration", discovery),
         Route(realm + "/.well-known/wallet-openid-configuration", discovery),
         Route(oidc + "/auth", authorize, methods=["GET"]),

@@ -11,6 +11,7 @@ from banc.verdict import Finding
 _OAUTH_ERRORS = {
     "PSC.AUTHZ.RESPONSE_TYPE": "unsupported_response_type",
     "PSC.AUTHZ.SCOPE": "invalid_scope",
+    "PSC.AUTHZ.PKCE_CHALLENGE": "invalid_request",
     "PSC.TOKEN.CLIENT": "invalid_client",
     "PSC.TOKEN.GRANT_TYPE": "unsupported_grant_type",
     "PSC.TOKEN.REQUEST": "invalid_request",

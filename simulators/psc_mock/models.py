@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE INDEX IF NOT EXISTS tokens_by_sid ON tokens(sid);
 """
 
-_LOOPBACK = re.compile(r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/.*)?$")
+_LOOPBACK = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?(/[^\x00-\x20\x7f#]*)?")
+"""Loopback redirect URIs, matched whole: no control character (NUL, CR, LF), space or
+fragment (RFC 6749 §3.1.2) may ride along into the Location header."""
 
 
 @dataclass
@@ -43,11 +45,11 @@ class Client:
     post_logout_redirect_uris: tuple[str, ...] = ()
 
     def accepts_redirect(self, uri: str) -> bool:
-        return uri in self.redirect_uris if self.redirect_uris else bool(_LOOPBACK.match(uri))
+        return uri in self.redirect_uris if self.redirect_uris else bool(_LOOPBACK.fullmatch(uri))
 
     def accepts_logout_redirect(self, uri: str) -> bool:
         allowed = self.post_logout_redirect_uris or self.redirect_uris
-        return uri in allowed if allowed else bool(_LOOPBACK.match(uri))
+        return uri in allowed if allowed else bool(_LOOPBACK.fullmatch(uri))
 
 
 DEFAULT_CLIENTS = (
@@ -163,3 +165,22 @@ class PscStore:
 
     def revoke_session(self, sid: str) -> None:
         self._db.execute("UPDATE tokens SET revoked = 1 WHERE sid = ?", (sid,))
+
+    def revoke_subject(self, subject: str | None = None) -> int:
+        """Revoke the live tokens of one professional (national id), or of everyone; returns
+        how many were revoked (a scenario's "PSC withdraws the session")."""
+        if subject is None:
+            cursor = self._db.execute("UPDATE tokens SET revoked = 1 WHERE revoked = 0")
+        else:
+            cursor = self._db.execute(
+                "UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND subject = ?", (subject,))
+        return cursor.rowcount
+
+    def clear(self) -> None:
+        """Back to a fresh provider: no code, session or token; the bench clients only (the
+        signing key stays, so the JWKS a DUI cached remains valid)."""
+        for table in ("codes", "sessions", "tokens"):
+            self._db.execute(f"DELETE FROM {table}")
+        self.clients.clear()
+        for client in DEFAULT_CLIENTS:
+            self.clients[client.client_id] = client

@@ -58,3 +58,21 @@ def test_only_a_qualified_identity_carries_the_ins() -> None:
 
 def test_name_normalisation_for_insi() -> None:
     assert ins.normalise_name("  Hélène-Marie d'Arc ") == "HELENE-MARIE D'ARC"
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("74", None), ("00", "clé '00' incorrecte"), ("99", "clé '99' incorrecte"),
+     ("7A", "clé '7A' incorrecte"), (None, "clé absente"), ("", "clé absente"),
+     ("\uff17\uff14", "incorrecte")],
+)
+def test_key_problem_names_what_is_wrong(key, expected) -> None:
+    problem = ins.key_problem("2751263220749", key)
+    if expected is None:
+        assert problem is None
+    else:
+        assert expected in problem and "clé attendue 74" in problem
+
+
+def test_key_problem_of_a_malformed_nir() -> None:
+    assert "mal formé" in ins.key_problem("27512632207", "74")

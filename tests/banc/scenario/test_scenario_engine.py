@@ -35,7 +35,7 @@ async def fake_service(scope, receive, send):
     exchange.summary["login"] = dict(scope["headers"]).get(b"x-login", b"").decode()
     exchange.summary["patient_ins"] = query.get("ins", "")
     if query.get("faute"):
-        exchange.findings.append(Finding("FAUX.INS", "clé INS fausse", requirements=("SC.INS.26.MS1",)))
+        exchange.findings.append(Finding("FAUX.DEST", "destinataire absent", requirements=("SC.DOC.04.MS1",)))
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"ok"})
 
@@ -114,13 +114,14 @@ def test_every_outcome_with_requirements_and_evidence(bench, pki):
     results = {s.step: s for s in run.steps}
     assert "patient_ins : attendu 123456789012345, observé 999999999999999" in results["mauvais"].reason
     assert results["rien"].reason.startswith("rien reçu")
-    assert "FAUX.INS" in {f.rule_id for f in results["faute"].findings}
+    assert "FAUX.DEST" in {f.rule_id for f in results["faute"].findings}
     assert results["bon"].evidence and journal.get(results["bon"].evidence[0]).run == run.id
     assert "123456789012345" in results["capture"].reason
     assert all(s.requirements for s in run.steps)
     assert run.status == WAITING
     verdicts = {v.requirement: v.outcome for v in requirement_verdicts(run)}
     assert verdicts["SC.INS.26.MS1"] is Outcome.FAILED  # one passed step, one failed: failed
+    assert verdicts["SC.DOC.04.MS1"] is Outcome.FAILED  # cited by the mock's finding only
     assert verdicts["SC.DMP.01.MS1"] is Outcome.SKIPPED
     assert verdicts["SC.MSS.14.MS1"] is Outcome.OMITTED
     assert verdicts["SC.MSS.26.MS1"] is Outcome.AWAITING_PROOF

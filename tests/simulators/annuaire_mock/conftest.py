@@ -14,6 +14,13 @@ from banc.mocks import MockContext
 from banc.pki import TestPki
 from simulators.annuaire_mock import DEFAULT_API_KEY, RunningAnnuaire, launch
 
+ADMIN_TOKEN = "jeton-test"
+
+
+@pytest.fixture(scope="module")
+def admin_token() -> str:
+    return ADMIN_TOKEN
+
 
 @pytest.fixture(scope="module")
 def annuaire_journal(tmp_path_factory: pytest.TempPathFactory) -> Journal:
@@ -24,7 +31,8 @@ def annuaire_journal(tmp_path_factory: pytest.TempPathFactory) -> Journal:
 def annuaire(tmp_path_factory: pytest.TempPathFactory, pki: TestPki,
              annuaire_journal: Journal) -> Iterator[RunningAnnuaire]:
     data: Path = tmp_path_factory.mktemp("annuaire-data")
-    mock = launch(MockContext(journal=annuaire_journal, pki=pki, data_dir=data))
+    mock = launch(MockContext(journal=annuaire_journal, pki=pki, data_dir=data,
+                              admin_token=ADMIN_TOKEN))
     yield mock
     mock.stop()
 

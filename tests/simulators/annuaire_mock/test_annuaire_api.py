@@ -9,7 +9,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.practitioner import Practitioner
 
 from banc.directory import default_directory
-from simulators.annuaire_mock import seed
+from simulators.annuaire_mock import DEFAULT_API_KEY, seed
 
 pytestmark = pytest.mark.slow
 
@@ -187,5 +187,10 @@ def test_every_exchange_is_journaled_with_its_verdict(fhir: httpx.Client, annuai
     assert exchanges[0].conform and exchanges[0].summary["total"] == 1
     assert not exchanges[1].conform
     assert exchanges[1].findings[0].rule_id == "ANNUAIRE.AUTH.MISSING_KEY"
-    assert b"GET /fhir/v2/Practitioner?identifier=" in exchanges[0].request
+    http = exchanges[0].summary["http"]
+    assert (http["method"], http["path"]) == ("GET", "/fhir/v2/Practitioner")
+    assert http["query"].startswith("identifier=")
+    assert http["headers"]["esante-api-key"].endswith("…")  # redacted copy of the header
+    assert exchanges[0].summary["api_key"] == DEFAULT_API_KEY  # the attribution key, whole
+    assert "api_key" not in exchanges[1].summary  # an empty header attributes nothing
     assert b'"resourceType": "Bundle"' in exchanges[0].response

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -24,9 +25,18 @@ from simulators.insi_mock import InsiMock, launch
 BINDING = "{http://www.cnamts.fr/webservice}ICIRServiceBinding"
 
 
+ADMIN_TOKEN = "jeton-test"
+
+
+@pytest.fixture(scope="module")
+def admin_token() -> str:
+    """The control-plane token of the module's mock."""
+    return ADMIN_TOKEN
+
+
 @pytest.fixture(scope="module")
 def insi_mock(reference: Path, mock_context: Callable[[str], MockContext]) -> Iterator[InsiMock]:
-    mock = launch(mock_context("insi"), generated=40)
+    mock = launch(replace(mock_context("insi"), admin_token=ADMIN_TOKEN), generated=40)
     yield mock
     mock.stop()
 

@@ -3,7 +3,6 @@ the launch contract."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import httpx
@@ -41,27 +40,66 @@ def test_python_api_register_software(insi_mock, post) -> None:
     assert post(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", idam="DUI-X")).status_code == 200
 
 
-def test_admin_endpoint(insi_mock, pki, post) -> None:
-    admin = insi_mock.endpoints["insi.admin"]
-    with httpx.Client(verify=pki.client_context(), timeout=10) as client:
-        entry = {
-            "birth_name": "ZANETTI", "first_names": ["LUCIA"], "sex": "F",
-            "birth_date": "1931-10-02", "birth_place": "99127", "matricule": "2311099127001",
-        }
-        created = client.post(f"{admin}/identities", content=json.dumps(entry))
-        assert created.status_code == 201
-        (ins,) = created.json()["ajoutées"]
-        assert client.get(f"{admin}/identities/{ins}").json()["birth_name"] == "ZANETTI"
-        assert any(i["ins"] == ins for i in client.get(f"{admin}/identities").json())
-        assert post(build_traits_request("ZANETTI", "LUCIA", "F", "1931-10-02")).status_code == 200
-        assert client.delete(f"{admin}/identities/{ins}").status_code == 200
-        assert client.get(f"{admin}/identities/{ins}").status_code == 404
-        bad = client.post(f"{admin}/identities", content=b"{pas du json")
-        assert bad.status_code == 400 and "invalide" in bad.json()["erreur"]
-        assert client.post(f"{admin}/software", json={"idam": "DUI-Y"}).status_code == 201
-        assert "DUI-Y" in client.get(f"{admin}/software").json()
+def test_control_plane_over_https(insi_mock, pki, post, admin_token) -> None:
+    """Another process drives the register through `/_banc` with the admin token."""
+    from banc.control import ControlClient, ControlError
+
+    control = ControlClient("insi", insi_mock.endpoints["insi.controle"], admin_token,
+                            verify=str(pki.ca_cert))
+    entry = {
+        "birth_name": "ZANETTI", "first_names": ["LUCIA"], "sex": "F", "birth_date": "1931-10-02",
+        "birth_place": "99127", "matricule": "2311099127001",
+    }
+    ins = control.act("ajouter_identite", **entry)["ins"]
+    assert ins == "2311099127001" + nir_key("2311099127001")
+    assert any(i["ins"] == ins for i in control.state()["identites"])
+    assert post(build_traits_request("ZANETTI", "LUCIA", "F", "1931-10-02")).status_code == 200
+    assert control.act("retirer_identite", ins=ins) == {"retiree": ins}
+    with pytest.raises(ControlError, match="inconnu"):
+        control.act("retirer_identite", ins=ins)
+    with pytest.raises(ControlError, match="clé '99' incorrecte"):
+        control.act("ajouter_identite", **{**entry, "key": "99"})
+    with pytest.raises(ControlError, match="birth_date"):
+        control.act("ajouter_identite", **{k: v for k, v in entry.items() if k != "birth_date"})
+    control.act("enregistrer_logiciel", idam="DUI-Y", nom="DUI Y")
+    assert "DUI-Y" in control.state()["logiciels"]
+    assert post(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", idam="DUI-Y")).status_code == 200
+    control.close()
     operations = [e.operation for e in insi_mock.exchanges()]
-    assert "admin POST /admin/identities" in operations
+    assert "controle POST /actions/ajouter_identite" in operations
+
+
+def test_register_dui_and_attribution(insi_mock, post) -> None:
+    """`banc dui` registers the DUI's IDAM; its calls then carry the `idam` attribution key."""
+    from banc.dui import DuiProfile
+
+    result = insi_mock.control.register_dui(DuiProfile("dui-z", idam="DUI-Z", software="DUI Z"))
+    assert result == {"logiciel": {"idam": "DUI-Z", "nom": "DUI Z"}}
+    assert insi_mock.control.register_dui(DuiProfile("sans-idam"))["logiciel"] is None
+    insi_mock.journal.register_dui(DuiProfile("dui-z", idam="DUI-Z"))
+    since = insi_mock.journal.last_id()
+    assert post(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", idam="DUI-Z")).status_code == 200
+    (exchange,) = insi_mock.exchanges(since_id=since)
+    assert exchange.summary["idam"] == "DUI-Z" and exchange.dui == "dui-z"
+    assert exchange.summary["patient_ins"] == "275126322074974"
+    assert exchange.summary["patient_oid"] == "1.2.250.1.213.1.4.8"
+    assert exchange.summary["client_certificate_sha256"]
+
+
+def test_reset_returns_to_the_seeded_register(pki, tmp_path) -> None:
+    mock = launch(MockContext(journal=Journal(tmp_path / "j.sqlite"), pki=pki, data_dir=tmp_path),
+                  generated=3)
+    try:
+        seeded = mock.identities.count()
+        mock.identities.add(NEWCOMER)
+        mock.register_software("DUI-TEMPORAIRE")
+        mock.control.reset()
+        assert mock.identities.count() == seeded
+        assert mock.identities.get("148032A004123") is None
+        assert "DUI-TEMPORAIRE" not in mock.identities.known_idams()
+        assert "BANC-SEGUR-DUI" in mock.identities.known_idams()
+    finally:
+        mock.stop()
 
 
 def test_insecure_demo_mode_only_when_asked(pki, tmp_path) -> None:
@@ -78,7 +116,7 @@ def test_insecure_demo_mode_only_when_asked(pki, tmp_path) -> None:
         assert response.status_code == 200
         (exchange,) = mock.exchanges()
         assert exchange.summary["auth"] == "demo"
-        assert [f.rule_id for f in exchange.findings] == ["insi.auth.demo"]
+        assert [f.rule_id for f in exchange.findings] == ["INSI.AUTH.DEMO"]
     finally:
         mock.stop()
 
@@ -164,4 +202,4 @@ def test_concurrent_clients_all_answered_and_journaled(insi_mock, pki) -> None:
         assert f"<NumIdentifiant>{ins[:13]}</NumIdentifiant><Cle>{ins[13:]}</Cle>".encode() in body
     recorded = insi_mock.exchanges(since_id=since)
     assert len(recorded) == len(cases)
-    assert sorted(e.summary["ins"] for e in recorded) == sorted(c.expected_ins for c in cases)
+    assert sorted(e.summary["patient_ins"] for e in recorded) == sorted(c.expected_ins for c in cases)

@@ -38,5 +38,5 @@ def test_cases_and_identities(tmp_path, capsys) -> None:
     assert main(["insi", "cas"]) == 0
     assert "TCHITCHI OLA (prénom inconnu)" in capsys.readouterr().out
     target = tmp_path / "people.json"
-    assert main(["insi", "identites", "--generees", "3", "--json", str(target)]) == 0
+    assert main(["insi", "identites", "--generees", "3", "--sortie", str(target)]) == 0
     assert len(json.loads(target.read_text(encoding="utf-8"))) == 13

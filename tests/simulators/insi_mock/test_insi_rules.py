@@ -37,9 +37,9 @@ def test_clean_request_has_no_error(reference) -> None:
     ("caller", "expected"),
     [
         (rules.Caller("INSI-MANU"), []),
-        (rules.Caller("DUI-SSIAD-TEST"), ["insi.auth.certificat"]),
-        (rules.Caller(None), ["insi.auth.absente"]),
-        (rules.Caller(None, False, "signature invalide"), ["insi.auth.assertion"]),
+        (rules.Caller("DUI-SSIAD-TEST"), ["INSI.AUTH.CERTIFICAT"]),
+        (rules.Caller(None), ["INSI.AUTH.ABSENTE"]),
+        (rules.Caller(None, False, "signature invalide"), ["INSI.AUTH.ASSERTION"]),
         (rules.Caller(None, True, "CN=CPS"), []),
     ],
 )
@@ -49,7 +49,7 @@ def test_caller(caller, expected) -> None:
 
 def test_demo_mode_is_a_warning_not_an_error() -> None:
     (finding,) = rules.check_caller(rules.Caller(None, insecure=True))
-    assert finding.rule_id == "insi.auth.demo" and not finding.is_error
+    assert finding.rule_id == "INSI.AUTH.DEMO" and not finding.is_error
 
 
 @pytest.mark.parametrize(
@@ -70,12 +70,12 @@ def test_birth_date(value, ok) -> None:
 )
 def test_name_characters(name, ok) -> None:
     traits = request_of(build_traits_request(name, "ZOE", "F", "1975-12-31")).traits
-    assert ("insi.traits.nom" not in rule_ids(rules.check_traits(traits, TODAY))) is ok
+    assert ("INSI.TRAITS.NOM" not in rule_ids(rules.check_traits(traits, TODAY))) is ok
 
 
 def test_traits_sex_and_place() -> None:
     traits = request_of(build_traits_request("ADRUN", "ZOE", "X", "1975-12-31", "6322")).traits
-    assert rule_ids(rules.check_traits(traits, TODAY)) == ["insi.traits.sexe", "insi.traits.lieu"]
+    assert rule_ids(rules.check_traits(traits, TODAY)) == ["INSI.TRAITS.SEXE", "INSI.TRAITS.LIEU"]
     corsica = request_of(build_traits_request("CORSE", "ANTHONY", "M", "1980-03-02", "2B020")).traits
     assert rules.check_traits(corsica, TODAY) == []
 
@@ -83,21 +83,47 @@ def test_traits_sex_and_place() -> None:
 def test_contexte_lps_fields() -> None:
     request = request_of(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", idam=""))
     ids = rule_ids(rules.check_contexte_lps(request, IDAMS))
-    assert ids == ["insi.lps.champ"]
+    assert ids == ["INSI.LPS.CHAMP"]
     unknown = request_of(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", idam="AUTRE"))
-    assert rule_ids(rules.check_contexte_lps(unknown, IDAMS)) == ["insi.lps.idam"]
+    assert rule_ids(rules.check_contexte_lps(unknown, IDAMS)) == ["INSI.LPS.IDAM"]
 
 
 def test_vitale_rules() -> None:
     request = request_of(build_vitale_request("27512632207", None, "1975-12-31"))
-    assert rule_ids(rules.check_vitale(request.vitale, TODAY)) == ["insi.vitale.matricule"]
+    assert rule_ids(rules.check_vitale(request.vitale, TODAY)) == ["INSI.VITALE.MATRICULE"]
+
+
+@pytest.mark.parametrize(
+    "born",
+    ["\u0661\u0669\u0667\u0665-\u0661\u0662-\u0663\u0661",  # Arabic-Indic digits
+     "\uff11\uff19\uff17\uff15-12-31",  # fullwidth digits
+     "1975-12-31\n", "1975-\u00b9\u00b2-31"],
+    ids=["arabic-indic", "fullwidth", "trailing-newline", "superscript"],
+)
+def test_dates_are_ascii_digits_only(born) -> None:
+    """int() reads every Unicode digit and `$` tolerates a final newline: the rule must not."""
+    assert rule_ids(rules.check_date(born, "DateNaissance", TODAY)) == ["INSI.TRAITS.DATE"]
+
+
+@pytest.mark.parametrize("name", ["ADRUN\n", "\uff21DRUN", "ADRUN\x00"],
+                         ids=["trailing-newline", "fullwidth", "nul"])
+def test_names_are_refused_with_a_trailing_newline_or_foreign_letters(name) -> None:
+    request = request_of(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", "63220"))
+    traits = request.traits.__class__(**{**request.traits.__dict__, "birth_name": name})
+    assert rule_ids(rules.check_traits(traits, TODAY)) == ["INSI.TRAITS.NOM"]
+
+
+def test_birth_place_with_foreign_digits_is_refused() -> None:
+    request = request_of(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31", "63220"))
+    traits = request.traits.__class__(**{**request.traits.__dict__, "birth_place": "\u0666\u0663220"})
+    assert rule_ids(rules.check_traits(traits, TODAY)) == ["INSI.TRAITS.LIEU"]
 
 
 @pytest.mark.parametrize(
     ("rule", "code"),
-    [("insi.auth.certificat", "desir_560"), ("insi.lps.idam", "desir_550"),
-     ("insi.lps.champ", "desir_520"), ("insi.soap.malformed", "desir_510"),
-     ("insi.traits.date", "insi_101"), ("inconnu", "desir_900")],
+    [("INSI.AUTH.CERTIFICAT", "desir_560"), ("INSI.LPS.IDAM", "desir_550"),
+     ("INSI.LPS.CHAMP", "desir_520"), ("INSI.SOAP.MALFORMED", "desir_510"),
+     ("INSI.TRAITS.DATE", "insi_101"), ("inconnu", "desir_900")],
 )
 def test_fault_codes(rule, code) -> None:
     assert faults.siram_code(rule)[0] == code
@@ -143,24 +169,24 @@ def test_store_software_cache(store) -> None:
 def test_content_type_warning() -> None:
     data = build_traits_request("ADRUN", "ZOE", "F", "1975-12-31")
     plain = read_request(parse_envelope(data), "text/xml; charset=utf-8")
-    (warning,) = [f for f in rules.check_addressing(plain) if f.rule_id == "insi.http.content-type"]
+    (warning,) = [f for f in rules.check_addressing(plain) if f.rule_id == "INSI.HTTP.CONTENT-TYPE"]
     assert not warning.is_error
     soap = read_request(parse_envelope(data), 'application/soap+xml; charset=utf-8; action="x"')
     assert soap.content_type_action == "x"
-    assert not [f for f in rules.check_addressing(soap) if f.rule_id == "insi.http.content-type"]
+    assert not [f for f in rules.check_addressing(soap) if f.rule_id == "INSI.HTTP.CONTENT-TYPE"]
 
 
 def test_missing_schemas_are_said_not_silently_passed() -> None:
     request = request_of(build_traits_request("ADRUN", "ZOE", "F", "1975-12-31"))
     findings = rules.check_request(request, rules.Caller("INSI-AUTO"), None, IDAMS, TODAY)
-    assert "insi.xsd.indisponible" in [f.rule_id for f in findings]
+    assert "INSI.XSD.INDISPONIBLE" in [f.rule_id for f in findings]
     assert rule_ids(findings) == []
 
 
 def test_idam_reference_attribute() -> None:
     data = build_traits_request("ADRUN", "ZOE", "F", "1975-12-31").replace(b'R="4"', b'R="3"')
     (finding,) = rules.check_contexte_lps(request_of(data), IDAMS)
-    assert finding.rule_id == "insi.lps.champ" and "R de l'IDAM « 3 »" in finding.message
+    assert finding.rule_id == "INSI.LPS.CHAMP" and "R de l'IDAM « 3 »" in finding.message
 
 
 def test_soap_processing_attributes_do_not_break_xsd(reference) -> None:

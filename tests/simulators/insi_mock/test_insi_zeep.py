@@ -96,7 +96,7 @@ def test_every_exchange_is_journaled(insi_mock, zeep_insi) -> None:
     zeep_insi.traits("NESSI", "NATHALIE", "F", "1977-07-14")
     (exchange,) = insi_mock.exchanges(since_id=since)
     assert exchange.operation == "rechercherInsAvecTraitsIdentite"
-    assert exchange.summary["cr"] == "00" and exchange.summary["ins"] == "277076322082910"
+    assert exchange.summary["cr"] == "00" and exchange.summary["patient_ins"] == "277076322082910"
     assert exchange.summary["traits"]["NomNaissance"] == "NESSI"
     assert exchange.summary["auth"] == "certificat INSI-AUTO"
     assert "CN=INSI-AUTO" in exchange.peer_certificate

@@ -12,6 +12,13 @@ from banc.mocks import MockContext
 from banc.pki import TestPki
 from simulators.psc_mock import RunningPsc, launch
 
+ADMIN_TOKEN = "jeton-test"
+
+
+@pytest.fixture(scope="module")
+def admin_token() -> str:
+    return ADMIN_TOKEN
+
 
 @pytest.fixture(scope="module")
 def psc_journal(tmp_path_factory: pytest.TempPathFactory) -> Journal:
@@ -21,7 +28,8 @@ def psc_journal(tmp_path_factory: pytest.TempPathFactory) -> Journal:
 @pytest.fixture(scope="module")
 def psc_context(tmp_path_factory: pytest.TempPathFactory, pki: TestPki,
                 psc_journal: Journal) -> MockContext:
-    return MockContext(journal=psc_journal, pki=pki, data_dir=tmp_path_factory.mktemp("psc"))
+    return MockContext(journal=psc_journal, pki=pki, data_dir=tmp_path_factory.mktemp("psc"),
+                       admin_token=ADMIN_TOKEN)
 
 
 @pytest.fixture(scope="module")

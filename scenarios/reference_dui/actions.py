@@ -1,13 +1,12 @@
-"""The built-in reference DUI: a conforming home-care DUI the bench can play (driver `reference`).
+"""What the reference DUI does for each action of the automation protocol.
 
 It is a real client of every mock — httpx for Pro Santé Connect (code flow with PKCE through the
 login page, as a browser would) and the Annuaire, zeep from the served WSDL over mutual TLS for
 INSi, the DMP client with a VIHF it signs itself, smtplib with XOAUTH2 for MSSanté — and reads
-every address from the bench's configuration sheet, like a vendor's DUI would. Each automation
-action is a method named as in the automation protocol; the runner judges what the mocks saw.
-
-Its profile (`reference_profile`) is declared like any vendor's DUI. The next issue grows it
-into a DUI with its own store, the published automation protocol and fault profiles.
+every address from the bench's configuration sheet, like a vendor's DUI would. Each public
+method is an action of the protocol (`banc.scenario.protocol`), called by the protocol server
+(`app.py`) with the action's parameters; the bench judges what the mocks saw, never the return
+value. Its profile (`reference_profile`) is declared like any vendor's DUI.
 """
 
 from __future__ import annotations
@@ -17,10 +16,8 @@ import datetime as dt
 import re
 import secrets
 import smtplib
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from html import unescape
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -34,14 +31,13 @@ from banc.documents import factory
 from banc.documents.header import DocumentContext
 from banc.documents.parties import Recipient, from_directory
 from banc.dui import DuiProfile, Mailbox
-from banc.identity import OID_INS_NIR_TEST, Identity, IdentityStatus
+from banc.identity import OID_INS_NIR, OID_INS_NIR_TEST, Identity, IdentityStatus
 from banc.mail.compose import HealthMessage
 from banc.population import cnam_test_identities
-from banc.scenario.drivers import ActionHandle, ThreadHandle
-from banc.scenario.model import DuiActs, ManualProof
-from banc.scenario.runner import RunContext
 from banc.sheet import ANNUAIRE_API_KEY, INSI_IDAM, PSC_CLIENT, BenchSheet
 from banc.soap.offline import OfflineTransport
+from banc.vihf import build_vihf
+from banc.xds import codes as xc
 from simulators.dmp_mock.client import Author, DmpClient
 
 NAME = "dui-reference"
@@ -74,10 +70,12 @@ class ReferenceDui:
     """The DUI's own memory between actions of one run (its logged-in user, its usager…)."""
 
     sheet: BenchSheet
+    faults: frozenset[str] = frozenset()
+    """Fault profiles in force (the mistakes real DUIs make), for negative runs."""
     directory: Directory = field(default_factory=default_directory)
     facts: dict[str, object] = field(default_factory=dict)
 
-    def http(self, cert: str | None = None) -> httpx.Client:
+    def _http(self, cert: str | None = None) -> httpx.Client:
         return httpx.Client(verify=self.sheet.pki.client_context(cert), timeout=30, trust_env=False)
 
     # -- actions of the automation protocol ------------------------------------------------------
@@ -85,7 +83,7 @@ class ReferenceDui:
         """Pro Santé Connect code flow with PKCE, the professional choosing themselves on the
         login page (what the user does in a browser)."""
         verifier, state = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
-        with self.http() as client:
+        with self._http() as client:
             page = client.get(self.sheet.url("psc.authorization"), params={
                 "response_type": "code", "client_id": PSC_CLIENT["client_id"],
                 "redirect_uri": REDIRECT_URI, "scope": "openid scope_all", "acr_values": "eidas1",
@@ -116,7 +114,7 @@ class ReferenceDui:
 
     def recherche_annuaire(self, nom: str, prenom: str) -> dict:
         """Find a professional by name in the Annuaire Santé; keep their MSSanté address."""
-        with self.http() as client:
+        with self._http() as client:
             bundle = client.get(
                 f"{self.sheet.url('annuaire.fhir')}/Practitioner", params={"family": nom, "given": prenom},
                 headers={"ESANTE-API-KEY": ANNUAIRE_API_KEY, "Accept": "application/fhir+json"},
@@ -135,7 +133,8 @@ class ReferenceDui:
         session = requests.Session()
         session.trust_env = False
         session.verify = str(pki.ca_cert)
-        session.cert = (str(pki.cert("insi-auto")), str(pki.key("insi-auto")))
+        certificate = "unknown-org" if "insi-mauvaise-authentification" in self.faults else "insi-auto"
+        session.cert = (str(pki.cert(certificate)), str(pki.key(certificate)))
         url = self.sheet.url("insi")
         base = f"{urlparse(url).scheme}://{urlparse(url).netloc}/"
         client = zeep.Client(f"{url}?wsdl", transport=OfflineTransport(session=session, allow=(base,)),
@@ -161,17 +160,33 @@ class ReferenceDui:
         self.facts["usager"] = replace(person, status=IdentityStatus.QUALIFIEE, oid=OID_INS_NIR_TEST)
         return {"ins": ins, "oid": result.INDIVIDU.INSACTIF.OID}
 
-    def alimentation_dmp(self, ins: str) -> dict:
-        """TD0.2, TD0.3, ITI-41 of the usager's care document, then ITI-18 finds it."""
+    def verifier_ins(self, ins: str) -> dict:
+        """Unit verification of a known usager's INS: the traits search again, whose answer
+        must give back the same INS (how INSi verification works today)."""
+        usager = self.facts.get("usager")
+        if not isinstance(usager, Identity) or usager.ins != ins:
+            raise RuntimeError(f"usager d'INS {ins} inconnu du DUI : recherche INSi d'abord")
+        found = self.recherche_ins(usager.birth_name, usager.first_name, usager.sex,
+                                   usager.birth_date.isoformat(), usager.birth_place or "")
+        if found["ins"] != ins:
+            raise RuntimeError(f"INSi renvoie {found['ins']} au lieu de {ins}")
+        return {"ins": ins, "verifie": True}
+
+    def alimentation_dmp(self, ins: str, masque_ps: bool = False, invisible_patient: bool = False) -> dict:
+        """TD0.2, TD0.3, ITI-41 of the usager's care document (with the masking / visibility
+        asked), then ITI-18 finds it."""
+        visibility = tuple(code for wanted, code in ((masque_ps, xc.MASQUE_PS),
+                                                     (invisible_patient, xc.INVISIBLE_PATIENT)) if wanted)
         nurse = self.directory.person("infirmiere_coordinatrice")
         ssiad = self.directory.ssiad
         author = Author(rpps=nurse.national_id, family=nurse.family.upper(), given=nurse.given.upper(),
                         structure_id=ssiad.national_id, structure_name=ssiad.name)
         client = DmpClient(self.sheet.url("dmp"), self.sheet.pki, author=author)
+        assertion = build_vihf(client.claims(ins)) if "vihf-non-signe" in self.faults else None
         try:
             client.td02(ins)
             client.set_authorization(ins)
-            fed = client.provide(self._document().xml, ins)
+            fed = client.provide(self._document().xml, ins, visibility=visibility, assertion=assertion)
             found = client.find_documents(ins)
         finally:
             client.close()
@@ -184,8 +199,11 @@ class ReferenceDui:
         recipient = destinataire or str(self.facts.get("correspondent_mailbox", ""))
         document = self._document()
         message_id = f"<{secrets.token_hex(12)}@dui-reference.banc-segur.test>"
-        raw = HealthMessage(sender=sender, recipients=[recipient], cda=document.xml, pdf=document.pdf,
-                            message_id=message_id).build()
+        message = HealthMessage(sender=sender, recipients=[recipient], cda=document.xml, pdf=document.pdf,
+                                message_id=message_id)
+        if "sans-xdm" in self.faults:
+            message = replace(message, cda=None)  # the PDF alone, no IHE_XDM.ZIP
+        raw = message.build()
         smtp_url = urlparse(self.sheet.url("mssante.smtp"))
         with smtplib.SMTP(smtp_url.hostname, smtp_url.port, timeout=120) as smtp:
             smtp.starttls(context=self.sheet.pki.client_context())
@@ -207,42 +225,15 @@ class ReferenceDui:
             usager = self.facts.get("usager")
             if not isinstance(usager, Identity):
                 raise RuntimeError("aucun usager identifié : recherche INSi d'abord")
+            if "oid-ins-faux" in self.faults:
+                usager = replace(usager, oid=OID_INS_NIR)
+            recipients = () if "sans-destinataire" in self.faults else (Recipient(practitioner=gp),)
             ctx = DocumentContext(identity=usager, author=author, when=dt.datetime.now().replace(microsecond=0),
-                                  seed=7, recipients=(Recipient(practitioner=gp),))
-            self.facts["document"] = factory.generate("N1", ctx)
+                                  seed=7, recipients=recipients)
+            options = {"datamatrix": False} if "sans-datamatrix" in self.faults else {}
+            self.facts["document"] = factory.generate("N1", ctx, **options)
         return self.facts["document"]
 
 
 def _identity(birth_name: str, first_name: str) -> Identity:
     return next(i for i in cnam_test_identities() if (i.birth_name, i.first_name) == (birth_name, first_name))
-
-
-class ReferenceDriver:
-    """Driver `reference`: the reference DUI performs each action in a thread."""
-
-    name = "reference"
-
-    def __init__(self) -> None:
-        self._duis: dict[str, ReferenceDui] = {}
-
-    @staticmethod
-    def default_profile(sheet: BenchSheet) -> DuiProfile:
-        return reference_profile(sheet)
-
-    def _dui(self, context: RunContext) -> ReferenceDui:
-        return self._duis.setdefault(context.run.id, ReferenceDui(context.sheet))
-
-    def start(self, step: DuiActs, params: dict, context: RunContext) -> ActionHandle:
-        action: Callable[..., dict] | None = getattr(self._dui(context), step.action, None)
-        if action is None or step.action.startswith("_"):
-            def missing() -> dict:
-                raise NotImplementedError(f"action « {step.action} » non prise en charge par le DUI de référence")
-            return ThreadHandle.run(missing)
-        return ThreadHandle.run(lambda: action(**params))
-
-    def request_proof(self, step: ManualProof, instruction: str, context: RunContext) -> Path | None:
-        context.console.proof_request(step, instruction, interactive=False)
-        return None
-
-    def close(self) -> None:
-        self._duis.clear()

@@ -1,0 +1,67 @@
+"""Fault profiles of the reference DUI: the mistakes real DUIs make, one switch each.
+
+A run of the reference DUI with a fault (`banc jouer … --pilote reference --defaut NOM`) must
+turn red exactly the requirements in `breaks` — the tests assert it scenario by scenario, and
+`docs/reference-dui.md` shows the table generated from here (`python -m
+scenarios.reference_dui.faults`, checked by a test).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "reference-dui.md"
+TABLE_START, TABLE_END = "<!-- table des défauts : début -->", "<!-- table des défauts : fin -->"
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    description: str
+    breaks: tuple[str, ...]
+    """Requirements this fault turns red in the project's scenarios (all others stay green)."""
+
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
+    Fault("insi-mauvaise-authentification",
+          "appelle INSi avec un certificat d'organisation qui n'est ni INSI-AUTO ni INSI-MANU",
+          ("SC.INS.26.MS1", "SC.INS.27.MS1")),
+    Fault("vihf-non-signe", "verse au DMP avec un jeton VIHF non signé en mode indirect",
+          ("SC.DMP.04.MS1",)),
+    Fault("oid-ins-faux", "désigne l'usager au DMP avec l'OID de l'INS de production au lieu de celui du DMP de test",
+          ("SC.DMP.04.MS1",)),
+    Fault("sans-destinataire", "ne mentionne pas les destinataires dans le document (informationRecipient)",
+          ("SC.DMP.04.MS1", "SC.DOC.04.MS1", "SC.MSS.17.MS1")),
+    Fault("sans-datamatrix", "produit le PDF/A du document N1 sans le datamatrix INS",
+          ("SC.DMP.04.MS1", "SC.DOC.03.MS1", "SC.MSS.17.MS1")),
+    Fault("sans-xdm", "envoie le document par MSSanté sans l'archive IHE XDM", ("SC.MSS.17.MS1",)),
+)}
+
+
+class UnknownFault(ValueError):
+    pass
+
+
+def check(names: list[str] | tuple[str, ...]) -> frozenset[str]:
+    unknown = [n for n in names if n not in FAULTS]
+    if unknown:
+        raise UnknownFault(f"défaut(s) inconnu(s) : {', '.join(unknown)} (connus : {', '.join(FAULTS)})")
+    return frozenset(names)
+
+
+def table() -> str:
+    lines = ["| défaut | ce que fait le DUI | exigences en échec |", "|---|---|---|"]
+    lines += [f"| `{f.name}` | {f.description} | {', '.join(f.breaks)} |" for f in FAULTS.values()]
+    return "\n".join(lines)
+
+
+def write_table(path: Path = DOC) -> Path:
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
+    path.write_text(text[:start] + "\n" + table() + "\n" + text[end:], encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(write_table())
