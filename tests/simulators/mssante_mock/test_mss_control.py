@@ -148,3 +148,20 @@ def test_reset_goes_back_to_the_seeded_state_and_keeps_the_dui(running, plane) -
     assert running.store.mailbox(APP_BOX).certificate_cn == "DUI-SSIAD-TEST"
     with pytest.raises(ControlError, match="inconnue"):
         plane.act("action_inexistante")
+
+
+def test_smtp_and_imap_exchanges_are_attributed_to_the_registered_dui(running, profile, pki) -> None:
+    running.journal.register_dui(profile)  # what `banc dui enregistrer` writes
+    since = running.journal.last_id()
+    raw = HealthMessage(sender=SECRETARIAT, recipients=[SECRETARIAT], body="note\n").build()
+    with smtplib.SMTP("127.0.0.1", running.smtp.starttls_port, timeout=30) as smtp:
+        smtp.starttls(context=pki.client_context())
+        smtp.ehlo()
+        smtp.auth("XOAUTH2", lambda _=None: f"user={SECRETARIAT}\x01auth=Bearer "
+                                              f"{running.token_for(SECRETARIAT)}\x01\x01")
+        smtp.sendmail(SECRETARIAT, [SECRETARIAT], raw)
+    inbox(running, pki)
+    exchanges = running.journal.exchanges(since_id=since)
+    by_operation = {e.operation: e for e in exchanges}
+    for operation in ("smtp.submission", "imap.authenticate", "imap.select", "imap.fetch"):
+        assert by_operation[operation].dui == "dui-test", operation
