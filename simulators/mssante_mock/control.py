@@ -137,7 +137,8 @@ class MssanteControl:
     # -- DUI registration -------------------------------------------------------------------
     def _mailboxes(self, profile: DuiProfile) -> list[dict]:
         """Create or adapt the profile's mailboxes: `certificat` → application mailbox opened
-        by the CN of the DUI's first client certificate (SASL EXTERNAL); `xoauth2` → a mailbox
+        by the CN of one of the DUI's client certificates (the mailbox's own when listed, else
+        the first; SASL EXTERNAL); `xoauth2` → a mailbox
         the SSIAD's professionals open with their PSC token."""
         directory = self.mock.directory
         members = tuple(p.national_id for p in directory.members(directory.ssiad.id)) if directory else ()
@@ -148,7 +149,8 @@ class MssanteControl:
                 if not profile.client_certificates:
                     raise ControlError(f"boîte {box.address} : authentification par certificat "
                                        "sans certificat client dans le profil (tls.certificats)", 422)
-                cn = _certificate_cn(profile.client_certificates[0])
+                names = [_certificate_cn(pem) for pem in profile.client_certificates]
+                cn = existing.certificate_cn if existing and existing.certificate_cn in names else names[0]
                 record = self.mock.store.add_mailbox(
                     box.address, "APP", owner=existing.owner if existing else profile.name,
                     certificate_cn=cn, simulated=False)

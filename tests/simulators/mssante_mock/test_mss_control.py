@@ -165,3 +165,12 @@ def test_smtp_and_imap_exchanges_are_attributed_to_the_registered_dui(running, p
     by_operation = {e.operation: e for e in exchanges}
     for operation in ("smtp.submission", "imap.authenticate", "imap.select", "imap.fetch"):
         assert by_operation[operation].dui == "dui-test", operation
+
+
+def test_an_application_mailbox_keeps_its_certificate_when_the_profile_lists_it(running, plane, pki) -> None:
+    app_box = "dui@ssiad-val-de-morge.mssante.fr"  # seeded with CN BAL-APPLICATIVE-SSIAD (mss-app)
+    both = DuiProfile(name="dui-deux-certificats", mailboxes=(Mailbox(app_box, "certificat"),),
+                      client_certificates=(pki.cert("dui").read_text(), pki.cert("mss-app").read_text()))
+    assert plane.register_dui(both)["boites"][0]["certificat_cn"] == "BAL-APPLICATIVE-SSIAD"
+    with pytest.raises(ControlError, match="sans certificat client"):
+        plane.register_dui(DuiProfile(name="sans-certificat", mailboxes=(Mailbox(app_box, "certificat"),)))
