@@ -109,3 +109,19 @@ def test_a_check_that_breaks_is_a_finding_not_a_451(breaking_mss, pki) -> None:
     assert aborted and "RecursionError" in aborted[0].message
     assert aborted[0].requirements == ("SC.MSS.17.MS1",)
     assert submission.summary["delivered"] == [GP]
+
+
+@pytest.mark.slow
+def test_recipients_beyond_the_limit_get_452(mss, pki) -> None:
+    from simulators.mssante_mock.smtp import MAX_RECIPIENTS
+
+    with smtplib.SMTP("127.0.0.1", mss.smtp.starttls_port, timeout=60) as smtp:
+        smtp.starttls(context=pki.client_context())
+        smtp.ehlo()
+        smtp.auth("XOAUTH2", lambda _=None: _xoauth2(mss, DUI))
+        smtp.mail(DUI)
+        codes = [smtp.rcpt(f"inconnu{n}@medecin.mssante.fr")[0] for n in range(MAX_RECIPIENTS + 1)]
+        assert codes[:MAX_RECIPIENTS] == [250] * MAX_RECIPIENTS
+        code, reply = smtp.rcpt("encore@medecin.mssante.fr")
+        assert codes[-1] == code == 452 and b"100 au plus" in reply
+        smtp.rset()
