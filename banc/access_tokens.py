@@ -23,9 +23,12 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from banc.verdict import Finding
+from banc.verdict import Finding, RuleSet
 
 RULESET = "jeton-acces"
+RULES = RuleSet(RULESET, "TOKEN")
+"""Token rules cite no requirement here: the service that accepts the token says which one
+the authentication serves (MSSanté: sending, reading)."""
 BENCH_ISSUER = "https://banc-segur.localhost/psc"
 """Issuer of the bench's own tokens (`TokenSigner`), used while no PSC mock issuer is set."""
 ALGORITHMS = ("RS256",)
@@ -34,7 +37,7 @@ DEFAULT_LEEWAY = 30.0
 
 
 def _finding(rule: str, message: str) -> Finding:
-    return Finding(rule_id=f"TOKEN.{rule}", message=message, ruleset=RULESET, location="jeton")
+    return RULES.error(rule, message, location="jeton")
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,36 @@ class JwksFetcher:
             self._jwks = response.json()
             self._fetched = time.monotonic()
         return self._jwks
+
+
+class Introspector:
+    """Token introspection at the issuer (RFC 7662), by a resource server with its own client
+    credentials (`client_secret_basic`).
+
+    A signature proves who issued a token, not that it still holds: PSC revokes every token
+    of a session when its authorisation code is replayed (RFC 6749 §4.1.2), at logout, or on
+    demand. A service that honours revocation asks the issuer at each authentication; the
+    answer is not cached, so a revocation takes effect at the next login."""
+
+    def __init__(self, url: str, client_id: str, secret: str, *, cafile: str | None = None,
+                 timeout: float = 10.0) -> None:
+        self.url, self.client_id, self.secret, self.timeout = url, client_id, secret, timeout
+        self.verify = ssl.create_default_context(cafile=cafile)
+
+    def check(self, token: str) -> Finding | None:
+        """None when the issuer says the token is active, else the finding that says why not."""
+        try:
+            response = httpx.post(self.url, data={"token": token.strip()}, verify=self.verify,
+                                  auth=(self.client_id, self.secret), timeout=self.timeout)
+            answer = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError) as exc:
+            return _finding("INTROSPECTION", f"introspection du jeton impossible auprès de {self.url} : {exc}")
+        if not isinstance(answer, dict):
+            return _finding("INTROSPECTION", f"introspection refusée par l'émetteur (HTTP {response.status_code})")
+        if answer.get("active") is not True:
+            return _finding("REVOKED", "jeton inactif selon l'émetteur (révoqué, session close ou "
+                                       "code d'autorisation rejoué)")
+        return None
 
 
 def token_kid(token: str) -> str | None:

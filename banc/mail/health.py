@@ -13,19 +13,22 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from banc.identity import INS_OIDS, PATIENT_MAIL_DOMAIN
 from banc.mail.message import Attachment, ParsedMail
-from banc.verdict import Finding, Severity, Verdict
+from banc.verdict import Finding, RuleSet, Severity, Verdict
 
 RULESET = "mssante"
+RULES = RuleSet(RULESET, "MSS")
 REQ_PRO = "SC.MSS.17.MS1"
 REQ_PATIENT = "SC.MSS.18.MS1"
+REQ_REPLACEMENT = "SC.MSS.20.MS1"
 XDM_NAME = re.compile(r"(^|/)IHE_XDM\.ZIP$", re.IGNORECASE)
 SUBJECT_CONVENTION = re.compile(r"^XDM/1\.0/DDM\+\S")
+_LONG_LINE = re.compile(rb"[^\n]{999,}")
 _MSG_ID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
 _MSG_IDS = re.compile(r"^(\s*<[^<>@\s]+@[^<>@\s]+>\s*)+$")
 
@@ -77,14 +80,19 @@ def finding(
     rule: str, message: str, location: str = "", *, requirements: tuple[str, ...] = (),
     severity: Severity = Severity.ERROR,
 ) -> Finding:
-    return Finding(rule_id=f"MSS.{rule}", message=message, severity=severity,
-                   location=location, ruleset=RULESET, requirements=requirements)
+    """A finding of the `mssante` rule set; `check_health_message` cites the message's
+    requirements for those given none here."""
+    return RULES.finding(rule, message, severity=severity, location=location,
+                         requirements=requirements)
 
 
-def _requirements(recipients: list[str]) -> tuple[str, ...]:
+def message_requirements(recipients: list[str]) -> tuple[str, ...]:
+    """The requirements a message to `recipients` serves: sending to professionals through
+    MSSanté (SC.MSS.17.MS1), to the usager's Mon espace santé mailbox (SC.MSS.18.MS1)."""
     patient = any(r.lower().endswith("@" + PATIENT_MAIL_DOMAIN) for r in recipients)
     professional = any(not r.lower().endswith("@" + PATIENT_MAIL_DOMAIN) for r in recipients)
-    return tuple(r for r, wanted in ((REQ_PRO, professional), (REQ_PATIENT, patient)) if wanted)
+    return tuple(r for r, wanted in ((REQ_PRO, professional or not patient), (REQ_PATIENT, patient))
+                 if wanted)
 
 
 # -- facts ------------------------------------------------------------------------------------
@@ -115,9 +123,15 @@ def check_health_message(
     validate_cda: CdaValidator | None = None,
     smtputf8: bool = False,
 ) -> list[Finding]:
-    """Every finding about a message the DUI sent to `recipients` (envelope addresses)."""
+    """Every finding about a message the DUI sent to `recipients` (envelope addresses).
+
+    Each finding cites the requirement it serves: the rules of this module say which, and
+    those that do not (structure, X-MSS-*, and the XDM/XDS/CDA modules' own findings when
+    they cite none) serve the transmission the message performs (`message_requirements`)."""
     facts = facts if facts is not None else inspect_message(parsed)
-    reqs = _requirements(recipients)
+    reqs = message_requirements(recipients)
+    if any(d.replaces for d in facts.documents):  # « annule et remplace »
+        reqs += (REQ_REPLACEMENT,)
     found: list[Finding] = []
     found += check_structure(parsed, smtputf8=smtputf8)
     found += check_x_mss(parsed, facts, recipients)
@@ -132,13 +146,15 @@ def check_health_message(
             # rule sets that could not run are never counted as passed: say so in the verdict
             found += [finding("CDA.NOT_EVALUATED", f"{doc.source} : {n.ruleset} non évalué ({n.reason})",
                               doc.source, severity=Severity.WARNING) for n in verdict.not_evaluated]
-    return found
+    return [f if f.requirements else replace(f, requirements=reqs) for f in found]
 
 
 def check_structure(parsed: ParsedMail, *, smtputf8: bool = False) -> list[Finding]:
     """RFC 5322 / MIME structure: defects, 8-bit headers, identifiers, date, sender, UTF-8."""
     found = [finding("MIME.DEFECT", f"structure MIME défectueuse : {d}", "MIME")
              for d in dict.fromkeys(parsed.defects)]
+    found += [finding("MIME.LIMIT", f"message hors des limites d'analyse du serveur : {reason}", "MIME")
+              for reason in dict.fromkeys(parsed.limits)]
     if not smtputf8 and any(b > 0x7F for b in parsed.header_block):
         line = next(
             (ln for ln in parsed.header_block.split(b"\n") if any(b > 0x7F for b in ln)), b""
@@ -151,7 +167,9 @@ def check_structure(parsed: ParsedMail, *, smtputf8: bool = False) -> list[Findi
         ))
     if parsed.raw.count(b"\n") != parsed.raw.count(b"\r\n"):
         found.append(finding("MIME.BARE_LF", "fins de ligne LF seules : CRLF obligatoire (RFC 5322 §2.1)", "message"))
-    longest = max(map(len, parsed.raw.split(b"\n"))) - 1  # minus the CR of CRLF
+    # only the long runs are measured: splitting 60 MB of bare LF would allocate 60 M objects
+    longest = max((m.end() - m.start() - (parsed.raw[m.end() - 1] == 0x0D)
+                   for m in _LONG_LINE.finditer(parsed.raw)), default=0)
     if longest > 998:
         found.append(finding("MIME.LINE_LENGTH", f"ligne de {longest} caractères : 998 au plus (RFC 5322 §2.1.1)", "message"))
     message_id = parsed.header("Message-ID")

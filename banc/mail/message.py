@@ -18,7 +18,29 @@ from email.utils import getaddresses
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 """Transport limit of the mock (the per-mailbox limit of MSSanté, 25 MB, is a bounce rule)."""
 
-_POLICY = email.policy.default.clone(raise_on_defect=False)
+# Input budget. The stdlib's structured header parser costs far more than linear time and
+# memory on hostile values (50 000 RFC 2047 words in one Subject: > 20 GB), its MIME parser
+# recurses once per nesting level and walks every part: these bounds keep one message's cost
+# small whatever it holds. Real health messages are far below them (≤ 10 parts, depth ≤ 3).
+MAX_HEADER_CHARS = 4096
+"""A header value longer than this is parsed truncated (and reported): ~60 folded lines."""
+MAX_MIME_PARTS = 1000
+"""Boundary delimiter lines a message may hold before its body is left unparsed."""
+MAX_MULTIPARTS = 50
+"""Distinct multipart boundaries (an upper bound of the nesting depth) before the same."""
+
+
+class _BoundedPolicy(email.policy.EmailPolicy):
+    """`email.policy.default` whose structured header parsing sees at most `MAX_HEADER_CHARS`
+    of a value: the cost of decoding a header is bounded whatever the sender put in it."""
+
+    def header_fetch_parse(self, name: str, value: str):  # type: ignore[override]
+        if len(value) > MAX_HEADER_CHARS and not hasattr(value, "name"):
+            value = value[:MAX_HEADER_CHARS]
+        return super().header_fetch_parse(name, value)
+
+
+_POLICY = _BoundedPolicy(raise_on_defect=False)
 
 
 @dataclass(frozen=True)
@@ -39,6 +61,7 @@ class ParsedMail:
     attachments: list[Attachment] = field(default_factory=list)
     texts: list[tuple[str, str | None, bytes]] = field(default_factory=list)  # (type, charset, bytes)
     defects: list[str] = field(default_factory=list)
+    limits: list[str] = field(default_factory=list)  # input budget exceeded: what was skipped
 
     def header(self, name: str) -> str | None:
         """A header value (RFC 2047 decoded), None when absent or unreadable."""
@@ -66,21 +89,55 @@ def split_header_block(raw: bytes) -> bytes:
     return raw[: match.start()] if match else raw
 
 
+def mime_budget_exceeded(raw: bytes) -> str | None:
+    """Why the MIME structure of `raw` is too costly to parse (None when it is not): a linear
+    scan counting the declared multipart boundaries and their delimiter lines."""
+    boundaries = set(_BOUNDARY.findall(raw))
+    if len(boundaries) > MAX_MULTIPARTS:
+        return (f"{len(boundaries)} parties multipart imbriquées ou juxtaposées "
+                f"(au plus {MAX_MULTIPARTS}) : corps non analysé")
+    delimiters = sum(1 for m in _DELIMITER.finditer(raw) if m.group(1).strip(b'"') in boundaries)
+    if delimiters > MAX_MIME_PARTS:
+        return f"{delimiters} délimiteurs de parties MIME (au plus {MAX_MIME_PARTS}) : corps non analysé"
+    return None
+
+
+_BOUNDARY = re.compile(rb'boundary\s*=\s*"?([^";\r\n]+)"?', re.IGNORECASE)
+_DELIMITER = re.compile(rb"(?m)^--([^\r\n]+?)(?:--)?[ \t]*\r?$")
+
+
+def _oversized_headers(part: EmailMessage) -> list[str]:
+    return [f"en-tête {name} de {len(value)} caractères : seuls les {MAX_HEADER_CHARS} premiers "
+            "sont analysés" for name, value in part.raw_items() if len(value) > MAX_HEADER_CHARS]
+
+
+def _headers(raw: bytes) -> tuple[bytes, EmailMessage]:
+    block = split_header_block(raw)
+    head = email.parser.BytesHeaderParser(policy=_POLICY).parsebytes(block + b"\r\n\r\n")
+    assert isinstance(head, EmailMessage)
+    return block, head
+
+
 def parse_mail(raw: bytes, *, headers_only: bool = False) -> ParsedMail:
     """Parse `raw`; never raises on bad input (defects are listed instead).
 
     `headers_only` skips the body (the stdlib parser walks every line of the attachments,
-    ~0.1 s per MB): enough for routing and the journal summary when no check runs."""
-    if headers_only:
-        block = split_header_block(raw)
-        head = email.parser.BytesHeaderParser(policy=_POLICY).parsebytes(block + b"\r\n\r\n")
-        assert isinstance(head, EmailMessage)
-        return ParsedMail(raw=raw, message=head, header_block=block)
+    ~0.1 s per MB): enough for routing and the journal summary when no check runs. A body
+    beyond the MIME budget is not parsed either; `limits` says what was skipped."""
+    over_budget = None if headers_only else mime_budget_exceeded(raw)
+    if headers_only or over_budget:
+        block, head = _headers(raw)
+        parsed = ParsedMail(raw=raw, message=head, header_block=block,
+                            limits=_oversized_headers(head))
+        if over_budget:
+            parsed.limits.append(over_budget)
+        return parsed
     message = email.message_from_bytes(raw, policy=_POLICY)
     assert isinstance(message, EmailMessage)
     parsed = ParsedMail(raw=raw, message=message, header_block=split_header_block(raw))
     for part in message.walk():
         parsed.defects.extend(_describe(defect) for defect in part.defects)
+        parsed.limits.extend(_oversized_headers(part))
         if part.is_multipart():
             continue
         filename = _filename(part)

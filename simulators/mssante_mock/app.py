@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from banc.access_tokens import BENCH_ISSUER, JwksFetcher, TokenSigner
+from banc.access_tokens import BENCH_ISSUER, Introspector, JwksFetcher, TokenSigner
+from banc.control import CONTROL_PREFIX, serve_control
 from banc.identity import Identity, patient_mail_address, require_qualified, split_ins
 from banc.journal import Journal
 from banc.mail.compose import HealthMessage
@@ -17,8 +18,10 @@ from banc.mail.health import CdaValidator
 from banc.mail.message import parse_mail
 from banc.mocks import MockContext
 from banc.pki import TestPki
+from banc.server import ServedApp
 from simulators.mssante_mock import seed as seeding
 from simulators.mssante_mock.auth import Authenticator
+from simulators.mssante_mock.control import MssanteControl
 from simulators.mssante_mock.correspondents import Correspondents
 from simulators.mssante_mock.delivery import Outcome, Postmaster, Submission
 from simulators.mssante_mock.imap import ImapFactory, ImapServer
@@ -28,6 +31,8 @@ from simulators.mssante_mock.wire import Recipient
 
 HOSTNAME = "mssante.localhost"
 SIGNER_FILE = "mssante-signer.json"
+INTROSPECTION_CLIENT = ("banc-mssante", "banc-mssante-secret")
+"""The operator's own confidential client at the PSC mock (introspection of DUI tokens)."""
 
 
 class PatientMailboxes:
@@ -110,10 +115,13 @@ class MssanteMock:
         pki: TestPki,
         data_dir: Path,
         ports: Callable[[str], int] = lambda _: 0,
+        host: str = "127.0.0.1",
+        public_host: str = "127.0.0.1",
         checks: bool = True,
         validate_cda: CdaValidator | None = None,
         issuer: str | None = None,
         jwks_uri: str | None = None,
+        introspection: str | None = None,
         seed: int | None = 20240101,
         patients: int = 0,
     ) -> None:
@@ -128,18 +136,25 @@ class MssanteMock:
         self.signer = TokenSigner.load_or_create(data_dir / SIGNER_FILE, BENCH_ISSUER)
         bench_keys = self.signer.jwks()
         issuers: dict[str, Callable[[str | None], dict]] = {}
+        introspectors: dict[str, Introspector] = {}
         if issuer:
-            fetcher = JwksFetcher(jwks_uri or _discover_jwks(issuer, pki), cafile=str(pki.ca_cert))
+            config = {} if jwks_uri and introspection else _openid_configuration(issuer, pki)
+            fetcher = JwksFetcher(jwks_uri or config["jwks_uri"], cafile=str(pki.ca_cert))
             issuers[issuer] = fetcher.get
+            endpoint = introspection or config.get("introspection_endpoint")
+            if endpoint:  # a revoked PSC token must not open a mailbox (RFC 7662)
+                introspectors[issuer] = Introspector(endpoint, *INTROSPECTION_CLIENT,
+                                                     cafile=str(pki.ca_cert))
         issuers[BENCH_ISSUER] = lambda _kid: bench_keys
-        self.authenticator = Authenticator(self.store, issuers=issuers)
+        self.authenticator = Authenticator(self.store, issuers=issuers, introspectors=introspectors)
         self.smtp = SmtpServers(
             SubmissionHandler(self.postmaster, self.authenticator), pki.server_context("optional"),
             starttls_port=ports("mssante.smtp"), implicit_port=ports("mssante.smtps"),
-            hostname=HOSTNAME,
+            hostname=HOSTNAME, host=host,
         )
         self.imap = ImapServer(ImapFactory(self.store, self.authenticator, self.postmaster), pki,
-                               port=ports("mssante.imaps"), starttls_port=ports("mssante.imap"))
+                               host=host, port=ports("mssante.imaps"),
+                               starttls_port=ports("mssante.imap"))
         self.smtp.start()
         try:
             self.imap.start()
@@ -151,15 +166,21 @@ class MssanteMock:
             if self.directory is not None else None
         )
         self.endpoints = {
-            "mssante.smtp": f"smtp://127.0.0.1:{self.smtp.starttls_port}",
-            "mssante.smtps": f"smtps://127.0.0.1:{self.smtp.implicit_port}",
-            "mssante.imaps": f"imaps://127.0.0.1:{self.imap.port}",
-            "mssante.imap": f"imap://127.0.0.1:{self.imap.starttls_port}",
+            "mssante.smtp": f"smtp://{public_host}:{self.smtp.starttls_port}",
+            "mssante.smtps": f"smtps://{public_host}:{self.smtp.implicit_port}",
+            "mssante.imaps": f"imaps://{public_host}:{self.imap.port}",
+            "mssante.imap": f"imap://{public_host}:{self.imap.starttls_port}",
             "mssante.issuer": issuer or BENCH_ISSUER,
         }
+        self.control = MssanteControl(self, seed=seed if seed is not None else 20240101,
+                                      patients=patients)
+        self.control_server: ServedApp | None = None
+        """The control plane's HTTPS server, when `from_context` started one."""
 
     # -- lifecycle --------------------------------------------------------------------------
     def stop(self) -> None:
+        if self.control_server is not None:
+            self.control_server.stop()
         self.imap.stop()
         self.smtp.stop()
 
@@ -185,7 +206,7 @@ class MssanteMock:
         return self.store.add_mailbox(address, kind, **options)  # type: ignore[arg-type]
 
     def send_as(self, message: HealthMessage | bytes, *, sender: str | None = None,
-                recipients: list[str] | None = None) -> Outcome:
+                recipients: list[str] | None = None, summary: dict | None = None) -> Outcome:
         """A simulated correspondent (hospital, GP…) sends a message: delivered to the hosted
         mailboxes like any submission (bounces, receipts), journaled as `correspondant`; the
         bench's own messages are not judged (broken variants are broken on purpose)."""
@@ -196,12 +217,12 @@ class MssanteMock:
         if not sender or not recipients:
             raise ValueError("expéditeur et destinataires requis pour un message brut")
         submission = Submission(sender=sender.lower(), recipients=[Recipient(r.lower()) for r in recipients],
-                                raw=raw, principal=sender.lower(), channel="api")
+                                raw=raw, principal=sender.lower(), channel="api", summary=summary or {})
         return self.postmaster.submit(submission, operation="correspondant", judge=False)
 
 
-def _discover_jwks(issuer: str, pki: TestPki) -> str:
-    """`jwks_uri` from the issuer's OpenID configuration (PSC mock)."""
+def _openid_configuration(issuer: str, pki: TestPki) -> dict:
+    """The issuer's OpenID configuration (PSC mock): `jwks_uri`, `introspection_endpoint`."""
     base = issuer.rstrip("/")
     for path in ("/.well-known/openid-configuration", "/.well-known/wallet-openid-configuration"):
         try:
@@ -210,13 +231,23 @@ def _discover_jwks(issuer: str, pki: TestPki) -> str:
         except httpx.HTTPError:
             continue
         if response.status_code == 200 and "jwks_uri" in response.json():
-            return response.json()["jwks_uri"]
+            return response.json()
     raise RuntimeError(f"configuration OpenID introuvable pour l'émetteur {issuer}")
 
 
 def from_context(context: MockContext, **options: object) -> MssanteMock:
-    return MssanteMock(
+    """The mock as `banc up` runs it: bound to `context.host`, URLs naming `public_host`, the
+    PSC mock as token issuer when it runs, the control plane on `mssante.controle`."""
+    mock = MssanteMock(
         journal=context.journal, pki=context.pki, data_dir=context.data_dir / "mssante",
-        ports=context.port, issuer=context.endpoints.get("psc.issuer"),
+        ports=context.port, host=context.host, public_host=context.public_host,
+        issuer=context.endpoints.get("psc.issuer"),
         jwks_uri=context.endpoints.get("psc.jwks_uri"), seed=context.seed, **options,  # type: ignore[arg-type]
     )
+    try:
+        mock.control_server = serve_control(context, mock.control, name="mssante-controle")
+    except Exception:
+        mock.stop()
+        raise
+    mock.endpoints["mssante.controle"] = mock.control_server.url + CONTROL_PREFIX
+    return mock

@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from banc.access_tokens import TokenCheck, token_issuer, token_kid, verify_access_token
+from banc.access_tokens import (
+    Introspector,
+    TokenCheck,
+    token_issuer,
+    token_kid,
+    verify_access_token,
+)
 from banc.pki import common_name
-from banc.verdict import Finding
+from banc.verdict import Finding, RuleSet
 from simulators.mssante_mock.models import MailStore
 
-RULESET = "mssante-auth"
+RULES = RuleSet("mssante-auth", "MSS.AUTH")
+CHANNEL_REQUIREMENTS = {
+    "smtp": ("SC.MSS.17.MS1", "SC.MSS.18.MS1"),  # submitting: sending documents
+    "imap": ("SC.MSS.26.MS1",),  # reading: the incoming documents' worklist
+}
+"""What an authentication serves, by protocol: the findings of a refused login cite it."""
 
 
 def _finding(rule: str, message: str) -> Finding:
-    return Finding(rule_id=f"MSS.AUTH.{rule}", message=message, ruleset=RULESET, location="authentification")
+    return RULES.error(rule, message, location="authentification")
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,12 @@ class AuthOutcome:
     def ok(self) -> bool:
         return self.principal is not None
 
+    def citing(self, channel: str) -> AuthOutcome:
+        """The same outcome, its findings citing what an authentication on `channel` serves."""
+        reqs = CHANNEL_REQUIREMENTS.get(channel, ())
+        self.findings = [f if f.requirements else replace(f, requirements=reqs) for f in self.findings]
+        return self
+
 
 def parse_xoauth2(initial: bytes) -> tuple[str, str] | None:
     """(user, bearer token) from the decoded SASL XOAUTH2 string, None when malformed."""
@@ -63,7 +80,8 @@ class Authenticator:
     `issuers` maps each trusted issuer to a function returning its key set for a `kid` (a
     cached fetch of the PSC mock's `jwks_uri`, or the bench signer's dict). The first one is
     the primary issuer: a token naming an unknown issuer is verified against it, so it fails
-    with the precise reason (unknown key, issuer). `audience=None` accepts any audience."""
+    with the precise reason (unknown key, issuer). `audience=None` accepts any audience.
+    `introspectors` ask an issuer whether a well-signed token is still active (revocation)."""
 
     def __init__(
         self,
@@ -71,9 +89,11 @@ class Authenticator:
         *,
         issuers: dict[str, Callable[[str | None], dict]],
         audience: str | None = None,
+        introspectors: dict[str, Introspector] | None = None,
     ) -> None:
         self.store = store
         self.issuers = issuers
+        self.introspectors = introspectors or {}
         self.issuer = next(iter(issuers))
         self.audience = audience
         self._lock = threading.Lock()  # a remote JWKS fetch must not run twice at once
@@ -100,6 +120,10 @@ class Authenticator:
         summary["token_subject"] = check.claims.get("sub", "")
         if not check.ok:
             return AuthOutcome(None, list(check.findings), summary)
+        introspector = self.introspectors.get(issuer)
+        revoked = introspector.check(token) if introspector is not None else None
+        if revoked is not None:
+            return AuthOutcome(None, [revoked], summary)
         subject = str(check.claims.get("SubjectNameID") or check.claims.get("sub") or "")
         record = self.store.mailbox(user)
         if record is None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from banc.journal import Exchange, Journal
+from banc.journal import Journal
 from banc.mail.health import CdaValidator, HealthFacts
 from banc.mail.message import ParsedMail, parse_mail
 from banc.mail.reports import DeliveryStatus, build_dsn, build_mdn
+from banc.recording import exchange_for_stream
 from banc.verdict import Finding
 from simulators.mssante_mock import faults, rules
 from simulators.mssante_mock.models import MailStore
@@ -30,7 +31,8 @@ class Submission:
     dsn: DsnEnvelope = field(default_factory=DsnEnvelope)
     principal: str = ""
     peer: str = ""
-    peer_certificate: str = ""
+    certificate_der: bytes | None = None
+    summary: dict = field(default_factory=dict)  # what the sender knows (bench messages)
     channel: str = "smtp"
     smtputf8: bool = False
 
@@ -67,12 +69,7 @@ class Postmaster:
         judged = self.checks and judge
         parsed = parse_mail(submission.raw, headers_only=not judged)
         recipients = [r.address for r in submission.recipients]
-        facts = rules.inspect(parsed) if judged else None
-        findings = (
-            rules.check_submission(parsed, recipients, facts, validate_cda=self.validate_cda,
-                                   smtputf8=submission.smtputf8)
-            if facts is not None else []
-        )  # + delivery refusals below
+        facts, findings = self._judge(parsed, submission) if judged else (None, [])
         delivered, bounced = [], []
         for rcpt in submission.recipients:
             refusal = rules.delivery_refusal(rcpt.address, self.store.mailbox(rcpt.address),
@@ -82,18 +79,20 @@ class Postmaster:
             else:
                 findings.append(refusal)
                 bounced.append(faults.dsn_status(rcpt.address, refusal, rcpt.original))
-        summary = rules.summarise(parsed, submission.sender, recipients, facts)
+        summary = {**submission.summary, **rules.summarise(parsed, submission.sender, recipients, facts)}
         summary.update(
             {"delivered": delivered, "bounced": [b.recipient for b in bounced],
-             "principal": submission.principal, "checks": self.checks}
+             "principal": submission.principal, "checks": self.checks,
+             "mailbox": submission.sender}
         )
+        if submission.channel == "smtp" and submission.principal:
+            summary["login"] = submission.principal  # attribution of the exchange to a DUI
         errors = sum(1 for f in findings if f.is_error)
         response = f"250 2.0.0 message accepté ({errors} anomalie(s) relevée(s))"
-        exchange = Exchange(
-            service=SERVICE, operation=operation, channel=submission.channel,
-            request=submission.raw, response=response.encode(), status="250",
-            peer=submission.peer, peer_certificate=submission.peer_certificate,
-            summary=summary, findings=findings,
+        exchange = exchange_for_stream(
+            SERVICE, operation, channel=submission.channel, peer=submission.peer,
+            certificate_der=submission.certificate_der, request=submission.raw,
+            response=response.encode(), status="250", summary=summary, findings=findings,
             duration_ms=(time.perf_counter() - started) * 1000,
         )
         journal_id = self.journal.record(exchange)
@@ -101,6 +100,19 @@ class Postmaster:
         self._deliver_all(submission, parsed, facts, delivered, journal_id, outcome)
         self._dsn(submission, delivered, bounced, outcome)
         return outcome
+
+    def _judge(self, parsed: ParsedMail, submission: Submission) -> tuple[HealthFacts | None, list[Finding]]:
+        """Facts and findings of a submission. A check that breaks on hostile content (a
+        validator's bug, a library's recursion) is a finding, never a 4xx: a 451 would make
+        the sender retry the same message for ever."""
+        recipients = [r.address for r in submission.recipients]
+        try:
+            facts = rules.inspect(parsed)
+            return facts, rules.check_submission(parsed, recipients, facts,
+                                                 validate_cda=self.validate_cda,
+                                                 smtputf8=submission.smtputf8)
+        except Exception as exc:  # any failure of a check is reported, not raised
+            return None, [rules.check_aborted(exc, recipients)]
 
     def _deliver_all(
         self, submission: Submission, parsed: ParsedMail, facts: HealthFacts | None,
@@ -113,7 +125,7 @@ class Postmaster:
                 continue
             notify_to = rules.receipt_address(parsed)
             if facts is None and notify_to:  # the simulated recipient opens the message to file it
-                facts = rules.inspect(parse_mail(submission.raw))
+                facts = rules.inspect_safely(parse_mail(submission.raw))
             if facts is not None:
                 self._integrate(submission.raw, facts, address, notify_to, outcome)
 
@@ -164,10 +176,10 @@ class Postmaster:
         """Deliver a receipt the mock produced (MDN/DSN) and journal it."""
         record = self.store.mailbox(to)
         delivered = record is not None and record.is_open
-        exchange = Exchange(
-            service=SERVICE, operation=kind, channel="smtp", request=b"", response=raw,
+        exchange = exchange_for_stream(
+            SERVICE, kind, channel="smtp", response=raw,
             status="delivered" if delivered else "undeliverable",
-            summary={"from": sender, "to": to, **summary},
+            summary={"from": sender, "to": to, "mailbox": to, **summary},
         )
         journal_id = self.journal.record(exchange)
         if delivered:
@@ -178,11 +190,11 @@ class Postmaster:
     def refused(
         self, operation: str, request: bytes, reply: str, *, peer: str = "",
         findings: list[Finding] | None = None, summary: dict | None = None, channel: str = "smtp",
-        peer_certificate: str = "",
+        certificate_der: bytes | None = None,
     ) -> int:
         """Journal a command the server refused (auth, sender, size…)."""
-        return self.journal.record(Exchange(
-            service=SERVICE, operation=operation, channel=channel, request=request,
-            response=reply.encode(), status=reply.split(" ", 1)[0], peer=peer,
-            peer_certificate=peer_certificate, summary=summary or {}, findings=findings or [],
+        return self.journal.record(exchange_for_stream(
+            SERVICE, operation, channel=channel, peer=peer, certificate_der=certificate_der,
+            request=request, response=reply.encode(), status=reply.split(" ", 1)[0],
+            summary=summary, findings=findings,
         ))

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
-import re
 import threading
 import time
 import unicodedata
-from email.parser import BytesHeaderParser
-from email.utils import formatdate
 from typing import Any
 
 from cryptography import x509
@@ -32,14 +28,18 @@ from twisted.mail import imap4
 from twisted.python import log
 from zope.interface import implementer
 
-from banc.journal import Exchange
-from banc.pki import TestPki, certificate_subject
+from banc.pki import TestPki
+from banc.recording import exchange_for_stream
 from simulators.mssante_mock import faults
 from simulators.mssante_mock.auth import Authenticator, AuthOutcome
 from simulators.mssante_mock.delivery import SERVICE, Postmaster
-from simulators.mssante_mock.models import INBOX, MailStore, StoredMessage
+from simulators.mssante_mock.imap_mailbox import SqliteAccount, SqliteMailbox
+from simulators.mssante_mock.imap_rfc import Rfc3501Server
+from simulators.mssante_mock.models import MailStore
 
-FLAGS = ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$MDNSent")
+MAX_JOURNALED_IDS = 500
+"""Message-IDs listed per journaled FETCH (a FETCH 1:* of a large folder keeps the count)."""
+_READS = frozenset({"body", "rfc822", "rfc822text", "rfc822header", "envelope", "bodystructure"})
 
 
 def _ascii(text: str) -> bytes:
@@ -70,307 +70,9 @@ class ReactorThread:
         return threads.blockingCallFromThread(reactor, fn, *args, **kwargs)
 
 
-# -- messages --------------------------------------------------------------------------------
-
-def _split(raw: bytes) -> tuple[bytes, bytes]:
-    match = re.search(rb"\r?\n\r?\n", raw)
-    if not match:
-        return raw, b""
-    return raw[: match.start()], raw[match.end():]
-
-
-def _subparts(body: bytes, boundary: bytes) -> list[bytes]:
-    """The parts of a multipart body, split on the boundary lines (RFC 2046 §5.1.1)."""
-    parts: list[bytes] = []
-    current: list[bytes] | None = None
-    open_delim, close_delim = b"--" + boundary, b"--" + boundary + b"--"
-    for line in body.splitlines(keepends=True):
-        stripped = line.rstrip(b"\r\n").rstrip()
-        if stripped in (open_delim, close_delim):
-            if current is not None:
-                parts.append(re.sub(rb"\r?\n$", b"", b"".join(current)))
-            if stripped == close_delim:
-                return parts
-            current = []
-        elif current is not None:
-            current.append(line)
-    if current:
-        parts.append(b"".join(current))
-    return parts
-
-
-@implementer(imap4.IMessagePart)
-class _Part:
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-        head, self.body = _split(raw)
-        self.headers = BytesHeaderParser().parsebytes(head + b"\r\n\r\n")
-
-    def getHeaders(self, negate: bool, *names: Any) -> dict[str, str]:
-        wanted = {(n.decode() if isinstance(n, bytes) else n).lower() for n in names}
-        out: dict[str, str] = {}
-        for key, value in self.headers.items():
-            if not names or (key.lower() in wanted) != negate:
-                out[key.lower()] = str(value)
-        return out
-
-    def getBodyFile(self) -> io.BytesIO:
-        return io.BytesIO(self.body)
-
-    def getSize(self) -> int:
-        return len(self.raw)
-
-    def isMultipart(self) -> bool:
-        return self.headers.get_content_maintype() == "multipart"
-
-    def getSubPart(self, part: int) -> _Part:
-        if not self.isMultipart():
-            raise TypeError("partie non multipart")
-        boundary = self.headers.get_boundary()
-        if not boundary:
-            raise IndexError(part)
-        return _Part(_subparts(self.body, boundary.encode())[part])
-
-
-@implementer(imap4.IMessage, imap4.IMessageFile)
-class _Message(_Part):
-    """A stored message; its bytes are read from SQLite only when a command needs them
-    (FLAGS/UID fetches and SEARCH on flags never load them)."""
-
-    def __init__(self, store: MailStore, address: str, folder: str, stored: StoredMessage) -> None:
-        self._where = (store, address, folder)
-        self.stored = stored
-        self._loaded = False
-
-    def _load(self) -> None:
-        if not self._loaded:
-            store, address, folder = self._where
-            self.raw = store.raw(address, folder, self.stored.uid)
-            _head, self.body = _split(self.raw)
-            self._loaded = True
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "headers":  # headers alone: read the header block, not the attachments
-            store, address, folder = self._where
-            head = store.head(address, folder, self.stored.uid)
-            self.headers = BytesHeaderParser().parsebytes(head)
-            return self.headers
-        if name in ("raw", "body"):
-            self._load()
-            return self.__dict__[name]
-        raise AttributeError(name)
-
-    def getUID(self) -> int:
-        return self.stored.uid
-
-    def getFlags(self) -> list[str]:
-        return [f for f in self.stored.flags if f != "\\Recent"]
-
-    def getInternalDate(self) -> str:
-        return formatdate(self.stored.internal_date)
-
-    def getSize(self) -> int:
-        return self.stored.size
-
-    def open(self) -> io.BytesIO:
-        return io.BytesIO(self.raw)
-
-
-# -- mailboxes -------------------------------------------------------------------------------
-
-@implementer(imap4.IMailbox, imap4.ICloseableMailbox)
-class SqliteMailbox:
-    """One folder of one mailbox; the message list is loaded at SELECT and kept in sync."""
-
-    def __init__(self, store: MailStore, address: str, folder: str) -> None:
-        self.db, self.address, self.folder = store, address, folder
-        self.listeners: list[Any] = []
-        self._load()
-        self.recent = sum(1 for m in self.messages if "\\Recent" in m.flags)
-        if self.recent:
-            self.db.set_flags(address, folder, {
-                m.uid: tuple(f for f in m.flags if f != "\\Recent")
-                for m in self.messages if "\\Recent" in m.flags
-            })
-
-    def _load(self) -> None:
-        self.messages = self.db.messages(self.address, self.folder)
-        state = self.db.folder_state(self.address, self.folder)
-        self.uidvalidity, self.uidnext = state if state else (int(time.time()), 1)
-
-    def getFlags(self) -> list[str]:
-        return list(FLAGS)
-
-    def getHierarchicalDelimiter(self) -> str:
-        return "/"
-
-    def getUIDValidity(self) -> int:
-        return self.uidvalidity
-
-    def getUIDNext(self) -> int:
-        return self.uidnext
-
-    def getUID(self, message: int) -> int:
-        return self.messages[message - 1].uid
-
-    def getMessageCount(self) -> int:
-        return len(self.messages)
-
-    def getRecentCount(self) -> int:
-        return self.recent
-
-    def getUnseenCount(self) -> int:
-        return sum(1 for m in self.messages if "\\Seen" not in m.flags)
-
-    def isWriteable(self) -> bool:
-        return True
-
-    def destroy(self) -> None:
-        self.db.delete_folder(self.address, self.folder)
-
-    def requestStatus(self, names: Any) -> dict:
-        self._load()
-        return imap4.statusRequestHelper(self, names)
-
-    def addListener(self, listener: Any) -> None:
-        self.listeners.append(listener)
-
-    def removeListener(self, listener: Any) -> None:
-        self.listeners.remove(listener)
-
-    def addMessage(self, message: Any, flags: Any = (), date: Any = None) -> defer.Deferred:
-        raw = message.read()
-        names = [f.decode() if isinstance(f, bytes) else f for f in flags or ()]
-        uid = self.db.deliver(self.address, raw, folder=self.folder, flags=names)
-        self._load()
-        return defer.succeed(uid)
-
-    def expunge(self) -> list[int]:
-        removed = [i + 1 for i, m in enumerate(self.messages) if "\\Deleted" in m.flags]
-        self.db.remove(self.address, self.folder,
-                          [m.uid for m in self.messages if "\\Deleted" in m.flags])
-        self._load()
-        return list(reversed(removed))
-
-    def _select(self, messages: imap4.MessageSet, uid: bool) -> list[tuple[int, StoredMessage]]:
-        if not self.messages:
-            return []
-        if uid:
-            messages.last = self.messages[-1].uid
-            return [(i + 1, m) for i, m in enumerate(self.messages) if m.uid in messages]
-        messages.last = len(self.messages)
-        return [(seq, self.messages[seq - 1]) for seq in messages if 0 < seq <= len(self.messages)]
-
-    def fetch(self, messages: imap4.MessageSet, uid: bool) -> list[tuple[int, _Message]]:
-        return [(seq, _Message(self.db, self.address, self.folder, stored))
-                for seq, stored in self._select(messages, uid)]
-
-    def store(self, messages: imap4.MessageSet, flags: Any, mode: int, uid: bool) -> dict:
-        names = {f.decode() if isinstance(f, bytes) else f for f in flags}
-        updates: dict[int, tuple[str, ...]] = {}
-        result: dict[int, list[str]] = {}
-        for seq, stored in self._select(messages, uid):
-            current = set(stored.flags)
-            new = current | names if mode == 1 else current - names if mode == -1 else names
-            updates[stored.uid] = tuple(sorted(new))
-            result[seq] = sorted(f for f in new if f != "\\Recent")
-        self.db.set_flags(self.address, self.folder, updates)
-        self._load()
-        return result
-
-    def close(self) -> None:
-        self.listeners.clear()
-
-
-@implementer(imap4.IAccount, imap4.INamespacePresenter)
-class SqliteAccount:
-    """The folders of one MSSanté mailbox."""
-
-    def __init__(self, store: MailStore, address: str) -> None:
-        self.store, self.address = store, address
-        self.subscriptions: set[str] = set(store.folders(address))
-
-    @staticmethod
-    def _name(name: Any) -> str:
-        name = name.decode("imap4-utf-7") if isinstance(name, bytes) else name
-        return INBOX if name.upper() == INBOX else name.strip("/")
-
-    def addMailbox(self, name: Any, mbox: Any = None) -> bool:
-        return self.create(name)
-
-    def create(self, pathspec: Any) -> bool:
-        return self.store.create_folder(self.address, self._name(pathspec))
-
-    def select(self, name: Any, rw: bool = True) -> SqliteMailbox | None:
-        folder = self._name(name)
-        if folder not in self.store.folders(self.address):
-            return None
-        return SqliteMailbox(self.store, self.address, folder)
-
-    def delete(self, name: Any) -> None:
-        folder = self._name(name)
-        if folder == INBOX:
-            raise imap4.MailboxException("INBOX ne peut pas etre supprimee")
-        self.store.delete_folder(self.address, folder)
-
-    def rename(self, oldname: Any, newname: Any) -> None:
-        raise imap4.MailboxException("RENAME non pris en charge par le serveur simule")
-
-    def isSubscribed(self, name: Any) -> bool:
-        return self._name(name) in self.subscriptions
-
-    def subscribe(self, name: Any) -> None:
-        self.subscriptions.add(self._name(name))
-
-    def unsubscribe(self, name: Any) -> None:
-        self.subscriptions.discard(self._name(name))
-
-    def listMailboxes(self, ref: Any, wildcard: Any) -> list[tuple[str, SqliteMailbox]]:
-        pattern = imap4.wildcardToRegexp(
-            wildcard.decode() if isinstance(wildcard, bytes) else wildcard, "/"
-        )
-        return [(name, _FolderInfo(name)) for name in self.store.folders(self.address)
-                if pattern.match(name)]
-
-    def getPersonalNamespaces(self) -> list:
-        return [[b"", b"/"]]
-
-    def getSharedNamespaces(self) -> None:
-        return None
-
-    def getOtherNamespaces(self) -> None:
-        return None
-
-    def getUserNamespaces(self) -> None:
-        return None
-
-
-@implementer(imap4.IMailboxInfo)
-class _FolderInfo:
-    """What LIST needs to know about a folder, without loading its messages."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def getFlags(self) -> list[str]:
-        return list(FLAGS)
-
-    def getHierarchicalDelimiter(self) -> str:
-        return "/"
-
-
 # -- protocol --------------------------------------------------------------------------------
 
-def _unquote_parameters(structure: Any) -> Any:
-    """Strip one level of double quotes from every string of a body structure."""
-    if isinstance(structure, list | tuple):
-        return [_unquote_parameters(item) for item in structure]
-    if isinstance(structure, str) and len(structure) > 1 and structure[0] == structure[-1] == '"':
-        return structure[1:-1]
-    return structure
-
-
-class MssImapServer(imap4.IMAP4Server):
+class MssImapServer(Rfc3501Server):
     """IMAP4Server with MSSanté authentication and journaling of each session."""
 
     factory: ImapFactory
@@ -396,7 +98,10 @@ class MssImapServer(imap4.IMAP4Server):
         return cap
 
     def do_AUTHENTICATE(self, tag: bytes, args: bytes) -> None:
-        mechanism = args.upper().strip()
+        """`AUTHENTICATE <mechanism> [initial response]` (SASL-IR, RFC 4959, as aioimaplib
+        and Thunderbird send XOAUTH2), else the response after an empty challenge."""
+        mechanism, _, initial = args.strip().partition(b" ")
+        mechanism = mechanism.upper()
         if not self._encrypted():
             reason = "[PRIVACYREQUIRED] authentification refusée avant STARTTLS"
             self.factory.postmaster.refused("imap.authenticate", b"AUTHENTICATE " + mechanism,
@@ -406,9 +111,14 @@ class MssImapServer(imap4.IMAP4Server):
         if mechanism not in (b"XOAUTH2", b"EXTERNAL"):
             self.sendNegativeResponse(tag, _ascii("mécanisme non proposé : XOAUTH2 ou EXTERNAL"))
             return
+        if initial.strip():
+            work = self._on_sasl(b"" if initial.strip() == b"=" else initial, mechanism, tag)
+            if work is not None:
+                work.addErrback(self._internal_error, tag)
+            return
         self._await_line(lambda line: self._on_sasl(line, mechanism, tag), tag)
 
-    unauth_AUTHENTICATE = (do_AUTHENTICATE, imap4.IMAP4Server.arg_atom)
+    unauth_AUTHENTICATE = (do_AUTHENTICATE, imap4.IMAP4Server.arg_line)
 
     def _await_line(self, callback: Any, tag: bytes, challenge: bytes = b"") -> None:
         self.parseState = "pending"
@@ -446,6 +156,7 @@ class MssImapServer(imap4.IMAP4Server):
         return crypto.dump_certificate(crypto.FILETYPE_ASN1, cert) if cert is not None else None
 
     def _on_outcome(self, outcome: AuthOutcome, mechanism: bytes, tag: bytes, decoded: bytes) -> None:
+        outcome = outcome.citing("imap")
         self._journal_auth(outcome, mechanism, decoded)
         if outcome.ok:
             assert outcome.principal is not None
@@ -469,7 +180,8 @@ class MssImapServer(imap4.IMAP4Server):
     def do_LOGIN(self, tag: bytes, user: bytes, passwd: bytes) -> None:
         self.factory.postmaster.refused(
             "imap.login", b"LOGIN " + user + b" ***", faults.IMAP_LOGIN_REFUSAL, channel="imap",
-            peer=self._peer(), summary={"user": user.decode("utf-8", "replace")},
+            peer=self._peer(), summary={"user": user.decode("utf-8", "replace"),
+                                        "login": user.decode("utf-8", "replace").lower()},
         )
         self.sendNegativeResponse(tag, _ascii(faults.IMAP_LOGIN_REFUSAL))
 
@@ -479,63 +191,44 @@ class MssImapServer(imap4.IMAP4Server):
         peer = self.transport.getPeer() if self.transport else None
         return f"{peer.host}:{peer.port}" if peer is not None else ""
 
-    def _journal_auth(self, outcome: AuthOutcome, mechanism: bytes, decoded: bytes) -> None:
-        status = "OK" if outcome.ok else "NO"
-        request = b"AUTHENTICATE " + mechanism + b" " + decoded
-        self.factory.postmaster.journal.record(Exchange(
-            service=SERVICE, operation="imap.authenticate", channel="imap", request=request,
-            response=status.encode(), status=status, peer=self._peer(),
-            peer_certificate=certificate_subject(self._peer_certificate()),
-            summary=outcome.summary, findings=list(outcome.findings),
+    def _record(self, operation: str, *, request: bytes = b"", status: str = "OK",
+                summary: dict | None = None, **options: Any) -> None:
+        """Journal one IMAP exchange of this session (attributed by its login)."""
+        login = {"login": self.principal, "mailbox": self.principal} if self.principal else {}
+        self.factory.postmaster.journal.record(exchange_for_stream(
+            SERVICE, operation, channel="imap", peer=self._peer(), request=request,
+            response=status.encode(), status=status, summary={**login, **(summary or {})}, **options,
         ))
 
-    def spew_bodystructure(self, id: int, msg: Any, _w: Any = None, _f: Any = None) -> None:
-        """Twisted leaves the quotes of Content-Disposition parameters in BODYSTRUCTURE
-        (`("filename" "\\"IHE_XDM.ZIP\\"")`): clients would show them in attachment names."""
-        structure = _unquote_parameters(imap4.getBodyStructure(msg, True))
-        _w(b"BODYSTRUCTURE " + imap4.collapseNestedLists([structure]))
+    def _journal_auth(self, outcome: AuthOutcome, mechanism: bytes, decoded: bytes) -> None:
+        login = (outcome.principal.mailbox if outcome.principal is not None
+                 else outcome.summary.get("user") or outcome.summary.get("authzid") or "")
+        claimed_login = {"login": login.lower(), "mailbox": login.lower()} if login else {}
+        self._record("imap.authenticate", request=b"AUTHENTICATE " + mechanism + b" " + decoded,
+                     status="OK" if outcome.ok else "NO",
+                     summary={**claimed_login, **outcome.summary},
+                     findings=list(outcome.findings), certificate_der=self._peer_certificate())
 
-    # Twisted's header SEARCH keys compare str header values with bytes criteria on Python 3:
-    # decode the criterion, compare case-insensitively (RFC 3501 §6.4.4).
-    @staticmethod
-    def _contains(msg: Any, header: Any, needle: Any) -> bool:
-        name = header.decode("utf-8", "replace") if isinstance(header, bytes) else header
-        wanted = needle.decode("utf-8", "replace") if isinstance(needle, bytes) else needle
-        value = msg.getHeaders(False, name.lower()).get(name.lower(), "")
-        return wanted.lower() in str(value).lower()
+    def on_select(self, mbox: Any, command: bytes) -> None:
+        self._record("imap." + command.decode().lower(), request=command + b" " + mbox.folder.encode(),
+                     summary={"folder": mbox.folder, "exists": mbox.getMessageCount(),
+                              "uidnext": mbox.getUIDNext(), "uidvalidity": mbox.getUIDValidity(),
+                              "unseen": mbox.getUnseenCount(), "read_only": not mbox.isWriteable()})
 
-    def search_SUBJECT(self, query: list, id: int, msg: Any) -> bool:
-        return self._contains(msg, "subject", query.pop(0))
-
-    def search_FROM(self, query: list, id: int, msg: Any) -> bool:
-        return self._contains(msg, "from", query.pop(0))
-
-    def search_TO(self, query: list, id: int, msg: Any) -> bool:
-        return self._contains(msg, "to", query.pop(0))
-
-    def search_CC(self, query: list, id: int, msg: Any) -> bool:
-        return self._contains(msg, "cc", query.pop(0))
-
-    def search_BCC(self, query: list, id: int, msg: Any) -> bool:
-        return self._contains(msg, "bcc", query.pop(0))
-
-    def search_TEXT(self, query: list, id: int, msg: Any) -> bool:
-        needle = query.pop(0)
-        wanted = needle.decode("utf-8", "replace") if isinstance(needle, bytes) else needle
-        return wanted.lower().encode() in msg.open().read().lower()
-
-    def search_HEADER(self, query: list, id: int, msg: Any) -> bool:
-        if len(query) < 2:
-            raise imap4.IllegalQueryError("HEADER attend un nom d'en-tête et une valeur (RFC 3501 §6.4.4)")
-        header = query.pop(0)
-        return self._contains(msg, header, query.pop(0))
-
-    def _IMAP4Server__ebSearch(self, failure: Any, tag: bytes) -> None:
-        """A malformed SEARCH is the client's error: answer BAD with the reason, without the
-        traceback Twisted would log for it (only unexpected errors keep their trace)."""
-        if not failure.check(imap4.IllegalQueryError, imap4.IllegalClientResponse):
-            failure.printTraceback()
-        self.sendBadResponse(tag, f"SEARCH refusé : {failure.value}".encode())
+    def on_fetch(self, results: list, query: list, uid: int) -> None:
+        """A FETCH that reads messages (not only flags or UIDs) is journaled with the
+        Message-IDs it read, so a scenario can tell which messages the DUI took in."""
+        if not any(item.type in _READS for item in query) or not results:
+            return
+        read = results[:MAX_JOURNALED_IDS]
+        message_ids = [str(msg.headers.get("Message-ID", "")).strip() for _seq, msg in read]
+        summary = {"folder": self.mbox.folder, "items": [str(i) for i in query],
+                   "uids": [msg.getUID() for _seq, msg in read], "message_ids": message_ids,
+                   "count": len(results)}
+        if len(results) == 1 and message_ids[0]:
+            summary["message_id"] = message_ids[0]
+        self._record("imap.fetch", request=(self.transcript[-1] if self.transcript else "").encode(),
+                     summary=summary)
 
     def dispatchCommand(self, tag: bytes, cmd: bytes, rest: bytes, uid: Any = None) -> None:
         if len(self.transcript) < 200:
@@ -562,13 +255,9 @@ class MssImapServer(imap4.IMAP4Server):
         self.factory.sessions.discard(self)
         super().connectionLost(reason)
         if self.principal:
-            self.factory.postmaster.journal.record(Exchange(
-                service=SERVICE, operation="imap.session", channel="imap",
-                request="\n".join(self.transcript).encode(), status="closed", peer=self._peer(),
-                summary={"mailbox": self.principal, "commands": len(self.transcript),
-                         "fetch_commands": self.fetched},
-                duration_ms=(time.time() - self.started) * 1000,
-            ))
+            self._record("imap.session", request="\n".join(self.transcript).encode(), status="closed",
+                         summary={"commands": len(self.transcript), "fetch_commands": self.fetched},
+                         duration_ms=(time.time() - self.started) * 1000)
 
 
 class ImapFactory(Factory):

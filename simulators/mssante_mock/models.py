@@ -123,6 +123,20 @@ class MailStore:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
+    def clear(self) -> None:
+        """Empty every table (the control plane's reset, before seeding again)."""
+        db = self._database.connection()
+        db.execute("BEGIN IMMEDIATE")
+        for table in ("messages", "folders", "mailboxes", "filed", "patients"):
+            db.execute(f"DELETE FROM {table}")
+        db.execute("COMMIT")
+
+    def counts(self) -> dict[str, int]:
+        """Rows per kind of state (the control plane's `etat`)."""
+        db = self._database.connection()
+        return {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("mailboxes", "messages", "patients", "filed")}
+
     # -- mailboxes --------------------------------------------------------------------------
     def add_mailbox(
         self,

@@ -6,9 +6,18 @@ No network, no state changes: the store is only read (which patients a recipient
 from __future__ import annotations
 
 from banc.identity import PATIENT_MAIL_DOMAIN
-from banc.mail.health import CdaValidator, HealthFacts, check_health_message, inspect_message
+from banc.mail.health import (
+    RULES,
+    CdaValidator,
+    HealthFacts,
+    check_health_message,
+    inspect_message,
+    message_requirements,
+)
 from banc.mail.message import ParsedMail
-from banc.verdict import Finding, Severity
+from banc.verdict import Finding
+from simulators.mssante_mock.auth import CHANNEL_REQUIREMENTS
+from simulators.mssante_mock.auth import RULES as AUTH_RULES
 from simulators.mssante_mock.models import MailboxRecord, MailStore
 
 
@@ -29,6 +38,23 @@ def inspect(parsed: ParsedMail) -> HealthFacts:
     return inspect_message(parsed)
 
 
+def inspect_safely(parsed: ParsedMail) -> HealthFacts | None:
+    """The facts a simulated recipient reads to file a message; None (nothing filed, no MDN)
+    when the content breaks the reader."""
+    try:
+        return inspect_message(parsed)
+    except Exception:  # an unreadable message is simply not integrated
+        return None
+
+
+def check_aborted(exc: Exception, recipients: list[str]) -> Finding:
+    """The content checks broke on this message: the verdict must not pass it."""
+    return RULES.error("CHECK.ABORTED",
+                       f"contrôle du contenu interrompu ({type(exc).__name__} : {str(exc)[:200]}) : "
+                       "le message n'a pas pu être vérifié",
+                       location="message", requirements=message_requirements(recipients))
+
+
 MAILBOX_LIMIT_BYTES = 25 * 1024 * 1024
 """Messages above 25 MB are refused by MSSanté mailboxes (DOMAIN.md §6)."""
 
@@ -37,8 +63,8 @@ def delivery_refusal(address: str, record: MailboxRecord | None, size: int) -> F
     """Why a recipient cannot take the message (None when it can): a warning on the sender's
     verdict, a bounce (DSN) on the wire."""
     def warn(rule: str, message: str) -> Finding:
-        return Finding(rule_id=f"MSS.DELIVERY.{rule}", message=message, severity=Severity.WARNING,
-                       location=address, ruleset="mssante")
+        return RULES.warning(f"DELIVERY.{rule}", message, location=address,
+                             requirements=message_requirements([address]))
 
     if record is None:
         return warn("UNKNOWN", f"{address} : boîte aux lettres inconnue de l'annuaire MSSanté")
@@ -53,8 +79,8 @@ def sender_refusal(mail_from: str, authenticated: str) -> Finding | None:
     """MAIL FROM must be the mailbox the session authenticated for."""
     if not mail_from or mail_from.lower() == authenticated:
         return None
-    return Finding(rule_id="MSS.AUTH.SENDER", ruleset="mssante-auth", location="MAIL FROM",
-                   message=f"expéditeur {mail_from} différent de la boîte authentifiée {authenticated}")
+    return AUTH_RULES.error("SENDER", f"expéditeur {mail_from} différent de la boîte authentifiée {authenticated}",
+                            location="MAIL FROM", requirements=CHANNEL_REQUIREMENTS["smtp"])
 
 
 def receipt_address(parsed: ParsedMail) -> str | None:
@@ -105,6 +131,21 @@ def integration_outcome(
     return None, "document intégré"
 
 
+def _normalised(facts: HealthFacts) -> dict:
+    """The journal's normalised fields (`banc.journal.SUMMARY_FIELDS`) a message fills: its
+    patient and first document, when there is one of each."""
+    fields: dict = {}
+    if len(facts.patients) == 1:
+        fields["patient_ins"] = next(iter(facts.patients))
+        oid = next((d.ins_oid for d in facts.documents if d.ins_oid), None)
+        if oid:
+            fields["patient_oid"] = oid
+    if facts.documents:
+        fields["document_unique_id"] = facts.documents[0].document_id
+        fields["set_id"] = facts.documents[0].set_id
+    return fields
+
+
 def summarise(parsed: ParsedMail, sender: str, recipients: list[str], facts: HealthFacts | None) -> dict:
     """The small JSON summary the journal keeps beside the raw message."""
     summary = {
@@ -116,6 +157,7 @@ def summarise(parsed: ParsedMail, sender: str, recipients: list[str], facts: Hea
         "patient_mailbox": any(r.endswith("@" + PATIENT_MAIL_DOMAIN) for r in recipients),
     }
     if facts is not None:
+        summary.update(_normalised(facts))
         summary["patients"] = sorted(facts.patients)
         summary["documents"] = [{"source": d.source, "code": d.code, "ins": d.ins} for d in facts.documents]
         summary["pdfs"] = [p.filename for p in facts.pdfs]

@@ -25,7 +25,6 @@ from typing import Any, AnyStr
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
-from banc.pki import certificate_subject
 from banc.verdict import Finding
 from simulators.mssante_mock import faults, rules
 from simulators.mssante_mock.auth import Authenticator, AuthOutcome
@@ -41,6 +40,9 @@ from simulators.mssante_mock.wire import (
 warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
 """aiosmtpd warns on its own attribute when a custom mechanism succeeds: nothing to act on."""
 
+MAX_RECIPIENTS = 100
+"""Recipients per transaction (RFC 5321 §4.5.3.1.8: at least 100 must be accepted); more get
+`452`, which tells the client to send the rest in another transaction."""
 TRANSPORT_LIMIT = 64 * 1024 * 1024
 """SIZE advertised: larger than the 25 MB mailbox limit, so oversize messages get a DSN."""
 
@@ -87,12 +89,14 @@ class _SubmissionSMTP(SMTP):
         if text[:1] in ("4", "5"):
             findings, summary = self.refusal or ([], {})
             self.refusal = None
-            der = _peer_certificate(self)
+            principal = self.session.auth_data if self.session is not None else None
+            login = principal.mailbox if principal else summary.get("user", "")
             self.postmaster.refused(
                 "smtp.refus", b"", text, peer=_peer(self.session), findings=findings,
                 summary={"tls": self.transport is not None
-                         and self.transport.get_extra_info("ssl_object") is not None, **summary},
-                peer_certificate=certificate_subject(der),
+                         and self.transport.get_extra_info("ssl_object") is not None,
+                         **({"login": login, "mailbox": login} if login else {}), **summary},
+                certificate_der=_peer_certificate(self),
             )
         # SMTP replies are ASCII (no SMTPUTF8 here): French accents are folded on the wire
         await super().push(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
@@ -188,6 +192,7 @@ class SubmissionHandler:
 
     async def _conclude(self, server: SMTP, session: Session, outcome: AuthOutcome,
                         request: bytes) -> AuthResult:
+        outcome = outcome.citing("smtp")
         if outcome.ok:
             assert outcome.principal is not None
             session.auth_data = outcome.principal
@@ -234,6 +239,8 @@ class SubmissionHandler:
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return f"452 4.5.3 trop de destinataires : {MAX_RECIPIENTS} au plus par message"
         params = getattr(server, "_pending_dsn", {})
         notify = parse_notify(params["NOTIFY"]) if "NOTIFY" in params else None
         original = params.get("ORCPT")
@@ -250,11 +257,10 @@ class SubmissionHandler:
         recipients = [server.dsn.recipients.get(a.lower()) or Recipient(a.lower())
                       for a in envelope.rcpt_tos]
         principal = session.auth_data
-        der = _peer_certificate(server)
         submission = Submission(
             sender=(envelope.mail_from or "").lower(), recipients=recipients, raw=raw,
             dsn=server.dsn, principal=principal.mailbox if principal else "",
-            peer=_peer(session), peer_certificate=certificate_subject(der),
+            peer=_peer(session), certificate_der=_peer_certificate(server),
             smtputf8=envelope.smtp_utf8,
         )
         loop = asyncio.get_running_loop()

@@ -55,8 +55,10 @@ class Client:
 DEFAULT_CLIENTS = (
     Client("banc-dui", "banc-dui-secret"),
     Client("banc-dui-public", None),
+    Client("banc-mssante", "banc-mssante-secret"),
 )
-"""Bench clients: a confidential one (client_secret_basic/post) and a public one (PKCE)."""
+"""Bench clients: a confidential one (client_secret_basic/post) and a public one (PKCE); the
+MSSanté mock's own (resource server: introspects the tokens DUIs present)."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from banc.identity import PATIENT_MAIL_DOMAIN
 from banc.mail.compose import HealthMessage
 from banc.mail.health import check_health_message
 from banc.mail.message import parse_mail
+from banc.requirements import catalogue
 from banc.xdm import XdmDocument, build_xdm, build_xdm_for_cda
 from banc.xds import derive_submission
 from banc.xml import parse_untrusted
@@ -167,3 +168,14 @@ def test_defect_is_flagged(defect: str, build: Builder, recipients: list[str], r
     assert rule in flagged, f"{defect}: {sorted(flagged)}"
     hit = next(f for f in findings if f.rule_id == rule)
     assert hit.message and hit.ruleset
+    # every content finding cites the requirement it serves, from the catalogue (item 8)
+    assert all(f.requirements and set(f.requirements) <= set(catalogue()) for f in findings), \
+        [f.rule_id for f in findings if not f.requirements]
+
+
+def test_replacement_findings_cite_annule_et_remplace(pdfa_bytes: bytes) -> None:
+    raw = message(pdfa_bytes, cda=make_cda(INS_A, doc_id="R-2", set_id="R", version=2, replaces="R-1"),
+                  nil=None)
+    findings = check_health_message(parse_mail(raw), [GP])
+    nil = next(f for f in findings if f.rule_id == "MSS.X_MSS_NIL.MISSING")
+    assert nil.requirements == ("SC.MSS.17.MS1", "SC.MSS.20.MS1")
