@@ -130,11 +130,12 @@ STEPS: list[DemoStep] = [
         _tddui_example,
     ),
     DemoStep(
-        "Tour des services simulés",
+        "Scénarios joués par le DUI de référence",
         "Les cinq simulateurs démarrent (Pro Santé Connect, Annuaire Santé, INSi, DMP, MSSanté) et "
-        "le banc joue un DUI conforme : connexion PSC, adresse MSSanté du médecin traitant, INS de "
-        "l'usager, alimentation et consultation du DMP, envoi MSSanté et lecture IMAP. Chaque étape "
-        "est jugée d'après les échanges enregistrés au journal.",
+        "le DUI de référence du banc, piloté par le protocole de pilotage publié, joue chaque "
+        "scénario enregistré (tour des services, qualification de l'INS). Chaque étape est jugée "
+        "d'après les échanges enregistrés au journal ; le rapport de chaque exécution est dans "
+        "executions/.",
         _scenarios,
     ),
 ]

@@ -306,8 +306,6 @@ def test_zeep_raises_the_fault(zeep_insi) -> None:
     assert caught.value.detail.find(f"{{{SIRAM_NS}}}Erreur").get("code") == "desir_550"
 
 
-@pytest.mark.xfail(strict=True, reason="banc/xml.py reads UTF-16 without BOM past its DOCTYPE "
-                   "check; the validator helper's fix makes this pass (then drop this marker)")
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_doctype_in_utf16_without_bom_is_refused(insi_mock, post, encoding) -> None:
     """The same DOCTYPE refusal whatever the encoding: UTF-16 without byte-order mark used to
