@@ -186,4 +186,8 @@ def _run(args: argparse.Namespace) -> int:
     (out / "rapport.json").write_text(to_json(verdicts), encoding="utf-8")
     (out / "rapport.junit.xml").write_text(to_junit_xml(verdicts), encoding="utf-8")
     print(f"rapport : {os.path.abspath(report)}")
+    from banc.cli.service import notice
+
+    if not args.in_process and (ending := notice()):
+        print(ending)
     return 0
