@@ -61,22 +61,23 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         self.pki = pki
         self.settings = settings or DmpSettings()
         self._token_cache: dict[tuple[bytes, VihfPolicy], tuple[float, VihfCheck]] = {}
-        self.actions: dict[str, tuple[str, Callable[[Context], Outcome]]] = {
-            "urn:hl7-org:v3:PRPA_IN201307UV02": ("patients", self.patient_query),
-            "urn:hl7-org:v3:PRPA_IN201305UV02": ("patients", self.patient_search),
-            "urn:hl7-org:v3:PRPA_IN201311UV02": ("patients", self.patient_create),
-            "urn:hl7-org:v3:PRPA_IN201314UV02": ("patients", self.patient_update),
-            "urn:si-dmp-patients:PatientSpecificEndPoint:patientList": ("patientsSpecific", self.patient_list),
-            "urn:si-dmp-patients:PatientSpecificEndPoint:createPatientAccess": ("patientsSpecific", self.patient_access),
-            "urn:si-dmp-patients:PatientSpecificEndPoint:patientOTPUpdate": ("patientsSpecific", self.patient_access),
-            "urn:si-dmp-patients:PatientSpecificEndPoint:updatePatientAccess": ("patientsSpecific", self.patient_access),
-            "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorization": ("habilitations", self.set_authorization),
-            "urn:si-dmp-habilitations:HabilitationsEndPoint:listAuthorizationByPatient": ("habilitations", self.list_authorizations),
-            "urn:ihe:iti:2007:RegistryStoredQuery": ("registry", self.stored_query),
-            "urn:ihe:iti:2010:UpdateDocumentSet": ("registry", self.update_document_set),
-            "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b": ("repository", self.provide_and_register),
-            "urn:ihe:iti:2007:RetrieveDocumentSet": ("repository", self.retrieve),
+        self.handlers: dict[str, Callable[[Context], Outcome]] = {
+            rules.HL7_ACTION + "PRPA_IN201307UV02": self.patient_query,
+            rules.HL7_ACTION + "PRPA_IN201305UV02": self.patient_search,
+            rules.HL7_ACTION + "PRPA_IN201311UV02": self.patient_create,
+            rules.HL7_ACTION + "PRPA_IN201314UV02": self.patient_update,
+            rules.PAT_ACTION + "patientList": self.patient_list,
+            rules.PAT_ACTION + "createPatientAccess": self.patient_access,
+            rules.PAT_ACTION + "patientOTPUpdate": self.patient_access,
+            rules.PAT_ACTION + "updatePatientAccess": self.patient_access,
+            rules.HAB_ACTION + "setAuthorization": self.set_authorization,
+            rules.HAB_ACTION + "listAuthorizationByPatient": self.list_authorizations,
+            "urn:ihe:iti:2007:RegistryStoredQuery": self.stored_query,
+            "urn:ihe:iti:2010:UpdateDocumentSet": self.update_document_set,
+            "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b": self.provide_and_register,
+            "urn:ihe:iti:2007:RetrieveDocumentSet": self.retrieve,
         }
+        assert set(self.handlers) == set(rules.SERVICES)
         self.asgi = Starlette(routes=[
             Route(BASE + "/{service}", self.soap_endpoint, methods=["POST"]),
             Route(BASE + "/{service}", self.wsdl, methods=["GET"]),
@@ -131,20 +132,18 @@ class DmpApp(PatientTransactions, DocumentTransactions):
                                   [rules.finding(f"SOAP.{exc.code}", exc.message)], status=500,
                                   label="message illisible", summary={"operation": "?"})) from None
         relaxed = [rules.finding("DMP.RELAXED.MESSAGE", r, severity=Severity.WARNING) for r in request.relaxations]
-        addressing = rules.check_addressing(
-            request.addressing, to_present=request.envelope.header(WSA_NS, "To") is not None)
+        present = frozenset(name for name in ("Action", "To")
+                            if request.envelope.header(WSA_NS, name) is not None)
+        addressing = rules.check_addressing(request.addressing, present=present)
         if addressing:
             raise Refused(Outcome(faults.fault_from_findings(addressing, kind="addressing"),
                                   relaxed + addressing, status=500, label="WS-Addressing"))
-        action = request.addressing.action or ""
-        target = self.actions.get(action)
-        if target is None or target[0] != service:
-            message = (f"action {action!r} inconnue du DMP" if target is None else
-                       f"action {action!r} adressée au service {service!r} : elle relève du service {target[0]!r}")
-            finding = rules.finding("WSA.ACTION", message)
-            raise Refused(Outcome(faults.soap_fault("WSA.ACTION", message, kind="action"),
-                                  [*relaxed, finding], status=500, label="action non supportée"))
-        handler = target[1]
+        action, routing = rules.resolve_action(request.addressing.action or "", request.payload.tag, service)
+        if action is None:
+            raise Refused(Outcome(faults.fault_from_findings(routing, kind="action"),
+                                  [*relaxed, *routing], status=500, label="action non supportée"))
+        relaxed += routing
+        handler = self.handlers[action]
         operation = handler.__name__
         vihf = self._check_token(request.assertion)
         if not vihf.accepted:

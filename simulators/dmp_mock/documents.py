@@ -237,7 +237,7 @@ class DocumentTransactions(DmpCore):
             return self._xds_failure(ctx, [rules.finding("XDSRegistryMetadataError",
                                                     "ProvideAndRegisterDocumentSetRequest sans SubmitObjectsRequest/RegistryObjectList")],
                                      operation)
-        relaxed: list[Finding] = []
+        relaxed: list[Finding] = rules.check_mtom(payload, ctx.request.message is not None)
         contents: dict[str, bytes] = {}
         errors: list[Finding] = []
         for document in payload.findall(f"{{{wire.XDSB}}}Document"):
@@ -264,7 +264,7 @@ class DocumentTransactions(DmpCore):
                     "DMP.RELAXED.DOCUMENT_ID",
                     f"option « exemples officiels » : Document id={alias!r} rattaché à l'ExtrinsicObject "
                     f"{ident!r} (casse différente)", severity=Severity.WARNING))
-            elif not any(e.code == "XDSRepositoryError" for e in errors):
+            elif not any(e.rule_id == "XDSRepositoryError" for e in errors):
                 errors.append(rules.finding("XDSMissingDocument",
                                             f"aucun Document pour l'ExtrinsicObject {ident!r}"))
         if errors:

@@ -19,7 +19,7 @@ from lxml import etree
 
 from banc.identity import INS_OIDS, check_ins, parse_xds_patient_id
 from banc.paths import reference_path
-from banc.soap import Addressing
+from banc.soap import Addressing, mtom
 from banc.verdict import Finding, Severity
 from banc.vihf import OID_PROFESSION, VihfClaims
 from banc.xds import codes as xc
@@ -50,14 +50,104 @@ def finding(rule: str, message: str, *, location: str = "", reqs: tuple[str, ...
 # -- WS-Addressing ---------------------------------------------------------------------------
 
 
-def check_addressing(addressing: Addressing, *, to_present: bool) -> list[Finding]:
-    """The DMP requires MessageID, Action and To; an empty `<To/>` (as the official examples
-    send) counts as present, and ReplyTo defaults to anonymous (WS-Addressing 1.0)."""
+def check_addressing(addressing: Addressing, *, present: frozenset[str]) -> list[Finding]:
+    """The DMP requires MessageID, Action and To. An empty `<To/>` (as the official examples
+    send) counts as present, and so does an empty `<Action/>` (what a client generated from a
+    WSDL with `soapAction=""` sends: the interaction is then identified by the body); ReplyTo
+    defaults to anonymous (WS-Addressing 1.0)."""
     findings = [finding("WSA.MISSING", f"en-tête WS-Addressing {name} absent", location=f"wsa:{name}")
-                for name in addressing.missing("MessageID", "Action")]
-    if not to_present:
-        findings.append(finding("WSA.MISSING", "en-tête WS-Addressing To absent", location="wsa:To"))
+                for name in addressing.missing("MessageID")]
+    findings += [finding("WSA.MISSING", f"en-tête WS-Addressing {name} absent", location=f"wsa:{name}")
+                 for name in ("Action", "To") if name not in present]
     return findings
+
+
+# -- routing ---------------------------------------------------------------------------------
+
+HL7_ACTION = "urn:hl7-org:v3:"
+PAT_ACTION = "urn:si-dmp-patients:PatientSpecificEndPoint:"
+HAB_ACTION = "urn:si-dmp-habilitations:HabilitationsEndPoint:"
+SERVICES: dict[str, str] = {
+    **{HL7_ACTION + i: "patients" for i in
+       ("PRPA_IN201307UV02", "PRPA_IN201305UV02", "PRPA_IN201311UV02", "PRPA_IN201314UV02")},
+    **{PAT_ACTION + o: "patientsSpecific" for o in
+       ("patientList", "createPatientAccess", "patientOTPUpdate", "updatePatientAccess")},
+    **{HAB_ACTION + o: "habilitations" for o in ("setAuthorization", "listAuthorizationByPatient")},
+    "urn:ihe:iti:2007:RegistryStoredQuery": "registry",
+    "urn:ihe:iti:2010:UpdateDocumentSet": "registry",
+    "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b": "repository",
+    "urn:ihe:iti:2007:RetrieveDocumentSet": "repository",
+}
+"""Canonical action → service it belongs to (the actions the mock answers)."""
+
+BODY_ACTIONS: dict[str, str] = {
+    **{f"{{urn:hl7-org:v3}}{a.removeprefix(HL7_ACTION)}": a for a in SERVICES if a.startswith(HL7_ACTION)},
+    **{f"{{urn:si-dmp-patients}}{a.removeprefix(PAT_ACTION)}": a for a in SERVICES if a.startswith(PAT_ACTION)},
+    **{f"{{urn:si-dmp-habilitations}}{a.removeprefix(HAB_ACTION)}": a for a in SERVICES if a.startswith(HAB_ACTION)},
+    f"{{{xc.NS_QUERY}}}AdhocQueryRequest": "urn:ihe:iti:2007:RegistryStoredQuery",
+    f"{{{xc.NS_LCM}}}SubmitObjectsRequest": "urn:ihe:iti:2010:UpdateDocumentSet",
+    f"{{{xc.NS_XDSB}}}ProvideAndRegisterDocumentSetRequest": "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b",
+    f"{{{xc.NS_XDSB}}}RetrieveDocumentSetRequest": "urn:ihe:iti:2007:RetrieveDocumentSet",
+}
+"""Body element → canonical action: how the service identifies an interaction whose Action is
+empty (PatientsSpecific.wsdl and patientCertif.wsdl declare `soapAction=""`)."""
+
+WSDL_ACTIONS = {
+    "urn:hl7-org:v3:setAuthorization": HAB_ACTION + "setAuthorization",
+    "urn:hl7-org:v3:listAuthorizationByPatient": HAB_ACTION + "listAuthorizationByPatient",
+}
+"""Actions the official Habilitations.wsdl (v2.01.04) makes a generated client send, which differ
+from the service's own `urn:si-dmp-habilitations:…` actions."""
+
+GENERIC_ACTIONS = frozenset({"", "urn:anonymous", "http://www.w3.org/2005/08/addressing/soap/fault"})
+
+UNSUPPORTED = {
+    "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bAsync":
+        "variante asynchrone de l'ITI-41 non proposée par le DMP : utilisez ProvideAndRegisterDocumentSet-b",
+    "urn:ihe:iti:2007:RetrieveDocumentSetAsync":
+        "variante asynchrone de l'ITI-43 non proposée par le DMP : utilisez RetrieveDocumentSet",
+    "urn:ihe:iti:2007:RegisterDocumentSet-bAsyncResponse":
+        "réponse asynchrone d'ITI-42 : le DMP n'émet ni ne reçoit de messages asynchrones",
+    "{urn:si-dmp-patients}identityCertification":
+        "certification d'identité patient (patientCertif.wsdl) : service hors du périmètre LPS du "
+        "simulateur (l'INS se vérifie par le téléservice INSi)",
+}
+"""Operations of the official WSDLs the mock refuses by name (never silently)."""
+
+
+def resolve_action(action: str, body_tag: str, service: str) -> tuple[str | None, list[Finding]]:
+    """The canonical action of a request, and findings: an INFO note when it was inferred (empty
+    or WSDL-specific Action), an error when the action is unknown, unsupported, addressed to
+    another service or contradicted by the body."""
+    from_body = BODY_ACTIONS.get(body_tag)
+    notes: list[Finding] = []
+    if action in SERVICES:
+        canonical = action
+    elif action in WSDL_ACTIONS:
+        canonical = WSDL_ACTIONS[action]
+        notes.append(finding("WSA.ACTION.WSDL", f"action {action!r} du WSDL officiel comprise comme "
+                             f"{canonical!r}", severity=Severity.INFO, location="wsa:Action"))
+    elif action.strip() in GENERIC_ACTIONS and body_tag in UNSUPPORTED:
+        return None, [finding("WSA.ACTION", UNSUPPORTED[body_tag], location="wsa:Action")]
+    elif action.strip() in GENERIC_ACTIONS and from_body is not None:
+        canonical = from_body
+        notes.append(finding("WSA.ACTION.BODY", f"wsa:Action vide (soapAction=\"\" dans le WSDL officiel) : "
+                             f"interaction identifiée par le corps {etree.QName(body_tag).localname}",
+                             severity=Severity.INFO, location="wsa:Action"))
+    elif action in UNSUPPORTED:
+        return None, [finding("WSA.ACTION", UNSUPPORTED[action], location="wsa:Action")]
+    else:
+        what = f"action {action!r} inconnue du DMP" if action.strip() else (
+            f"wsa:Action vide et corps {body_tag!r} non reconnu")
+        return None, [finding("WSA.ACTION", what, location="wsa:Action")]
+    if SERVICES[canonical] != service:
+        return None, [finding("WSA.ACTION", f"action {canonical!r} adressée au service {service!r} : "
+                              f"elle relève du service {SERVICES[canonical]!r}", location="wsa:Action")]
+    if from_body is not None and from_body != canonical:
+        return None, [finding("WSA.ACTION", f"action {canonical!r} mais corps "
+                              f"{etree.QName(body_tag).localname} (interaction {from_body!r})",
+                              location="wsa:Action")]
+    return canonical, notes
 
 
 # -- access rights ---------------------------------------------------------------------------
@@ -229,6 +319,19 @@ def check_value_sets(entry: DocumentEntry, value_sets: ValueSets) -> list[Findin
                                 f"{where} : formatCode {entry.format_code.code!r} hors de la liste connue du banc",
                                 location=where, severity=Severity.WARNING))
     return findings
+
+
+def check_mtom(payload: etree._Element, multipart: bool) -> list[Finding]:
+    """The DMP integration guide ("Service DMP intégré aux LPS", profil d'alimentation) requires
+    ITI-41 documents as MTOM/XOP attachments; inline base64 is accepted but reported."""
+    inline = [d.get("id", "?") for d in payload.iter(f"{{{xc.NS_XDSB}}}Document")
+              if not any(child.tag == mtom.XOP_INCLUDE for child in d)]
+    if not inline:
+        return []
+    how = "message SOAP simple, sans MTOM" if not multipart else "message MTOM mais contenu en ligne"
+    return [finding("DMP.MTOM", f"ITI-41 : document(s) {', '.join(inline)} en base64 dans le corps SOAP "
+                    f"({how}) : le guide d'intégration du DMP exige MTOM/XOP (xop:Include)",
+                    location="xdsb:Document", reqs=("SC.DMP.04.MS1",), severity=Severity.WARNING)]
 
 
 def check_signature_document(data: bytes, unique_id: str) -> list[Finding]:
