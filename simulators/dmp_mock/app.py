@@ -213,7 +213,10 @@ class DmpApp(PatientTransactions, DocumentTransactions):
     async def schema(self, http: Request) -> Response:
         """The annex's XSDs, which the WSDLs import by relative path (`../schema/…`)."""
         base = reference_path("dmp", "wsdl", "schema")
-        target = (base / http.path_params["path"]).resolve() if base else None
+        asked = http.path_params["path"]
+        # a NUL byte (or another control character) makes the OS calls raise: refused up front
+        safe = not any(ord(c) < 32 for c in asked)
+        target = (base / asked).resolve() if base and safe else None
         if target is None or not target.is_file() or not target.is_relative_to(base.resolve()):
             return self._download(http, "XSD", 404, "schéma introuvable".encode(), "text/plain; charset=utf-8")
         return self._download(http, "XSD", 200, target.read_bytes())

@@ -25,6 +25,7 @@ from banc.vihf import OID_PROFESSION, VihfClaims
 from banc.xds import codes as xc
 from banc.xds.model import DocumentEntry, Submission
 from banc.xml import XmlInputError, parse_untrusted
+from simulators.dmp_mock.models import DELETED
 
 RULESET = "dmp"
 REQ_FEED = ("SC.DMP.01.MS1", "SC.DMP.04.MS1")
@@ -236,6 +237,12 @@ def visible_to_patient(confidentiality: Iterable[str], *, legal_representative: 
     if INVISIBLE_PATIENT in codes:
         return False
     return not (legal_representative and INVISIBLE_RL in codes)
+
+
+def consultable(status: str) -> bool:
+    """A deleted document (ITI-57 → Deleted, TD3.3c) is gone: no query, retrieval or update
+    reaches it any more; archived and deprecated ones stay consultable (PDT-INF-526 TD3.2)."""
+    return status != DELETED
 
 
 # -- value sets ------------------------------------------------------------------------------
