@@ -160,6 +160,10 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         except Refused as refused:
             outcome = refused.outcome
         outcome.findings = relaxed + [f for f in vihf.findings] + outcome.findings
+        tolerated = context.tolerated + [f.rule_id for f in outcome.findings if ".RELAXED" in f.rule_id]
+        if tolerated and not any(f.is_error for f in outcome.findings):
+            outcome.summary["tolere"] = True
+            outcome.findings.append(rules.tolerated(tolerated))
         outcome.summary.setdefault("operation", operation)
         outcome.summary.setdefault("acteur", actor.id)
         outcome.summary.setdefault("profil", actor.column)

@@ -329,8 +329,11 @@ class DocumentTransactions(DmpCore):
             if settings.validate_cda:
                 cda_findings += self._validate_cda(root, entry.unique_id)
         if settings.strictness == "lenient":
-            metadata_findings = [replace(f, severity=Severity.WARNING)
-                                 if f.is_error and f.rule_id not in NEVER_LENIENT else f
+            downgraded = [f for f in metadata_findings if f.is_error and f.rule_id not in NEVER_LENIENT]
+            if downgraded:
+                ctx.tolerated.append(f"{len(downgraded)} erreur(s) de métadonnées en mode tolérant "
+                                     f"({', '.join(sorted({f.rule_id for f in downgraded}))})")
+            metadata_findings = [replace(f, severity=Severity.WARNING) if f in downgraded else f
                                  for f in metadata_findings]
         findings += metadata_findings
         if any(f.is_error for f in findings):

@@ -21,7 +21,7 @@ from banc.identity import INS_OIDS, check_ins, parse_xds_patient_id
 from banc.paths import reference_path
 from banc.soap import Addressing, mtom
 from banc.verdict import Finding, Severity
-from banc.vihf import OID_PROFESSION, VihfClaims
+from banc.vihf import OID_PROFESSION, OID_SPECIALITE, Role, VihfClaims
 from banc.xds import codes as xc
 from banc.xds.model import DocumentEntry, Submission
 from banc.xml import XmlInputError, parse_untrusted
@@ -221,6 +221,43 @@ def check_right(action: str, actor: Actor, *, author_id: str = "", author_struct
     )]
 
 
+# -- the professional as the habilitations services describe them (TD1.6) -------------------
+
+SPECIALITY_LABELS = {"SM26": "Qualifié en Médecine générale (SM)"}
+"""TRE_R38 labels as the DMP writes them (SM26: the official TD1.6 response example); other
+codes fall back to the bench directory's label with the savoir-faire type suffix."""
+
+
+def split_name(subject_name: str) -> tuple[str, str]:
+    """(first name, last name) of the VIHF subject-id, written "Prénom NOM" ("MAX LIBRE" in
+    the official tokens, answered firstName MAX / lastName LIBRE by TD1.6)."""
+    first, _, last = subject_name.strip().partition(" ")
+    return (first, last.strip()) if last.strip() else ("", first)
+
+
+def speciality_code(roles: Iterable[Role]) -> str:
+    """`G15_<profession>[/<spécialité>]` ("G15_10/SM26"), from the VIHF roles."""
+    roles = list(roles)
+    profession = next((r.code for r in roles if r.code_system == OID_PROFESSION), "")
+    speciality = next((r.code for r in roles if r.code_system == OID_SPECIALITE), "")
+    if not profession:
+        return ""
+    return f"G15_{profession}" + (f"/{speciality}" if speciality else "")
+
+
+def speciality_label(code: str) -> str:
+    """"Médecin - Qualifié en Médecine générale (SM)" for "G15_10/SM26"; '' when unknown."""
+    from banc.directory import PROFESSIONS, SPECIALTIES
+
+    profession, _, speciality = code.removeprefix("G15_").partition("/")
+    label = PROFESSIONS.get(profession, ("",))[0]
+    if speciality:
+        known = SPECIALITY_LABELS.get(speciality) or (
+            f"{SPECIALTIES[speciality]} ({speciality[:2]})" if speciality in SPECIALTIES else "")
+        label = f"{label} - {known}" if label and known else label or known
+    return label
+
+
 # -- visibility ------------------------------------------------------------------------------
 
 
@@ -237,6 +274,12 @@ def visible_to_patient(confidentiality: Iterable[str], *, legal_representative: 
     if INVISIBLE_PATIENT in codes:
         return False
     return not (legal_representative and INVISIBLE_RL in codes)
+
+
+def tolerated(what: list[str]) -> Finding:
+    """Accepted only because a setting relaxed the DMP's rules: tolerated is not conform."""
+    return finding("DMP.TOLERATED", "échange accepté par tolérance, non conforme au DMP réel : "
+                   + " ; ".join(dict.fromkeys(what)), severity=Severity.WARNING)
 
 
 def consultable(status: str) -> bool:
