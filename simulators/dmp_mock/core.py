@@ -35,6 +35,8 @@ class DmpSettings:
     rights: str = "enforce"
     trust_official_examples: bool = False
     validate_cda: bool = True
+    authenticate_callers: bool = True
+    """Tie the TLS certificate to the VIHF and to a known DUI (off only without TLS)."""
     max_request_bytes: int = 40 * 1024 * 1024
     max_document_bytes: int = 20 * 1024 * 1024
     value_sets: rules.ValueSets = field(default_factory=rules.ValueSets.load)

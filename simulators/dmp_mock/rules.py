@@ -21,7 +21,7 @@ from banc.identity import INS_OIDS, check_ins, parse_xds_patient_id
 from banc.paths import reference_path
 from banc.soap import Addressing, mtom
 from banc.verdict import Finding, Severity
-from banc.vihf import OID_PROFESSION, OID_SPECIALITE, Role, VihfClaims
+from banc.vihf import OID_PROFESSION, OID_SPECIALITE, Role, VihfCheck, VihfClaims
 from banc.xds import codes as xc
 from banc.xds.model import DocumentEntry, Submission
 from banc.xml import XmlInputError, parse_untrusted
@@ -149,6 +149,83 @@ def resolve_action(action: str, body_tag: str, service: str) -> tuple[str | None
                               f"{etree.QName(body_tag).localname} (interaction {from_body!r})",
                               location="wsa:Action")]
     return canonical, notes
+
+
+# -- who connects: TLS certificate, DUI, VIHF --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisteredDui:
+    """A DUI the DMP knows (homologated software of a structure): the TLS client certificates
+    it presents, the certificates that sign its VIHF, and its structure when declared."""
+
+    name: str
+    client_certificates: frozenset[str]  # SHA-256 fingerprints (banc.dui.fingerprint)
+    vihf_certificates: frozenset[str]
+    structure_id: str = ""  # '' = acts for any structure (the bench's own DUI)
+
+
+def _subject_values(der: bytes) -> set[str]:
+    from cryptography import x509
+
+    try:
+        subject = x509.load_der_x509_certificate(der).subject
+    except ValueError:
+        return set()
+    return {str(attribute.value).strip() for attribute in subject}
+
+
+def check_caller(client_der: bytes | None, vihf: VihfCheck, duis: Iterable[RegisteredDui], *,
+                 relaxed: bool = False) -> list[Finding]:
+    """The DMP authenticates the structure by its TLS certificate and ties it to the VIHF.
+
+    - indirect modes: the TLS certificate is a registered DUI's, or an organisation certificate
+      of the VIHF's structure (IGC Santé: the structure id in the subject, OU); the VIHF is signed
+      by a certificate of the same DUI (or of the same structure), so a token captured from one
+      client is refused over another client's certificate; a DUI with a declared structure
+      speaks for that structure only;
+    - DIRECTE: the identity comes from the professional's card on the TLS channel: the TLS
+      certificate must name the token's subject (national id), signed token or not.
+    `relaxed` (official examples option): the refusals become warnings saying so."""
+    from banc.dui import fingerprint
+
+    claims = vihf.claims
+    if claims is None:
+        return []
+    severity = Severity.WARNING if relaxed else Severity.ERROR
+    prefix = "DMP.RELAXED." if relaxed else "DMP."
+    reqs = ("SC.DMP.04.MS1",)
+
+    def refuse(code: str, message: str) -> list[Finding]:
+        note = " (toléré : option « exemples officiels »)" if relaxed else ""
+        return [finding(prefix + code, message + note, severity=severity, location="TLS", reqs=reqs)]
+
+    if not client_der:
+        return refuse("CERTIFICATE", "aucun certificat client TLS : le DMP authentifie la structure par son certificat")
+    client_fp = fingerprint(client_der)
+    subject = _subject_values(client_der)
+    if claims.mode == "DIRECTE":
+        if claims.subject_nameid not in subject:
+            return refuse("CERTIFICATE", f"mode DIRECTE : le certificat TLS ({', '.join(sorted(subject))}) n'est pas la "
+                          f"carte du professionnel {claims.subject_nameid} que nomme le VIHF — en accès direct "
+                          "l'identité vient de la carte CPS présentée sur le canal TLS")
+        return []
+    dui = next((d for d in duis if client_fp in d.client_certificates), None)
+    if dui is None and claims.structure_id not in subject:
+        return refuse("CERTIFICATE", f"certificat client TLS ({', '.join(sorted(subject))}) ni d'un DUI enregistré ni "
+                      f"de la structure {claims.structure_id} du VIHF (Identifiant_Structure)")
+    if dui is not None and dui.structure_id and dui.structure_id != claims.structure_id:
+        return refuse("STRUCTURE", f"le DUI « {dui.name} » est enregistré pour la structure {dui.structure_id}, "
+                      f"le VIHF parle pour la structure {claims.structure_id}")
+    signer = fingerprint(vihf.signer_der) if vihf.signer_der else ""
+    same_dui = dui is not None and (signer in dui.vihf_certificates or signer == client_fp)
+    same_structure = bool(vihf.signer_der) and claims.structure_id in _subject_values(vihf.signer_der) and (
+        dui is None)
+    if not (same_dui or same_structure):
+        return refuse("VIHF_BINDING", f"VIHF signé par « {vihf.signer_subject or 'aucun certificat'} », qui "
+                      f"n'appartient pas au DUI du certificat client TLS"
+                      f"{' « ' + dui.name + ' »' if dui else ''} : jeton émis pour un autre client ?")
+    return []
 
 
 # -- access rights ---------------------------------------------------------------------------
