@@ -343,6 +343,9 @@ class VihfCheck:
     findings: list[Finding]
     signed: bool = False
     signer_subject: str = ""
+    signer_der: bytes = b""
+    """DER of the certificate embedded in the signature (b"" when unsigned): what the DMP ties
+    to the DUI and to the TLS client certificate."""
 
     @property
     def accepted(self) -> bool:
@@ -452,6 +455,14 @@ def _check_signature(
     except (InvalidSignature, InvalidInput) as exc:
         findings.append(_finding(
             "SIGNATURE", f"signature du VIHF invalide (jeton altéré ou mal signé) : {exc}"
+        ))
+        return True, subject
+    except (etree.DocumentInvalid, etree.XMLSyntaxError) as exc:
+        # signxml validates the ds:Signature structure against the XML-DSig schema: foreign
+        # content in it (an assertion wrapped in ds:Object, signature-wrapping attack) lands here
+        findings.append(_finding(
+            "SIGNATURE", "structure de la signature du VIHF non conforme à XML-DSig (contenu "
+            f"étranger dans ds:Signature : signature enveloppante ?) : {exc}"
         ))
         return True, subject
     if not _dn_equal(claims.issuer, cert.subject):
@@ -567,4 +578,13 @@ def check_vihf(
                 f"resource-id du VIHF ({claims.patient_ins}, {INS_OIDS.get(claims.patient_oid, claims.patient_oid)}) "
                 f"différent du patient de la requête ({ins}, {INS_OIDS.get(oid, oid)})",
             ))
-    return VihfCheck(claims, findings, signed, subject)
+    return VihfCheck(claims, findings, signed, subject, signer_certificate(assertion) if signed else b"")
+
+
+def signer_certificate(assertion: etree._Element) -> bytes:
+    """DER of the X509Certificate of the assertion's own ds:Signature (b"" if absent/unreadable)."""
+    text = assertion.findtext(f"{_q(DS_NS, 'Signature')}//{_q(DS_NS, 'X509Certificate')}") or ""
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except ValueError:
+        return b""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -341,6 +342,14 @@ def derive_entry(
     )
 
 
+def new_submission_unique_id() -> str:
+    """A fresh SubmissionSet.uniqueId: the UUID-derived OID `2.25.<uuid as integer>` (ITU-T
+    X.667), unique without coordination — the former `<source>.<millisecond>` collided when two
+    submissions left in the same millisecond (`XDSDuplicateUniqueIdInRegistry`). 44 characters
+    at most, within the 64 an XDS OID may have."""
+    return f"2.25.{uuid.uuid4().int}"
+
+
 def derive_submission(
     root: etree._Element,
     *,
@@ -374,8 +383,7 @@ def derive_submission(
     now = submission_time or datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     submission_set = SubmissionSet(
         entry_uuid=new_entry_uuid(),
-        unique_id=submission_unique_id
-        or f"{source_id}.{int(datetime.now(UTC).timestamp() * 1000)}",
+        unique_id=submission_unique_id or new_submission_unique_id(),
         source_id=source_id,
         patient_id=entry.patient_id,
         submission_time=now,

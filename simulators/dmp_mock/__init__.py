@@ -92,6 +92,8 @@ def launch(context: MockContext, *, settings: DmpSettings | None = None,
     if not store.patients():
         seed_store(store, documents_per_patient=documents_per_patient)
     app = DmpApp(store, context.journal, context.pki, settings)
+    if context.insecure:  # no TLS, no client certificate to check (explicit demo mode only)
+        app.settings.authenticate_callers = False
     if app.settings.validate_cda:
         threading.Thread(target=_warm_cda_engine, name="dmp-cda-warm", daemon=True).start()
     server = ServedApp(app, pki=None if context.insecure else context.pki, client_cert="required",

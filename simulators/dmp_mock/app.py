@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from banc.dui import fingerprint
 from banc.journal import Exchange, Journal
 from banc.paths import reference_path
 from banc.pki import TestPki, certificate_subject
@@ -61,22 +62,28 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         self.pki = pki
         self.settings = settings or DmpSettings()
         self._token_cache: dict[tuple[bytes, VihfPolicy], tuple[float, VihfCheck]] = {}
-        self.actions: dict[str, tuple[str, Callable[[Context], Outcome]]] = {
-            "urn:hl7-org:v3:PRPA_IN201307UV02": ("patients", self.patient_query),
-            "urn:hl7-org:v3:PRPA_IN201305UV02": ("patients", self.patient_search),
-            "urn:hl7-org:v3:PRPA_IN201311UV02": ("patients", self.patient_create),
-            "urn:hl7-org:v3:PRPA_IN201314UV02": ("patients", self.patient_update),
-            "urn:si-dmp-patients:PatientSpecificEndPoint:patientList": ("patientsSpecific", self.patient_list),
-            "urn:si-dmp-patients:PatientSpecificEndPoint:createPatientAccess": ("patientsSpecific", self.patient_access),
-            "urn:si-dmp-patients:PatientSpecificEndPoint:patientOTPUpdate": ("patientsSpecific", self.patient_access),
-            "urn:si-dmp-patients:PatientSpecificEndPoint:updatePatientAccess": ("patientsSpecific", self.patient_access),
-            "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorization": ("habilitations", self.set_authorization),
-            "urn:si-dmp-habilitations:HabilitationsEndPoint:listAuthorizationByPatient": ("habilitations", self.list_authorizations),
-            "urn:ihe:iti:2007:RegistryStoredQuery": ("registry", self.stored_query),
-            "urn:ihe:iti:2010:UpdateDocumentSet": ("registry", self.update_document_set),
-            "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b": ("repository", self.provide_and_register),
-            "urn:ihe:iti:2007:RetrieveDocumentSet": ("repository", self.retrieve),
+        self.duis: list[rules.RegisteredDui] = [rules.RegisteredDui(
+            "dui-banc", frozenset({fingerprint(pki.cert("dui").read_text())}),
+            frozenset(fingerprint(pki.cert(n).read_text()) for n in ("vihf-signing", "bench-signing")))]
+        """DUIs the DMP knows: the bench's own (certificate `dui`, VIHF signed by the bench's
+        signing certificates, any structure), then those registered through the control plane."""
+        self.handlers: dict[str, Callable[[Context], Outcome]] = {
+            rules.HL7_ACTION + "PRPA_IN201307UV02": self.patient_query,
+            rules.HL7_ACTION + "PRPA_IN201305UV02": self.patient_search,
+            rules.HL7_ACTION + "PRPA_IN201311UV02": self.patient_create,
+            rules.HL7_ACTION + "PRPA_IN201314UV02": self.patient_update,
+            rules.PAT_ACTION + "patientList": self.patient_list,
+            rules.PAT_ACTION + "createPatientAccess": self.patient_access,
+            rules.PAT_ACTION + "patientOTPUpdate": self.patient_access,
+            rules.PAT_ACTION + "updatePatientAccess": self.patient_access,
+            rules.HAB_ACTION + "setAuthorization": self.set_authorization,
+            rules.HAB_ACTION + "listAuthorizationByPatient": self.list_authorizations,
+            "urn:ihe:iti:2007:RegistryStoredQuery": self.stored_query,
+            "urn:ihe:iti:2010:UpdateDocumentSet": self.update_document_set,
+            "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b": self.provide_and_register,
+            "urn:ihe:iti:2007:RetrieveDocumentSet": self.retrieve,
         }
+        assert set(self.handlers) == set(rules.SERVICES)
         self.asgi = Starlette(routes=[
             Route(BASE + "/{service}", self.soap_endpoint, methods=["POST"]),
             Route(BASE + "/{service}", self.wsdl, methods=["GET"]),
@@ -98,7 +105,7 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         operation = "?"
         request: wire.DmpRequest | None = None
         try:
-            request, operation, outcome = await run_in_threadpool(self._handle, service, body, content_type)
+            request, operation, outcome = await run_in_threadpool(self._handle, service, body, content_type, cert)
         except Refused as refused:
             outcome = refused.outcome
         except Exception as exc:  # never a stack trace to the client; the journal keeps it
@@ -120,7 +127,8 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         return Response(outcome.body, status_code=outcome.status, media_type=None,
                         headers={"content-type": outcome.content_type})
 
-    def _handle(self, service: str, body: bytes, content_type: str) -> tuple[wire.DmpRequest, str, Outcome]:
+    def _handle(self, service: str, body: bytes, content_type: str,
+                cert: bytes | None) -> tuple[wire.DmpRequest, str, Outcome]:
         settings = self.settings
         try:
             request = wire.read_request(body, content_type, max_bytes=settings.max_request_bytes,
@@ -131,20 +139,18 @@ class DmpApp(PatientTransactions, DocumentTransactions):
                                   [rules.finding(f"SOAP.{exc.code}", exc.message)], status=500,
                                   label="message illisible", summary={"operation": "?"})) from None
         relaxed = [rules.finding("DMP.RELAXED.MESSAGE", r, severity=Severity.WARNING) for r in request.relaxations]
-        addressing = rules.check_addressing(
-            request.addressing, to_present=request.envelope.header(WSA_NS, "To") is not None)
+        present = frozenset(name for name in ("Action", "To")
+                            if request.envelope.header(WSA_NS, name) is not None)
+        addressing = rules.check_addressing(request.addressing, present=present)
         if addressing:
             raise Refused(Outcome(faults.fault_from_findings(addressing, kind="addressing"),
                                   relaxed + addressing, status=500, label="WS-Addressing"))
-        action = request.addressing.action or ""
-        target = self.actions.get(action)
-        if target is None or target[0] != service:
-            message = (f"action {action!r} inconnue du DMP" if target is None else
-                       f"action {action!r} adressée au service {service!r} : elle relève du service {target[0]!r}")
-            finding = rules.finding("WSA.ACTION", message)
-            raise Refused(Outcome(faults.soap_fault("WSA.ACTION", message, kind="action"),
-                                  [*relaxed, finding], status=500, label="action non supportée"))
-        handler = target[1]
+        action, routing = rules.resolve_action(request.addressing.action or "", request.payload.tag, service)
+        if action is None:
+            raise Refused(Outcome(faults.fault_from_findings(routing, kind="action"),
+                                  [*relaxed, *routing], status=500, label="action non supportée"))
+        relaxed += routing
+        handler = self.handlers[action]
         operation = handler.__name__
         vihf = self._check_token(request.assertion)
         if not vihf.accepted:
@@ -152,6 +158,12 @@ class DmpApp(PatientTransactions, DocumentTransactions):
                                   relaxed + vihf.findings, status=500, label="VIHF refusé",
                                   summary={"operation": operation}))
         assert vihf.claims is not None
+        caller = self._check_caller(cert, vihf)
+        if any(f.is_error for f in caller):
+            raise Refused(Outcome(faults.fault_from_findings(caller, kind="denied"),
+                                  relaxed + vihf.findings + caller, status=500, label="appelant refusé",
+                                  summary={"operation": operation}))
+        relaxed += caller
         auth = (self.store.authorization(vihf.claims.patient_ins, vihf.claims.subject_nameid)
                 if vihf.claims.patient_ins else None)
         actor = rules.Actor.from_claims(vihf.claims, treating_doctor=bool(auth and auth.treating_doctor))
@@ -161,12 +173,21 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         except Refused as refused:
             outcome = refused.outcome
         outcome.findings = relaxed + [f for f in vihf.findings] + outcome.findings
+        tolerated = context.tolerated + [f.rule_id for f in outcome.findings if ".RELAXED" in f.rule_id]
+        if tolerated and not any(f.is_error for f in outcome.findings):
+            outcome.summary["tolere"] = True
+            outcome.findings.append(rules.tolerated(tolerated))
         outcome.summary.setdefault("operation", operation)
         outcome.summary.setdefault("acteur", actor.id)
         outcome.summary.setdefault("profil", actor.column)
         if vihf.claims.patient_ins:
             outcome.summary.setdefault("patient", vihf.claims.patient_ins)
         return request, operation, outcome
+
+    def _check_caller(self, cert: bytes | None, vihf: VihfCheck) -> list[Finding]:
+        if not self.settings.authenticate_callers:
+            return []
+        return rules.check_caller(cert, vihf, self.duis, relaxed=self.settings.trust_official_examples)
 
     def _check_token(self, assertion: etree._Element | None) -> VihfCheck:
         """`check_vihf`, remembered for identical token bytes during `TOKEN_CACHE_SECONDS`.
@@ -214,7 +235,10 @@ class DmpApp(PatientTransactions, DocumentTransactions):
     async def schema(self, http: Request) -> Response:
         """The annex's XSDs, which the WSDLs import by relative path (`../schema/…`)."""
         base = reference_path("dmp", "wsdl", "schema")
-        target = (base / http.path_params["path"]).resolve() if base else None
+        asked = http.path_params["path"]
+        # a NUL byte (or another control character) makes the OS calls raise: refused up front
+        safe = not any(ord(c) < 32 for c in asked)
+        target = (base / asked).resolve() if base and safe else None
         if target is None or not target.is_file() or not target.is_relative_to(base.resolve()):
             return self._download(http, "XSD", 404, "schéma introuvable".encode(), "text/plain; charset=utf-8")
         return self._download(http, "XSD", 200, target.read_bytes())
@@ -236,40 +260,56 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         started = time.time()
         page = http.path_params.get("page", "TableauDeBord")
         ins = http.path_params.get("ins", "")
-        findings: list[Finding] = []
-        actor = rules.Actor("", "", "", "DIRECTE", "", "normal")
-        body = b""
-        if http.method == "POST":
-            body = await http.body()
-            form = await http.form()
-            token = str(form.get("vihf", "") or "")
-            if token:
-                try:
-                    assertion = parse_untrusted(base64.b64decode(token), what="le jeton VIHF")
-                    check = check_vihf(assertion, policy=VihfPolicy(
-                        trusted_ca=self.pki.ca_cert, trust_official_examples=self.settings.trust_official_examples))
-                    findings += check.findings
-                    if check.claims is not None and check.accepted:
-                        actor = rules.Actor.from_claims(check.claims)
-                except (XmlInputError, ValueError) as exc:
-                    findings.append(rules.finding("VIHF.MISSING", f"jeton VIHF illisible : {exc}", reqs=rules.REQ_TD09))
-        findings += rules.check_right("TD0.9", actor) if actor.id else []
-        patient = self.store.patient(ins) if ins else None
-        status = 200
-        if ins and patient is None:
+        body = await http.body() if http.method == "POST" else b""
+        token = str((await http.form()).get("vihf", "") or "") if http.method == "POST" else ""
+        cert = client_certificate(http.scope)
+        actor, findings = self._web_actor(token, cert, ins)
+        patient = self.store.patient(ins) if ins and actor is not None else None
+        status = 200 if actor is not None else 403
+        if actor is not None and ins and patient is None:
             status = 404
             findings.append(rules.finding("DMP.TD09", f"aucun DMP pour l'INS {ins}", reqs=rules.REQ_TD09,
                                           severity=Severity.WARNING))
-        html_page = self._page(page, patient, actor, findings)
-        cert = client_certificate(http.scope)
+        html_page = self._page(page, patient, actor or rules.Actor("", "", "", "", "", "normal"), findings)
         self.journal.record(Exchange(
             service=SERVICE, operation="TD0.9", channel="https", request=body or str(http.url).encode(),
             response=html_page.encode(), status=str(status), peer=http.client.host if http.client else "",
             peer_certificate=certificate_subject(cert),
-            summary={"operation": "TD0.9", "page": page, "patient": ins, "acteur": actor.id},
+            summary={"operation": "TD0.9", "page": page, "patient": ins, "acteur": actor.id if actor else ""},
             findings=findings, started_at=started, duration_ms=(time.time() - started) * 1000,
         ))
         return HTMLResponse(html_page, status_code=status)
+
+    def _web_actor(self, token: str, cert: bytes | None, ins: str) -> tuple[rules.Actor | None, list[Finding]]:
+        """TD0.9 opens a DMP only for a professional proven by a signed, valid VIHF context
+        (PDT-INF-527) naming this patient, tied to the TLS certificate like the web services;
+        None (page refused, nothing listed) otherwise."""
+        def refused(message: str, extra: list[Finding] = ()) -> tuple[None, list[Finding]]:
+            return None, [*extra, rules.finding("DMP.TD09", message, reqs=rules.REQ_TD09)]
+
+        if not token:
+            return refused("accès web contextuel sans jeton VIHF (champ « vihf » posté) : refusé")
+        try:
+            assertion = parse_untrusted(base64.b64decode(token, validate=True), what="le jeton VIHF")
+        except (XmlInputError, ValueError) as exc:
+            return refused(f"jeton VIHF illisible : {exc}")
+        check = self._check_token(assertion)
+        if not check.accepted or check.claims is None:
+            return refused("jeton VIHF refusé", check.findings)
+        if not check.signed:
+            return refused("jeton VIHF non signé : l'accès web exige un contexte signé", check.findings)
+        if ins and check.claims.patient_ins != ins:
+            return refused(f"jeton VIHF pour le patient {check.claims.patient_ins or '(aucun)'}, page du "
+                           f"patient {ins}", check.findings)
+        caller = self._check_caller(cert, check)
+        if any(f.is_error for f in caller):
+            return None, check.findings + caller
+        actor = rules.Actor.from_claims(check.claims)
+        denied = rules.check_right("TD0.9", actor)
+        if denied or not actor.profession:
+            return refused("accès web réservé aux professionnels de santé (rôle avec profession)",
+                           check.findings + denied)
+        return actor, check.findings + caller
 
     def _page(self, page: str, patient: Patient | None, actor: rules.Actor, findings: list[Finding]) -> str:
         e = html.escape

@@ -319,8 +319,26 @@ class DmpClient:
 
     def provide(self, cda: bytes, ins: str, *, replaces: str | None = None,
                 visibility: tuple[xc.Code, ...] = (), assertion: etree._Element | None = None,
-                mutate: object = None) -> Fed:
-        """ITI-41 of one CDA (+ its signature document), as MTOM."""
+                mutate: object = None, inline: bool = False) -> Fed:
+        """ITI-41 of one CDA (+ its signature document), as MTOM (`inline`: base64 in the
+        SOAP body, as a client without MTOM sends — the DMP requires MTOM)."""
+        payload, attachments, document = self.provide_request(
+            cda, replaces=replaces, visibility=visibility, mutate=mutate, inline=inline)
+        token = assertion if assertion is not None else self.vihf(ins)
+        action = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
+        envelope = soap_request(action, payload, token, to=self.url(action))
+        if inline:
+            response = self.http.post(self.url(action), content=envelope, headers={
+                "content-type": f'application/soap+xml; charset=utf-8; action="{action}"'})
+        else:
+            response = self.post_mtom(action, envelope, attachments)
+        return Fed(response, document.entry_uuid, document.unique_id, cda)
+
+    def provide_request(self, cda: bytes, *, replaces: str | None = None,
+                        visibility: tuple[xc.Code, ...] = (), mutate: object = None,
+                        inline: bool = False) -> tuple[etree._Element, list[mtom.Attachment], DocumentEntry]:
+        """The ITI-41 body for one CDA and its signature document, with the MTOM attachments
+        (none when `inline`), and the CDA's DocumentEntry."""
         root = etree.fromstring(cda, etree.XMLParser(huge_tree=True))  # our own bytes
         submission: Submission = derive_submission(root, document_bytes=cda, replaces=replaces,
                                                    visibility=visibility)
@@ -338,19 +356,17 @@ class DmpClient:
         if callable(mutate):
             mutate(submission)
         signature_bytes = signature_document(submission.submission_set.unique_id)
-        payload = to_provide_and_register(submission, {document.entry_uuid: b"", signature.entry_uuid: b""})
+        contents = {document.entry_uuid: cda, signature.entry_uuid: signature_bytes}
+        if inline:
+            return to_provide_and_register(submission, contents), [], document
+        payload = to_provide_and_register(submission, {k: b"" for k in contents})
         attachments = []
         for element in payload.iter(f"{{{wire.XDSB}}}Document"):
             element.text = None
-            content = cda if element.get("id") == document.entry_uuid else signature_bytes
             cid = mtom.new_content_id()
             element.append(mtom.include(cid))
-            attachments.append(mtom.Attachment(cid, content, "text/xml"))
-        token = assertion if assertion is not None else self.vihf(ins)
-        action = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
-        envelope = soap_request(action, payload, token, to=self.url(action))
-        response = self.post_mtom(action, envelope, attachments)
-        return Fed(response, document.entry_uuid, document.unique_id, cda)
+            attachments.append(mtom.Attachment(cid, contents[element.get("id", "")], "text/xml"))
+        return payload, attachments, document
 
     def update_status(self, ins: str, entry_uuid: str, original: str, new: str) -> httpx.Response:
         package = etree.fromstring(

@@ -35,6 +35,8 @@ class DmpSettings:
     rights: str = "enforce"
     trust_official_examples: bool = False
     validate_cda: bool = True
+    authenticate_callers: bool = True
+    """Tie the TLS certificate to the VIHF and to a known DUI (off only without TLS)."""
     max_request_bytes: int = 40 * 1024 * 1024
     max_document_bytes: int = 20 * 1024 * 1024
     value_sets: rules.ValueSets = field(default_factory=rules.ValueSets.load)
@@ -56,6 +58,9 @@ class Context:
     vihf: VihfCheck
     actor: rules.Actor
     operation: str
+    tolerated: list[str] = field(default_factory=list)
+    """What a relaxed setting let through (rights 'report', lenient metadata): the exchange is
+    then 'tolerated', never 'conform' (summary `tolere`, finding DMP.TOLERATED)."""
 
 
 class Refused(Exception):
@@ -86,6 +91,7 @@ class DmpCore:
     def _rights(self, ctx: Context, action: str, **owner: str) -> list[Finding]:
         denied = rules.check_right(action, ctx.actor, **owner)
         if denied and self.settings.rights == "report":
+            ctx.tolerated.append(f"droits {action} (profil {ctx.actor.column}) en mode « signaler »")
             return [replace(f, severity=Severity.WARNING) for f in denied]
         return denied
 
@@ -101,8 +107,26 @@ class DmpCore:
                                 f"professionnel {ctx.actor.id} {state} sur le DMP {ins} : déclarez "
                                 "l'autorisation (TD0.3) avant de consulter", reqs=rules.REQ_MANAGE)
         if self.settings.rights == "report":
+            ctx.tolerated.append(f"autorisation d'accès au DMP {ins} absente, en mode « signaler »")
             return [replace(finding, severity=Severity.WARNING)]
         return [finding]
+
+    @staticmethod
+    def _professional(ctx: Context) -> tuple[str, str]:
+        """Name ("Prénom NOM") and speciality code (`G15_10/SM26`) the DMP records for the acting
+        professional: from the professional register — the seeded example professional, then the
+        bench directory — as the real DMP reads the RPPS, else from the VIHF (subject-id, roles)."""
+        from banc.directory import default_directory
+        from simulators.dmp_mock.seed import REGISTERED_PROFESSIONALS
+
+        if ctx.actor.id in REGISTERED_PROFESSIONALS:
+            return REGISTERED_PROFESSIONALS[ctx.actor.id]
+        known = default_directory().professional(ctx.actor.id)
+        if known is not None:
+            return (f"{known.given} {known.family}",
+                    f"G15_{known.profession}" + (f"/{known.specialty}" if known.specialty else ""))
+        claims = ctx.vihf.claims
+        return ctx.actor.name, rules.speciality_code(claims.roles) if claims else ""
 
     def _hl7_refusal(self, ctx: Context, findings: list[Finding]) -> Outcome | None:
         errors = [f for f in findings if f.is_error]

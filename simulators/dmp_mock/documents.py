@@ -41,8 +41,14 @@ def institution_id(authors: tuple[Author, ...]) -> str:
 
 class DocumentTransactions(DmpCore):
     def stored_query(self, ctx: Context) -> Outcome:
-        query = wire.parse_query(ctx.request.payload)
         operation = "TD3.1"
+        try:
+            query = wire.parse_query(ctx.request.payload)
+        except wire.WireError as exc:
+            return self._xds_failure(ctx, [rules.finding("XDSRegistryMetadataError", f"{exc.message} "
+                                                         "(ITI-18 : rim:AdhocQuery obligatoire)",
+                                                         location="query:AdhocQueryRequest")],
+                                     operation, "AdhocQueryResponse")
         summary: dict = {"operation": operation, "requete": query.name}
         right_action = "TD3.1.reference" if query.return_type == "ObjectRef" else "TD3.1.metadonnees"
         objects: list[bytes] = []
@@ -51,8 +57,9 @@ class DocumentTransactions(DmpCore):
             findings = self._rights(ctx, right_action) + self._authorized(ctx, ins)
             if any(f.is_error for f in findings):
                 return self._xds_failure(ctx, findings, operation, "AdhocQueryResponse")
-            docs = self.store.documents(
-                ins, query.params.get("$XDSDocumentEntryStatus") or [APPROVED],
+            statuses = [s for s in query.params.get("$XDSDocumentEntryStatus") or [APPROVED] if rules.consultable(s)]
+            docs = statuses and self.store.documents(
+                ins, statuses,
                 class_codes=[c.split("^")[0] for c in query.params.get("$XDSDocumentEntryClassCode", [])],
                 type_codes=[c.split("^")[0] for c in query.params.get("$XDSDocumentEntryTypeCode", [])],
                 format_codes=[c.split("^")[0] for c in query.params.get("$XDSDocumentEntryFormatCode", [])],
@@ -70,7 +77,8 @@ class DocumentTransactions(DmpCore):
             if not docs:
                 findings.append(rules.finding("XDSStoredQueryParamNumber",
                                               "GetDocuments sans $XDSDocumentEntryEntryUUID ni $XDSDocumentEntryUniqueId"))
-            found = [d for d in docs if d is not None and claims and d.patient_ins == claims.patient_ins]
+            found = [d for d in docs if d is not None and claims and d.patient_ins == claims.patient_ins
+                     and rules.consultable(d.status)]
             if found:
                 findings += self._authorized(ctx, found[0].patient_ins)
             if any(f.is_error for f in findings):
@@ -119,9 +127,9 @@ class DocumentTransactions(DmpCore):
                 doc = self.store.document(entry_uuid=target)
                 new_status = (slots.get("NewStatus") or [""])[0]
                 original = (slots.get("OriginalStatus") or [""])[0]
-                if doc is None or doc.patient_ins != claims.patient_ins:
+                if doc is None or doc.patient_ins != claims.patient_ins or not rules.consultable(doc.status):
                     findings.append(rules.finding("XDSDocumentUniqueIdError",
-                                                  f"document {target} inconnu dans le DMP de ce patient",
+                                                  f"document {target} inconnu (ou supprimé) dans le DMP de ce patient",
                                                   reqs=rules.REQ_MANAGE))
                     continue
                 if original and original != doc.status:
@@ -144,7 +152,7 @@ class DocumentTransactions(DmpCore):
                 new = extrinsics[association.get("targetObject")]
                 lid = new.get("lid", "")
                 doc = self.store.document(entry_uuid=lid)
-                if doc is None or doc.patient_ins != claims.patient_ins:
+                if doc is None or doc.patient_ins != claims.patient_ins or not rules.consultable(doc.status):
                     findings.append(rules.finding("XDSDocumentUniqueIdError",
                                                   f"document {lid!r} (lid) inconnu dans le DMP de ce patient",
                                                   reqs=rules.REQ_MANAGE))
@@ -202,12 +210,16 @@ class DocumentTransactions(DmpCore):
             if doc is None or doc.content is None:
                 findings.append(rules.finding("XDSDocumentUniqueIdError", f"document {unique_id!r} inconnu"))
                 continue
+            if not rules.consultable(doc.status):
+                findings.append(rules.finding("XDSDocumentUniqueIdError",
+                                              f"document {unique_id} supprimé du DMP (TD3.3c) : plus consultable",
+                                              reqs=rules.REQ_MANAGE))
+                continue
             if claims.patient_ins and doc.patient_ins != claims.patient_ins:
                 findings.append(rules.finding("XDSPatientIdDoesNotMatch",
                                               f"document {unique_id} d'un autre patient que le resource-id du VIHF"))
                 continue
-            action = {DEPRECATED: "TD3.2.obsolete", ARCHIVED: "TD3.2.archive",
-                      DELETED: "TD3.2.supprime"}.get(doc.status, "TD3.2.normal")
+            action = {DEPRECATED: "TD3.2.obsolete", ARCHIVED: "TD3.2.archive"}.get(doc.status, "TD3.2.normal")
             denied = self._rights(ctx, action) + self._authorized(ctx, doc.patient_ins)
             if not self._visible(ctx, doc):
                 denied += self._rights(ctx, "TD3.2.masque_ps", author_id=doc.author_id) or [
@@ -237,7 +249,7 @@ class DocumentTransactions(DmpCore):
             return self._xds_failure(ctx, [rules.finding("XDSRegistryMetadataError",
                                                     "ProvideAndRegisterDocumentSetRequest sans SubmitObjectsRequest/RegistryObjectList")],
                                      operation)
-        relaxed: list[Finding] = []
+        relaxed: list[Finding] = rules.check_mtom(payload, ctx.request.message is not None)
         contents: dict[str, bytes] = {}
         errors: list[Finding] = []
         for document in payload.findall(f"{{{wire.XDSB}}}Document"):
@@ -264,7 +276,7 @@ class DocumentTransactions(DmpCore):
                     "DMP.RELAXED.DOCUMENT_ID",
                     f"option « exemples officiels » : Document id={alias!r} rattaché à l'ExtrinsicObject "
                     f"{ident!r} (casse différente)", severity=Severity.WARNING))
-            elif not any(e.code == "XDSRepositoryError" for e in errors):
+            elif not any(e.rule_id == "XDSRepositoryError" for e in errors):
                 errors.append(rules.finding("XDSMissingDocument",
                                             f"aucun Document pour l'ExtrinsicObject {ident!r}"))
         if errors:
@@ -317,8 +329,11 @@ class DocumentTransactions(DmpCore):
             if settings.validate_cda:
                 cda_findings += self._validate_cda(root, entry.unique_id)
         if settings.strictness == "lenient":
-            metadata_findings = [replace(f, severity=Severity.WARNING)
-                                 if f.is_error and f.rule_id not in NEVER_LENIENT else f
+            downgraded = [f for f in metadata_findings if f.is_error and f.rule_id not in NEVER_LENIENT]
+            if downgraded:
+                ctx.tolerated.append(f"{len(downgraded)} erreur(s) de métadonnées en mode tolérant "
+                                     f"({', '.join(sorted({f.rule_id for f in downgraded}))})")
+            metadata_findings = [replace(f, severity=Severity.WARNING) if f in downgraded else f
                                  for f in metadata_findings]
         findings += metadata_findings
         if any(f.is_error for f in findings):

@@ -157,9 +157,9 @@ class PatientTransactions(DmpCore):
             elif existing and existing.state == "BLOQUE":
                 status, text = "DMPKo", "professionnel bloqué par le patient : autorisation impossible"
             else:
-                self.store.set_authorization(Authorization(
-                    ins, ctx.actor.id, ctx.actor.name, ctx.actor.structure_id,
-                    next((f"{r.code}" for r in ctx.vihf.claims.roles), "") if ctx.vihf.claims else ""))
+                name, speciality = self._professional(ctx)
+                self.store.set_authorization(Authorization(ins, ctx.actor.id, name, ctx.actor.structure_id,
+                                                           speciality))
                 text = "Autorisation ajoutée"
         elif existing is None:
             text = "Aucune autorisation à supprimer"
@@ -183,14 +183,14 @@ class PatientTransactions(DmpCore):
         mode = wire.soap_text(ctx.request.payload, "mode").upper() or "TOUTE"
         items: list[tuple[str, object]] = []
         for auth in self.store.authorizations(ins=ins):
-            state = "ACTIVE" if auth.state == "VALIDE" else "BLOQUE"
-            if mode not in ("TOUTE", state, "AUTORISE" if state == "ACTIVE" else "BLOQUE"):
+            state = "ACTIVE" if auth.state == "VALIDE" else "INTERDITE"  # modeType of the WSDL
+            if mode not in ("TOUTE", state):
                 continue
-            family, _, given = auth.actor_name.partition(" ")
+            first, last = rules.split_name(auth.actor_name)
             items.append(("listOfAuthorizationByPatient", [
                 ("nationalId", auth.actor_id), ("nationalIdType", "1.2.250.1.71.4.2.1"),
-                ("firstName", given or family), ("lastName", family if given else ""),
-                ("codeSpeciality", auth.speciality), ("libSpeciality", ""),
+                ("firstName", first), ("lastName", last),
+                ("codeSpeciality", auth.speciality), ("libSpeciality", rules.speciality_label(auth.speciality)),
                 ("startOfAuthorization", stamp(auth.started_at)),
                 ("lastActionDate", stamp(auth.updated_at)),
                 ("mode", state),

@@ -19,12 +19,13 @@ from lxml import etree
 
 from banc.identity import INS_OIDS, check_ins, parse_xds_patient_id
 from banc.paths import reference_path
-from banc.soap import Addressing
+from banc.soap import Addressing, mtom
 from banc.verdict import Finding, Severity
-from banc.vihf import OID_PROFESSION, VihfClaims
+from banc.vihf import OID_PROFESSION, OID_SPECIALITE, Role, VihfCheck, VihfClaims
 from banc.xds import codes as xc
 from banc.xds.model import DocumentEntry, Submission
 from banc.xml import XmlInputError, parse_untrusted
+from simulators.dmp_mock.models import DELETED
 
 RULESET = "dmp"
 REQ_FEED = ("SC.DMP.01.MS1", "SC.DMP.04.MS1")
@@ -50,14 +51,181 @@ def finding(rule: str, message: str, *, location: str = "", reqs: tuple[str, ...
 # -- WS-Addressing ---------------------------------------------------------------------------
 
 
-def check_addressing(addressing: Addressing, *, to_present: bool) -> list[Finding]:
-    """The DMP requires MessageID, Action and To; an empty `<To/>` (as the official examples
-    send) counts as present, and ReplyTo defaults to anonymous (WS-Addressing 1.0)."""
+def check_addressing(addressing: Addressing, *, present: frozenset[str]) -> list[Finding]:
+    """The DMP requires MessageID, Action and To. An empty `<To/>` (as the official examples
+    send) counts as present, and so does an empty `<Action/>` (what a client generated from a
+    WSDL with `soapAction=""` sends: the interaction is then identified by the body); ReplyTo
+    defaults to anonymous (WS-Addressing 1.0)."""
     findings = [finding("WSA.MISSING", f"en-tête WS-Addressing {name} absent", location=f"wsa:{name}")
-                for name in addressing.missing("MessageID", "Action")]
-    if not to_present:
-        findings.append(finding("WSA.MISSING", "en-tête WS-Addressing To absent", location="wsa:To"))
+                for name in addressing.missing("MessageID")]
+    findings += [finding("WSA.MISSING", f"en-tête WS-Addressing {name} absent", location=f"wsa:{name}")
+                 for name in ("Action", "To") if name not in present]
     return findings
+
+
+# -- routing ---------------------------------------------------------------------------------
+
+HL7_ACTION = "urn:hl7-org:v3:"
+PAT_ACTION = "urn:si-dmp-patients:PatientSpecificEndPoint:"
+HAB_ACTION = "urn:si-dmp-habilitations:HabilitationsEndPoint:"
+SERVICES: dict[str, str] = {
+    **{HL7_ACTION + i: "patients" for i in
+       ("PRPA_IN201307UV02", "PRPA_IN201305UV02", "PRPA_IN201311UV02", "PRPA_IN201314UV02")},
+    **{PAT_ACTION + o: "patientsSpecific" for o in
+       ("patientList", "createPatientAccess", "patientOTPUpdate", "updatePatientAccess")},
+    **{HAB_ACTION + o: "habilitations" for o in ("setAuthorization", "listAuthorizationByPatient")},
+    "urn:ihe:iti:2007:RegistryStoredQuery": "registry",
+    "urn:ihe:iti:2010:UpdateDocumentSet": "registry",
+    "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b": "repository",
+    "urn:ihe:iti:2007:RetrieveDocumentSet": "repository",
+}
+"""Canonical action → service it belongs to (the actions the mock answers)."""
+
+BODY_ACTIONS: dict[str, str] = {
+    **{f"{{urn:hl7-org:v3}}{a.removeprefix(HL7_ACTION)}": a for a in SERVICES if a.startswith(HL7_ACTION)},
+    **{f"{{urn:si-dmp-patients}}{a.removeprefix(PAT_ACTION)}": a for a in SERVICES if a.startswith(PAT_ACTION)},
+    **{f"{{urn:si-dmp-habilitations}}{a.removeprefix(HAB_ACTION)}": a for a in SERVICES if a.startswith(HAB_ACTION)},
+    f"{{{xc.NS_QUERY}}}AdhocQueryRequest": "urn:ihe:iti:2007:RegistryStoredQuery",
+    f"{{{xc.NS_LCM}}}SubmitObjectsRequest": "urn:ihe:iti:2010:UpdateDocumentSet",
+    f"{{{xc.NS_XDSB}}}ProvideAndRegisterDocumentSetRequest": "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b",
+    f"{{{xc.NS_XDSB}}}RetrieveDocumentSetRequest": "urn:ihe:iti:2007:RetrieveDocumentSet",
+}
+"""Body element → canonical action: how the service identifies an interaction whose Action is
+empty (PatientsSpecific.wsdl and patientCertif.wsdl declare `soapAction=""`)."""
+
+WSDL_ACTIONS = {
+    "urn:hl7-org:v3:setAuthorization": HAB_ACTION + "setAuthorization",
+    "urn:hl7-org:v3:listAuthorizationByPatient": HAB_ACTION + "listAuthorizationByPatient",
+}
+"""Actions the official Habilitations.wsdl (v2.01.04) makes a generated client send, which differ
+from the service's own `urn:si-dmp-habilitations:…` actions."""
+
+GENERIC_ACTIONS = frozenset({"", "urn:anonymous", "http://www.w3.org/2005/08/addressing/soap/fault"})
+
+UNSUPPORTED = {
+    "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bAsync":
+        "variante asynchrone de l'ITI-41 non proposée par le DMP : utilisez ProvideAndRegisterDocumentSet-b",
+    "urn:ihe:iti:2007:RetrieveDocumentSetAsync":
+        "variante asynchrone de l'ITI-43 non proposée par le DMP : utilisez RetrieveDocumentSet",
+    "urn:ihe:iti:2007:RegisterDocumentSet-bAsyncResponse":
+        "réponse asynchrone d'ITI-42 : le DMP n'émet ni ne reçoit de messages asynchrones",
+    "{urn:si-dmp-patients}identityCertification":
+        "certification d'identité patient (patientCertif.wsdl) : service hors du périmètre LPS du "
+        "simulateur (l'INS se vérifie par le téléservice INSi)",
+}
+"""Operations of the official WSDLs the mock refuses by name (never silently)."""
+
+
+def resolve_action(action: str, body_tag: str, service: str) -> tuple[str | None, list[Finding]]:
+    """The canonical action of a request, and findings: an INFO note when it was inferred (empty
+    or WSDL-specific Action), an error when the action is unknown, unsupported, addressed to
+    another service or contradicted by the body."""
+    from_body = BODY_ACTIONS.get(body_tag)
+    notes: list[Finding] = []
+    if action in SERVICES:
+        canonical = action
+    elif action in WSDL_ACTIONS:
+        canonical = WSDL_ACTIONS[action]
+        notes.append(finding("WSA.ACTION.WSDL", f"action {action!r} du WSDL officiel comprise comme "
+                             f"{canonical!r}", severity=Severity.INFO, location="wsa:Action"))
+    elif action.strip() in GENERIC_ACTIONS and body_tag in UNSUPPORTED:
+        return None, [finding("WSA.ACTION", UNSUPPORTED[body_tag], location="wsa:Action")]
+    elif action.strip() in GENERIC_ACTIONS and from_body is not None:
+        canonical = from_body
+        notes.append(finding("WSA.ACTION.BODY", f"wsa:Action vide (soapAction=\"\" dans le WSDL officiel) : "
+                             f"interaction identifiée par le corps {etree.QName(body_tag).localname}",
+                             severity=Severity.INFO, location="wsa:Action"))
+    elif action in UNSUPPORTED:
+        return None, [finding("WSA.ACTION", UNSUPPORTED[action], location="wsa:Action")]
+    else:
+        what = f"action {action!r} inconnue du DMP" if action.strip() else (
+            f"wsa:Action vide et corps {body_tag!r} non reconnu")
+        return None, [finding("WSA.ACTION", what, location="wsa:Action")]
+    if SERVICES[canonical] != service:
+        return None, [finding("WSA.ACTION", f"action {canonical!r} adressée au service {service!r} : "
+                              f"elle relève du service {SERVICES[canonical]!r}", location="wsa:Action")]
+    if from_body is not None and from_body != canonical:
+        return None, [finding("WSA.ACTION", f"action {canonical!r} mais corps "
+                              f"{etree.QName(body_tag).localname} (interaction {from_body!r})",
+                              location="wsa:Action")]
+    return canonical, notes
+
+
+# -- who connects: TLS certificate, DUI, VIHF --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisteredDui:
+    """A DUI the DMP knows (homologated software of a structure): the TLS client certificates
+    it presents, the certificates that sign its VIHF, and its structure when declared."""
+
+    name: str
+    client_certificates: frozenset[str]  # SHA-256 fingerprints (banc.dui.fingerprint)
+    vihf_certificates: frozenset[str]
+    structure_id: str = ""  # '' = acts for any structure (the bench's own DUI)
+
+
+def _subject_values(der: bytes) -> set[str]:
+    from cryptography import x509
+
+    try:
+        subject = x509.load_der_x509_certificate(der).subject
+    except ValueError:
+        return set()
+    return {str(attribute.value).strip() for attribute in subject}
+
+
+def check_caller(client_der: bytes | None, vihf: VihfCheck, duis: Iterable[RegisteredDui], *,
+                 relaxed: bool = False) -> list[Finding]:
+    """The DMP authenticates the structure by its TLS certificate and ties it to the VIHF.
+
+    - indirect modes: the TLS certificate is a registered DUI's, or an organisation certificate
+      of the VIHF's structure (IGC Santé: the structure id in the subject, OU); the VIHF is signed
+      by a certificate of the same DUI (or of the same structure), so a token captured from one
+      client is refused over another client's certificate; a DUI with a declared structure
+      speaks for that structure only;
+    - DIRECTE: the identity comes from the professional's card on the TLS channel: the TLS
+      certificate must name the token's subject (national id), signed token or not.
+    `relaxed` (official examples option): the refusals become warnings saying so."""
+    from banc.dui import fingerprint
+
+    claims = vihf.claims
+    if claims is None:
+        return []
+    severity = Severity.WARNING if relaxed else Severity.ERROR
+    prefix = "DMP.RELAXED." if relaxed else "DMP."
+    reqs = ("SC.DMP.04.MS1",)
+
+    def refuse(code: str, message: str) -> list[Finding]:
+        note = " (toléré : option « exemples officiels »)" if relaxed else ""
+        return [finding(prefix + code, message + note, severity=severity, location="TLS", reqs=reqs)]
+
+    if not client_der:
+        return refuse("CERTIFICATE", "aucun certificat client TLS : le DMP authentifie la structure par son certificat")
+    client_fp = fingerprint(client_der)
+    subject = _subject_values(client_der)
+    if claims.mode == "DIRECTE":
+        if claims.subject_nameid not in subject:
+            return refuse("CERTIFICATE", f"mode DIRECTE : le certificat TLS ({', '.join(sorted(subject))}) n'est pas la "
+                          f"carte du professionnel {claims.subject_nameid} que nomme le VIHF — en accès direct "
+                          "l'identité vient de la carte CPS présentée sur le canal TLS")
+        return []
+    dui = next((d for d in duis if client_fp in d.client_certificates), None)
+    if dui is None and claims.structure_id not in subject:
+        return refuse("CERTIFICATE", f"certificat client TLS ({', '.join(sorted(subject))}) ni d'un DUI enregistré ni "
+                      f"de la structure {claims.structure_id} du VIHF (Identifiant_Structure)")
+    if dui is not None and dui.structure_id and dui.structure_id != claims.structure_id:
+        return refuse("STRUCTURE", f"le DUI « {dui.name} » est enregistré pour la structure {dui.structure_id}, "
+                      f"le VIHF parle pour la structure {claims.structure_id}")
+    signer = fingerprint(vihf.signer_der) if vihf.signer_der else ""
+    same_dui = dui is not None and (signer in dui.vihf_certificates or signer == client_fp)
+    same_structure = bool(vihf.signer_der) and claims.structure_id in _subject_values(vihf.signer_der) and (
+        dui is None)
+    if not (same_dui or same_structure):
+        return refuse("VIHF_BINDING", f"VIHF signé par « {vihf.signer_subject or 'aucun certificat'} », qui "
+                      f"n'appartient pas au DUI du certificat client TLS"
+                      f"{' « ' + dui.name + ' »' if dui else ''} : jeton émis pour un autre client ?")
+    return []
 
 
 # -- access rights ---------------------------------------------------------------------------
@@ -130,6 +298,43 @@ def check_right(action: str, actor: Actor, *, author_id: str = "", author_struct
     )]
 
 
+# -- the professional as the habilitations services describe them (TD1.6) -------------------
+
+SPECIALITY_LABELS = {"SM26": "Qualifié en Médecine générale (SM)"}
+"""TRE_R38 labels as the DMP writes them (SM26: the official TD1.6 response example); other
+codes fall back to the bench directory's label with the savoir-faire type suffix."""
+
+
+def split_name(subject_name: str) -> tuple[str, str]:
+    """(first name, last name) of the VIHF subject-id, written "Prénom NOM" ("MAX LIBRE" in
+    the official tokens, answered firstName MAX / lastName LIBRE by TD1.6)."""
+    first, _, last = subject_name.strip().partition(" ")
+    return (first, last.strip()) if last.strip() else ("", first)
+
+
+def speciality_code(roles: Iterable[Role]) -> str:
+    """`G15_<profession>[/<spécialité>]` ("G15_10/SM26"), from the VIHF roles."""
+    roles = list(roles)
+    profession = next((r.code for r in roles if r.code_system == OID_PROFESSION), "")
+    speciality = next((r.code for r in roles if r.code_system == OID_SPECIALITE), "")
+    if not profession:
+        return ""
+    return f"G15_{profession}" + (f"/{speciality}" if speciality else "")
+
+
+def speciality_label(code: str) -> str:
+    """"Médecin - Qualifié en Médecine générale (SM)" for "G15_10/SM26"; '' when unknown."""
+    from banc.directory import PROFESSIONS, SPECIALTIES
+
+    profession, _, speciality = code.removeprefix("G15_").partition("/")
+    label = PROFESSIONS.get(profession, ("",))[0]
+    if speciality:
+        known = SPECIALITY_LABELS.get(speciality) or (
+            f"{SPECIALTIES[speciality]} ({speciality[:2]})" if speciality in SPECIALTIES else "")
+        label = f"{label} - {known}" if label and known else label or known
+    return label
+
+
 # -- visibility ------------------------------------------------------------------------------
 
 
@@ -146,6 +351,18 @@ def visible_to_patient(confidentiality: Iterable[str], *, legal_representative: 
     if INVISIBLE_PATIENT in codes:
         return False
     return not (legal_representative and INVISIBLE_RL in codes)
+
+
+def tolerated(what: list[str]) -> Finding:
+    """Accepted only because a setting relaxed the DMP's rules: tolerated is not conform."""
+    return finding("DMP.TOLERATED", "échange accepté par tolérance, non conforme au DMP réel : "
+                   + " ; ".join(dict.fromkeys(what)), severity=Severity.WARNING)
+
+
+def consultable(status: str) -> bool:
+    """A deleted document (ITI-57 → Deleted, TD3.3c) is gone: no query, retrieval or update
+    reaches it any more; archived and deprecated ones stay consultable (PDT-INF-526 TD3.2)."""
+    return status != DELETED
 
 
 # -- value sets ------------------------------------------------------------------------------
@@ -229,6 +446,19 @@ def check_value_sets(entry: DocumentEntry, value_sets: ValueSets) -> list[Findin
                                 f"{where} : formatCode {entry.format_code.code!r} hors de la liste connue du banc",
                                 location=where, severity=Severity.WARNING))
     return findings
+
+
+def check_mtom(payload: etree._Element, multipart: bool) -> list[Finding]:
+    """The DMP integration guide ("Service DMP intégré aux LPS", profil d'alimentation) requires
+    ITI-41 documents as MTOM/XOP attachments; inline base64 is accepted but reported."""
+    inline = [d.get("id", "?") for d in payload.iter(f"{{{xc.NS_XDSB}}}Document")
+              if not any(child.tag == mtom.XOP_INCLUDE for child in d)]
+    if not inline:
+        return []
+    how = "message SOAP simple, sans MTOM" if not multipart else "message MTOM mais contenu en ligne"
+    return [finding("DMP.MTOM", f"ITI-41 : document(s) {', '.join(inline)} en base64 dans le corps SOAP "
+                    f"({how}) : le guide d'intégration du DMP exige MTOM/XOP (xop:Include)",
+                    location="xdsb:Document", reqs=("SC.DMP.04.MS1",), severity=Severity.WARNING)]
 
 
 def check_signature_document(data: bytes, unique_id: str) -> list[Finding]:

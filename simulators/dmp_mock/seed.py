@@ -112,6 +112,42 @@ def _submit_generated(store: DmpStore, doc: GeneratedDocument) -> None:
         [stored], [], []))
 
 
+OFFICIAL_AUTHOR = Author(rpps="899900063480", family="LIBRE", given="MAX", profession="10",
+                         structure_id="10B0127189", structure_name="CENTRE DE SANTE RPPS12718",
+                         facility="SA07")
+"""The professional of the official ANS example tokens (subject 899900063480, "MAX LIBRE")."""
+REGISTERED_PROFESSIONALS = {OFFICIAL_AUTHOR.rpps: ("MAX LIBRE", "G15_10/SM26")}
+"""What the DMP's professional register (RPPS) says of professionals the bench directory does
+not hold: name ("Prénom NOM") and speciality, as the official TD1.6 response shows them."""
+OFFICIAL_RETRIEVED = "1.2.250.1.999.1.1.7898.1.995657292"
+"""DocumentUniqueId the official TD3.2 request retrieves."""
+OFFICIAL_UPDATED = "urn:uuid:fe5287a2-ae6a-11eb-8f5d-0050569e422e"
+"""entryUUID the official TD3.3d request archives (and TD3.3c then deletes)."""
+
+
+def seed_official_examples(store: DmpStore) -> None:
+    """The two documents the official TD3.2 and TD3.3c/d requests reference, authored by the
+    examples' professional (deleting and archiving are reserved to the author), so that the
+    ANS examples replay against any freshly seeded mock."""
+    patient = OFFICIAL_EXAMPLE_PATIENT
+    documents = []
+    if store.document(unique_id=OFFICIAL_RETRIEVED) is None:
+        retrieved = document_for(patient, 1, author=OFFICIAL_AUTHOR)
+        retrieved.unique_id = OFFICIAL_RETRIEVED
+        documents.append(retrieved)
+    if store.document(entry_uuid=OFFICIAL_UPDATED) is None:
+        updated = document_for(patient, 2, author=OFFICIAL_AUTHOR)
+        updated.entry_uuid = OFFICIAL_UPDATED
+        documents.append(updated)
+    for document in documents:  # each in its own submission set, as a feed would file it
+        package = etree.Element(f"{{{wire.RIM}}}RegistryPackage", id=document.submission_uuid)
+        store.submit(NewSubmission(
+            StoredSubmission(document.submission_uuid, f"{document.unique_id}.0", patient.ins,
+                             "1.2.250.1.999.1.1.7898", "20210604092415", OFFICIAL_AUTHOR.rpps,
+                             etree.tostring(package)),
+            [document], [], []))
+
+
 def seed_store(store: DmpStore, *, documents_per_patient: int = 2) -> int:
     """Fill an empty store; returns the number of patients created."""
     identities = {OFFICIAL_EXAMPLE_PATIENT.ins: _official_identity()}
@@ -127,5 +163,6 @@ def seed_store(store: DmpStore, *, documents_per_patient: int = 2) -> int:
             when = dt.datetime(2024, 1, 8, 10, tzinfo=paris_zone()) + dt.timedelta(days=7 * index + number)
             _submit_generated(store, factory.generate(
                 kind, DocumentContext(identity=qualified, author=author, when=when, seed=number * 10 + index)))
+    seed_official_examples(store)
     return len(identities)
 

@@ -170,3 +170,33 @@ def test_signature_wrapping_is_refused(pki: TestPki) -> None:
     check = check_vihf(reparse(forged), policy=VihfPolicy(trusted_ca=pki.ca_cert))
     assert not check.accepted
     assert any("ne couvre pas l'assertion" in f.message for f in check.findings), check.findings
+
+
+def _wrapped(token: etree._Element, how: str) -> etree._Element:
+    """Signature-wrapping variants: a forged outer assertion carrying the signed original."""
+    ds, saml = "http://www.w3.org/2000/09/xmldsig#", "urn:oasis:names:tc:SAML:2.0:assertion"
+    outer = reparse(token)
+    outer.find(f"{{{saml}}}Subject/{{{saml}}}NameID").text = "899700099999"
+    if how == "advice":  # same ID, original hidden in saml2:Advice
+        etree.SubElement(outer, f"{{{saml}}}Advice").append(reparse(token))
+    elif how == "autre-id":  # outer renamed, original next to the signature
+        outer.set("ID", "_forge")
+        outer.find(f"{{{ds}}}Signature").addnext(reparse(token))
+    else:  # original inside ds:Object of the signature
+        etree.SubElement(outer.find(f"{{{ds}}}Signature"), f"{{{ds}}}Object").append(reparse(token))
+    return outer
+
+
+@pytest.mark.parametrize("how", ["advice", "autre-id", "ds-object"])
+def test_signature_wrapping_variants_are_refused(pki: TestPki, how: str) -> None:
+    token = build_vihf_for(pki.directory, claims(mode="INDIRECTE_RENFORCEE"))
+    check = check_vihf(_wrapped(token, how), policy=VihfPolicy(trusted_ca=pki.ca_cert))
+    assert not check.accepted and "VIHF.SIGNATURE" in rules(check)
+
+
+def test_signer_certificate_is_exposed(pki: TestPki) -> None:
+    from banc.dui import fingerprint
+
+    check = check_vihf(build_vihf_for(pki.directory, claims()), policy=VihfPolicy(trusted_ca=pki.ca_cert))
+    assert fingerprint(check.signer_der) == fingerprint(pki.cert("vihf-signing").read_text())
+    assert check_vihf(build_vihf(claims(mode="DIRECTE")), policy=VihfPolicy()).signer_der == b""

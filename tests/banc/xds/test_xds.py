@@ -138,3 +138,14 @@ def test_xcn_xon_round_trip() -> None:
     assert xds.XdsPerson.from_xcn(person.to_xcn()) == person
     org = xds.XdsOrganization(name="SSIAD du Val", id="1750000001")
     assert xds.XdsOrganization.from_xon(org.to_xon()) == org
+
+
+def test_submission_unique_ids_never_collide(reference: Path) -> None:
+    """Submissions derived in the same millisecond (threads) get distinct OIDs of ≤ 64 chars."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, root = _example(reference, "VSM_1.4_2022.01.xml")
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda _: xds.derive_submission(root).submission_set.unique_id, range(64)))
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"2\.25\.[1-9][0-9]*", i) and len(i) <= 64 for i in ids)

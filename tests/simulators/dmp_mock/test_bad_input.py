@@ -180,3 +180,49 @@ def test_lenient_mode_accepts_and_records(dmp: DmpMock, nurse: DmpClient) -> Non
     assert b"Success" in lenient.response.content
     exchange = last_exchange(dmp)
     assert any(f.rule_id == "DMP.VALUE_SET" for f in exchange.findings)
+
+
+def test_twenty_five_megabytes(dmp: DmpMock, nurse: DmpClient, unchanged) -> None:
+    """Under the 40 MB request limit but over the 20 MB document limit: a RegistryError naming
+    the limit (it used to be a 500: `'Finding' object has no attribute 'code'`)."""
+    cda = minimal_cda(PATIENT, family="ADRUN", given="ZOE", padding=25 * 1024 * 1024)
+    fed = nurse.provide(cda, PATIENT)
+    assert fed.response.status_code == 200
+    assert b"XDSRepositoryError" in fed.response.content and b"ResponseStatusType:Failure" in fed.response.content
+    assert "20 Mo" in fed.response.text
+    assert not any(f.rule_id == "DMP.INTERNAL" for f in last_exchange(dmp).findings)
+
+
+def test_query_without_adhoc_query(dmp: DmpMock, nurse: DmpClient) -> None:
+    from simulators.dmp_mock.client import stored_query
+    from simulators.dmp_mock.wire import FIND_DOCUMENTS, RIM
+
+    payload = stored_query(FIND_DOCUMENTS, {"$XDSDocumentEntryPatientId": [f"{PATIENT}^^^&1.2.250.1.213.1.4.10&ISO^NH"]})
+    payload.remove(payload.find(f"{{{RIM}}}AdhocQuery"))
+    response = nurse.post("urn:ihe:iti:2007:RegistryStoredQuery", payload, PATIENT)
+    assert response.status_code == 200 and b"ResponseStatusType:Failure" in response.content
+    assert b"AdhocQuery" in response.content
+    assert not any(f.rule_id == "DMP.INTERNAL" for f in last_exchange(dmp).findings)
+
+
+@pytest.mark.parametrize("path", ["HL7V3/NE2008/coreschemas/voc.xsd%00.txt", "%00", "..%2f..%2fetc%2fpasswd"])
+def test_schema_path_refused(dmp: DmpMock, nurse: DmpClient, path: str) -> None:
+    response = nurse.http.get(f"{dmp.url}/si-dmp-server/v2/schema/{path}")
+    assert response.status_code == 404 and "schéma introuvable" in response.text
+
+
+def test_concurrent_submissions_do_not_collide(dmp: DmpMock, pki) -> None:
+    """Two DUI workers feeding at the same time: both accepted (the submission-set uniqueId
+    once came from the current millisecond → XDSDuplicateUniqueIdInRegistry)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clients = [DmpClient(dmp.url, pki) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(clients)) as pool:
+            fed = list(pool.map(lambda c: c.provide(minimal_cda(PATIENT, family="ADRUN", given="ZOE"), PATIENT),
+                                clients))
+    finally:
+        for client in clients:
+            client.close()
+    assert all(b"ResponseStatusType:Success" in f.response.content for f in fed), [
+        f.response.text[-800:] for f in fed if b"Success" not in f.response.content]

@@ -24,7 +24,7 @@ from banc.verdict import Severity
 from simulators.dmp_mock import DmpMock, launch
 from simulators.dmp_mock.app import DmpSettings
 from simulators.dmp_mock.models import APPROVED
-from simulators.dmp_mock.seed import HOSPITAL, OFFICIAL_EXAMPLE_PATIENT, document_for
+from simulators.dmp_mock.seed import OFFICIAL_EXAMPLE_PATIENT, OFFICIAL_RETRIEVED, OFFICIAL_UPDATED
 
 pytestmark = [pytest.mark.slow, pytest.mark.reference]
 
@@ -36,7 +36,6 @@ SERVICES = {"TD0.3": "habilitations", "TD1.6": "habilitations", "TD0.4": "patien
             "TD1.5a": "patientsSpecific", "TD1.5b": "patientsSpecific", "TD1.5d": "patientsSpecific",
             "TD2.1": "repository", "TD3.2": "repository", "TD3.1": "registry", "TD3.3c": "registry",
             "TD3.3d": "registry"}
-OFFICIAL_AUTHOR = "899900063480"
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +44,7 @@ def official_dmp(mock_context: Callable[[str], MockContext], pki: TestPki) -> It
                   settings=DmpSettings(trust_official_examples=True, rights="report", strictness="lenient",
                                         validate_cda=False),
                   documents_per_patient=0)
-    author = HOSPITAL.__class__(**{**HOSPITAL.__dict__, "rpps": OFFICIAL_AUTHOR})
-    retrieved = document_for(OFFICIAL_EXAMPLE_PATIENT, 1, author=author)
-    retrieved.unique_id = "1.2.250.1.999.1.1.7898.1.995657292"
-    archived = document_for(OFFICIAL_EXAMPLE_PATIENT, 2, author=author)
-    archived.entry_uuid = "urn:uuid:fe5287a2-ae6a-11eb-8f5d-0050569e422e"
-    mock.store.bulk_insert([retrieved, archived])
+    # the documents TD3.2 and TD3.3c/d reference come from the mock's own seed (seed_official_examples)
     mock.add_patient("157069329642881", "DECHAINE", "IRENE", sex="F", birth_date="19570628")  # TD0.5
     yield mock
     mock.stop()
@@ -131,6 +125,45 @@ def test_official_side_effects(official_dmp: DmpMock) -> None:
     """After the sequence: the fed document is stored, the archived one deleted, the DMP closed."""
     store = official_dmp.store
     assert store.document(unique_id="1.2.250.1.999.1.1.7898.3.1622814651504") is not None
-    assert store.document(entry_uuid="urn:uuid:fe5287a2-ae6a-11eb-8f5d-0050569e422e").status.endswith("Deleted")
+    assert store.document(entry_uuid=OFFICIAL_UPDATED).status.endswith("Deleted")
     assert store.patient(OFFICIAL_EXAMPLE_PATIENT.ins).status == "terminated"
-    assert store.document(unique_id="1.2.250.1.999.1.1.7898.1.995657292").status == APPROVED
+    assert store.document(unique_id=OFFICIAL_RETRIEVED).status == APPROVED
+
+
+def _post_official(dmp: DmpMock, pki: TestPki, reference: Path, td: str) -> httpx.Response:
+    data = _request_file(reference, td).read_bytes()
+    with httpx.Client(verify=pki.client_context("dui")) as http:
+        return http.post(f"{dmp.url}/si-dmp-server/v2/services/{SERVICES.get(td, 'patients')}", content=data,
+                         headers={"content-type": "application/soap+xml; charset=utf-8"})
+
+
+def test_td16_matches_the_official_response_element_by_element(
+        official_dmp: DmpMock, pki: TestPki, reference: Path) -> None:
+    """After the official TD0.3 (token of MAX LIBRE, roles 10 + SM26), TD1.6 answers what the
+    official TD1.6 response shows — values, not only structure; dates are this run's."""
+    assert b"DMPOk" in _post_official(official_dmp, pki, reference, "TD0.3").content
+    ours = body_root(_post_official(official_dmp, pki, reference, "TD1.6").content)
+    request = _request_file(reference, "TD1.6")
+    official = body_root(request.with_name(request.name.replace("_requete", "_reponse")).read_bytes())
+
+    def leaves(root: etree._Element) -> list[tuple[str, str]]:
+        return [(etree.QName(e).localname, (e.text or "").strip()) for e in root.iter()
+                if isinstance(e.tag, str) and not len(e)]
+
+    dated = {"startOfAuthorization", "lastActionDate"}
+    expected, got = leaves(official), leaves(ours)
+    assert [name for name, _ in got] == [name for name, _ in expected]
+    for (name, want), (_, value) in zip(expected, got, strict=True):
+        if name in dated:
+            assert len(value) == 14 and value.isdigit(), (name, value)
+        else:
+            assert value == want, (name, value, want)
+
+
+def test_tolerated_is_not_conform(official_dmp: DmpMock) -> None:
+    """The TD2.1 example passes only by tolerance: its summary says so, with a DMP.TOLERATED
+    warning naming what was relaxed — never a plain 'conforme'."""
+    feed = [e for e in official_dmp.exchanges() if e.operation == "TD2.1"][-1]
+    assert feed.summary.get("tolere") is True
+    (note,) = [f for f in feed.findings if f.rule_id == "DMP.TOLERATED"]
+    assert note.severity is Severity.WARNING and "mode tolérant" in note.message

@@ -75,9 +75,33 @@ def test_visibility() -> None:
 
 
 def test_addressing() -> None:
-    assert not rules.check_addressing(Addressing(message_id="urn:uuid:1", action="a"), to_present=True)
-    found = rules.check_addressing(Addressing(action="a"), to_present=False)
+    both = frozenset({"Action", "To"})
+    assert not rules.check_addressing(Addressing(message_id="urn:uuid:1", action="a"), present=both)
+    found = rules.check_addressing(Addressing(action="a"), present=frozenset({"Action"}))
     assert {f.location for f in found} == {"wsa:MessageID", "wsa:To"}
+    # an empty <wsa:Action/> (official WSDL with soapAction="") is present, not missing
+    assert not rules.check_addressing(Addressing(message_id="urn:uuid:1"), present=both)
+
+
+@pytest.mark.parametrize(("action", "body", "service", "expected"), [
+    ("urn:hl7-org:v3:setAuthorization", "{urn:si-dmp-habilitations}setAuthorization", "habilitations",
+     "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorization"),
+    ("", "{urn:si-dmp-patients}patientList", "patientsSpecific",
+     "urn:si-dmp-patients:PatientSpecificEndPoint:patientList"),
+    ("", "{urn:hl7-org:v3}PRPA_IN201307UV02", "patients", "urn:hl7-org:v3:PRPA_IN201307UV02"),
+    ("urn:ihe:iti:2007:RegistryStoredQuery", "{urn:ihe:iti:xds-b:2007}RetrieveDocumentSetRequest", "registry", None),
+    ("", "{urn:si-dmp-patients}patientList", "registry", None),
+    ("", "{urn:x}inconnu", "patients", None),
+    ("urn:ihe:iti:2007:RetrieveDocumentSetAsync", "{urn:x}y", "repository", None),
+])
+def test_resolve_action(action: str, body: str, service: str, expected: str | None) -> None:
+    canonical, findings = rules.resolve_action(action, body, service)
+    assert canonical == expected
+    if expected is None:
+        assert [f.rule_id for f in findings] == ["WSA.ACTION"] and findings[0].is_error
+    else:
+        assert not any(f.is_error for f in findings)
+        assert bool(findings) == (action != expected)  # inferred → an INFO note says how
 
 
 def test_store_submission_is_atomic(tmp_path: Path) -> None:
