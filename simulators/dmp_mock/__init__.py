@@ -11,10 +11,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from banc.control import CONTROL_PREFIX, with_control
 from banc.journal import Exchange, Journal
 from banc.mocks import MockContext
+from banc.recording import JournalMiddleware
 from banc.server import ServedApp
-from simulators.dmp_mock.app import BASE, SERVICE, DmpApp, DmpSettings
+from simulators.dmp_mock.app import DmpApp, DmpSettings
+from simulators.dmp_mock.control import DmpControl
+from simulators.dmp_mock.core import BASE, SERVICE
 from simulators.dmp_mock.models import (
     APPROVED,
     ARCHIVED,
@@ -35,6 +39,7 @@ class DmpMock:
     store: DmpStore
     journal: Journal
     app: DmpApp
+    control: DmpControl
     name: str = SERVICE
     endpoints: dict[str, str] = field(default_factory=dict)
 
@@ -96,9 +101,13 @@ def launch(context: MockContext, *, settings: DmpSettings | None = None,
         app.settings.authenticate_callers = False
     if app.settings.validate_cda:
         threading.Thread(target=_warm_cda_engine, name="dmp-cda-warm", daemon=True).start()
-    server = ServedApp(app, pki=None if context.insecure else context.pki, client_cert="required",
-                       port=context.port(SERVICE), name="dmp-mock").start()
-    endpoints = {SERVICE: server.url + BASE, f"{SERVICE}.web": server.url + "/AccesDirect/TableauDeBord"}
+    control = DmpControl(store, app.duis, documents_per_patient=documents_per_patient)
+    served = JournalMiddleware(with_control(app, control, context.admin_token), context.journal, SERVICE)
+    # the control plane is reached without a client certificate: the TLS layer asks for one
+    # ("optional") and the DMP's own rules refuse a SOAP caller that presents none
+    server = context.serve(served, name="dmp-mock", port_name=SERVICE, client_cert="optional")
+    endpoints = {SERVICE: server.url + BASE, f"{SERVICE}.web": server.url + "/AccesDirect/TableauDeBord",
+                 f"{SERVICE}.controle": server.url + CONTROL_PREFIX}
     for service in ("patients", "patientsSpecific", "habilitations", "registry", "repository"):
         endpoints[f"{SERVICE}.{service}"] = f"{server.url}{BASE}/{service}"
-    return DmpMock(server, store, context.journal, app, endpoints=endpoints)
+    return DmpMock(server, store, context.journal, app, control, endpoints=endpoints)

@@ -22,9 +22,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from banc.dui import fingerprint
-from banc.journal import Exchange, Journal
+from banc.journal import Journal
 from banc.paths import reference_path
-from banc.pki import TestPki, certificate_subject
+from banc.pki import TestPki
+from banc.recording import note
 from banc.server import client_certificate
 from banc.soap import WSA_NS
 from banc.verdict import Finding, Severity
@@ -32,7 +33,7 @@ from banc.vihf import VihfCheck, VihfPolicy, check_vihf
 from banc.xds.ebrim import entry_from_element
 from banc.xml import XmlInputError, parse_trusted_file, parse_untrusted
 from simulators.dmp_mock import faults, rules, wire
-from simulators.dmp_mock.core import BASE, SERVICE, Context, DmpSettings, Outcome, Refused
+from simulators.dmp_mock.core import BASE, Context, DmpSettings, Outcome, Refused
 from simulators.dmp_mock.documents import DocumentTransactions
 from simulators.dmp_mock.models import (
     APPROVED,
@@ -50,6 +51,18 @@ WSDL_FILES = {
     "registry": "XDS.b_DocumentRegistry.wsdl",
     "repository": "XDS.b_DocumentRepository.wsdl",
 }
+
+
+def normalised(summary: dict) -> dict:
+    """The DMP's summary with the journal's normalised field names added (patient_ins,
+    document_unique_id) beside the DMP's own (patient, documents)."""
+    extra: dict = {}
+    if summary.get("patient"):
+        extra["patient_ins"] = summary["patient"]
+    documents = summary.get("documents")
+    if isinstance(documents, list) and documents and isinstance(documents[0], str):
+        extra["document_unique_id"] = documents[0]
+    return {**summary, **extra}
 
 
 class DmpApp(PatientTransactions, DocumentTransactions):
@@ -97,7 +110,6 @@ class DmpApp(PatientTransactions, DocumentTransactions):
 
     # -- SOAP entry point -------------------------------------------------------------------
     async def soap_endpoint(self, http: Request) -> Response:
-        started = time.time()
         body = await http.body()
         service = http.path_params["service"]
         cert = client_certificate(http.scope)
@@ -117,13 +129,10 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         summary = {"service": service, "resultat": outcome.label, **outcome.summary}
         if request is not None:
             summary.setdefault("message_id", request.addressing.message_id)
-        self.journal.record(Exchange(
-            service=SERVICE, operation=outcome.summary.get("operation", operation), channel="https",
-            request=body, response=outcome.body, status=str(outcome.status),
-            peer=http.client.host if http.client else "", peer_certificate=certificate_subject(cert),
-            summary=summary, findings=outcome.findings, started_at=started,
-            duration_ms=(time.time() - started) * 1000,
-        ))
+        exchange = note(http.scope)
+        exchange.operation = outcome.summary.get("operation", operation)
+        exchange.summary.update(normalised(summary))
+        exchange.findings.extend(outcome.findings)
         return Response(outcome.body, status_code=outcome.status, media_type=None,
                         headers={"content-type": outcome.content_type})
 
@@ -182,6 +191,11 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         outcome.summary.setdefault("profil", actor.column)
         if vihf.claims.patient_ins:
             outcome.summary.setdefault("patient", vihf.claims.patient_ins)
+            outcome.summary.setdefault("patient_oid", vihf.claims.patient_oid)
+        if vihf.claims.lps_id:
+            outcome.summary.setdefault("lps_id", vihf.claims.lps_id)
+        if vihf.signer_der:
+            outcome.summary.setdefault("vihf_certificate_sha256", fingerprint(vihf.signer_der))
         return request, operation, outcome
 
     def _check_caller(self, cert: bytes | None, vihf: VihfCheck) -> list[Finding]:
@@ -246,21 +260,15 @@ class DmpApp(PatientTransactions, DocumentTransactions):
     def _download(self, http: Request, operation: str, status: int, body: bytes,
                   media_type: str = "text/xml") -> Response:
         """Answer a WSDL/XSD download, journaled like every other exchange."""
-        self.journal.record(Exchange(
-            service=SERVICE, operation=operation, channel="https", request=str(http.url).encode(),
-            response=body if status != 200 else b"", status=str(status),
-            peer=http.client.host if http.client else "",
-            peer_certificate=certificate_subject(client_certificate(http.scope)),
-            summary={"operation": operation, "chemin": http.url.path},
-        ))
+        exchange = note(http.scope)
+        exchange.operation = operation
+        exchange.summary.update({"operation": operation, "chemin": http.url.path})
         return Response(body, status_code=status, media_type=media_type)
 
     # -- TD0.9 web access -------------------------------------------------------------------
     async def web_access(self, http: Request) -> Response:
-        started = time.time()
         page = http.path_params.get("page", "TableauDeBord")
         ins = http.path_params.get("ins", "")
-        body = await http.body() if http.method == "POST" else b""
         token = str((await http.form()).get("vihf", "") or "") if http.method == "POST" else ""
         cert = client_certificate(http.scope)
         actor, findings = self._web_actor(token, cert, ins)
@@ -271,13 +279,11 @@ class DmpApp(PatientTransactions, DocumentTransactions):
             findings.append(rules.finding("DMP.TD09", f"aucun DMP pour l'INS {ins}", reqs=rules.REQ_TD09,
                                           severity=Severity.WARNING))
         html_page = self._page(page, patient, actor or rules.Actor("", "", "", "", "", "normal"), findings)
-        self.journal.record(Exchange(
-            service=SERVICE, operation="TD0.9", channel="https", request=body or str(http.url).encode(),
-            response=html_page.encode(), status=str(status), peer=http.client.host if http.client else "",
-            peer_certificate=certificate_subject(cert),
-            summary={"operation": "TD0.9", "page": page, "patient": ins, "acteur": actor.id if actor else ""},
-            findings=findings, started_at=started, duration_ms=(time.time() - started) * 1000,
-        ))
+        exchange = note(http.scope)
+        exchange.operation = "TD0.9"
+        exchange.summary.update(normalised({"operation": "TD0.9", "page": page, "patient": ins,
+                                            "acteur": actor.id if actor else ""}))
+        exchange.findings.extend(findings)
         return HTMLResponse(html_page, status_code=status)
 
     def _web_actor(self, token: str, cert: bytes | None, ins: str) -> tuple[rules.Actor | None, list[Finding]]:

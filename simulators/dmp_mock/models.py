@@ -230,6 +230,19 @@ class DmpStore:
     def close(self) -> None:
         self._database.close()
 
+    def clear(self) -> None:
+        """Forget every patient, authorization and document (the control plane's reset), in
+        one transaction."""
+        db = self._database.connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("associations", "documents", "submission_sets", "authorizations", "patients"):
+                db.execute(f"DELETE FROM {table}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
     # -- patients ---------------------------------------------------------------------------
     def add_patient(self, patient: Patient) -> Patient:
         now = time.time()
