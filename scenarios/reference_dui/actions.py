@@ -181,7 +181,8 @@ class ReferenceDui:
         ssiad = self.directory.ssiad
         author = Author(rpps=nurse.national_id, family=nurse.family.upper(), given=nurse.given.upper(),
                         structure_id=ssiad.national_id, structure_name=ssiad.name)
-        client = DmpClient(self.sheet.url("dmp"), self.sheet.pki, author=author)
+        services = urlparse(self.sheet.url("dmp"))  # …/si-dmp-server/v2/services: the client adds it
+        client = DmpClient(f"{services.scheme}://{services.netloc}", self.sheet.pki, author=author)
         assertion = build_vihf(client.claims(ins)) if "vihf-non-signe" in self.faults else None
         try:
             client.td02(ins)
