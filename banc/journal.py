@@ -155,7 +155,7 @@ class Journal:
         self._migrate()
         self._listeners: list[Callable[[Exchange], None]] = []
         self._listeners_lock = threading.Lock()
-        self._profiles: tuple[float, list[DuiProfile]] = (0.0, [])
+        self._profiles: tuple[str | None, list[DuiProfile]] = ("", [])
 
     def _migrate(self) -> None:
         db = self._database.connection()
@@ -213,13 +213,18 @@ class Journal:
             "INSERT OR REPLACE INTO duis(name, profile, registered_at) VALUES (?, ?, ?)",
             (profile.name, json.dumps(profile.to_dict(), ensure_ascii=False), time.time()),
         )
-        self._profiles = (0.0, [])
+        self._bump_duis()
 
     def unregister_dui(self, name: str) -> bool:
         db = self._database.connection()
         removed = db.execute("DELETE FROM duis WHERE name = ?", (name,)).rowcount > 0
-        self._profiles = (0.0, [])
+        self._bump_duis()
         return removed
+
+    def _bump_duis(self) -> None:
+        """A new version of the DUI registry, so every process re-reads it on its next record."""
+        self._database.connection().execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('duis_version', ?)", (uuid.uuid4().hex,))
 
     def duis(self) -> list[DuiProfile]:
         db = self._database.connection()
@@ -230,11 +235,15 @@ class Journal:
         return next((p for p in self.duis() if p.name == name), None)
 
     def _known_profiles(self) -> list[DuiProfile]:
-        """Registered profiles, re-read at most once a second (other processes may register)."""
-        loaded_at, profiles = self._profiles
-        if time.monotonic() - loaded_at > 1.0:
+        """Registered profiles, re-read when the registry's version changed (any process may
+        register a DUI: one small query per record instead of parsing every profile)."""
+        row = self._database.connection().execute(
+            "SELECT value FROM meta WHERE key = 'duis_version'").fetchone()
+        version = row[0] if row else None
+        loaded, profiles = self._profiles
+        if version != loaded:
             profiles = self.duis()
-            self._profiles = (time.monotonic(), profiles)
+            self._profiles = (version, profiles)
         return profiles
 
     def attribute(self, summary: dict) -> str | None:

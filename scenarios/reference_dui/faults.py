@@ -30,11 +30,11 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
     Fault("vihf-non-signe", "verse au DMP avec un jeton VIHF non signé en mode indirect",
           ("SC.DMP.04.MS1",)),
     Fault("oid-ins-faux", "désigne l'usager au DMP avec l'OID de l'INS de production au lieu de celui du DMP de test",
-          ("SC.DMP.04.MS1",)),
+          ("SC.DMP.01.MS1", "SC.DMP.04.MS1")),
     Fault("sans-destinataire", "ne mentionne pas les destinataires dans le document (informationRecipient)",
-          ("SC.DMP.04.MS1", "SC.DOC.04.MS1", "SC.MSS.17.MS1")),
+          ("SC.DOC.04.MS1", "SC.MSS.17.MS1")),
     Fault("sans-datamatrix", "produit le PDF/A du document N1 sans le datamatrix INS",
-          ("SC.DMP.04.MS1", "SC.DOC.03.MS1", "SC.MSS.17.MS1")),
+          ("SC.DOC.03.MS1", "SC.MSS.17.MS1")),
     Fault("sans-xdm", "envoie le document par MSSanté sans l'archive IHE XDM", ("SC.MSS.17.MS1",)),
 )}
 

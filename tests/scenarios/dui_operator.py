@@ -59,6 +59,31 @@ def insi_request(idam: str, nom: str, prenom: str, sexe: str, naissance: str) ->
 <ins:DateNaissance>{naissance}</ins:DateNaissance></ins:RECSANSVITALE></soap:Body></soap:Envelope>""".encode()
 
 
+def health_message(sender: str, recipients: list[str]) -> bytes:
+    """What the DUI software composes (a CDA N1 of the usager in an XDM); only the transport is
+    the operator's plain smtplib."""
+    import datetime as dt
+
+    from banc.directory import default_directory
+    from banc.documents import factory
+    from banc.documents.header import DocumentContext
+    from banc.documents.parties import Recipient, from_directory
+    from banc.identity import IdentityStatus
+    from banc.mail.compose import HealthMessage
+    from banc.population import cnam_test_identities
+
+    directory = default_directory()
+    usager = next(i for i in cnam_test_identities() if (i.birth_name, i.first_name) == ("ADRTROIS", "DOMINIQUE"))
+    usager = __import__("dataclasses").replace(usager, status=IdentityStatus.QUALIFIEE)
+    author = from_directory(directory.person("infirmiere_coordinatrice"), directory.ssiad)
+    gp = from_directory(directory.gp, directory.structure("cabinet_medecin_traitant"))
+    document = factory.generate("N1", DocumentContext(identity=usager, author=author, seed=3,
+                                                      when=dt.datetime.now().replace(microsecond=0),
+                                                      recipients=(Recipient(practitioner=gp),)))
+    return HealthMessage(sender=sender, recipients=recipients, cda=document.xml, pdf=document.pdf,
+                         message_id=f"<{uuid.uuid4()}@operateur.test>").build()
+
+
 class Operator:
     def __init__(self, sheet: dict, plan: dict) -> None:
         self.sheet, self.plan = sheet, plan
@@ -104,13 +129,12 @@ class Operator:
 
     def send_mail(self) -> None:
         url = urlparse(self.sheet["endpoints"]["mssante.smtp"])
-        message = (f"From: {self.plan['mailbox']}\r\nTo: {self.plan['to']}\r\nSubject: Essai\r\n"
-                   f"Message-ID: <{uuid.uuid4()}@operateur.test>\r\n\r\nBonjour.\r\n")
+        message = health_message(self.plan["mailbox"], [self.plan["to"], self.plan["mailbox"]])
         with smtplib.SMTP(url.hostname, url.port, timeout=60) as smtp:
             smtp.starttls(context=self.tls())
             smtp.ehlo()
             smtp.docmd("AUTH", "XOAUTH2 " + base64.b64encode(self.xoauth2()).decode())
-            smtp.sendmail(self.plan["mailbox"], [self.plan["to"]], message.encode())
+            smtp.sendmail(self.plan["mailbox"], [self.plan["to"], self.plan["mailbox"]], message)
 
     def read_mail(self) -> None:
         url = urlparse(self.sheet["endpoints"]["mssante.imaps"])
@@ -118,7 +142,7 @@ class Operator:
             imap.authenticate("XOAUTH2", lambda _: self.xoauth2())
             imap.select("INBOX")
             _, numbers = imap.search(None, "ALL")
-            for number in numbers[0].split():
+            for number in (numbers[0] or b"").split():
                 imap.fetch(number, "(BODY[])")
 
     def play(self) -> None:

@@ -158,8 +158,11 @@ def test_manual_run_with_an_operator_in_another_process(bench: RunningBench, tmp
 
 CONTROL_CLIENT = """
 import json, sys
+sys.path.insert(0, sys.argv[2])
+import dui_operator
 from banc.sheet import BenchSheet
 sheet = BenchSheet.load(sys.argv[1])
+dui_operator.resolve(sheet.public_host, sys.argv[3])
 report = {}
 for service in sheet.services():
     control = sheet.control(service)
@@ -178,7 +181,7 @@ def test_two_duis_attributed_apart_and_a_second_process_drives_the_control_plane
         name = f"dui-{'ab'[index]}"
         profile = _profile(tmp_path, name, f"IDAM-{name.upper()}", person.mailbox.address, name)
         assert main(["dui", "enregistrer", str(profile), "--fiche", str(_sheet(bench))]) == 0
-    done = subprocess.run([sys.executable, "-c", CONTROL_CLIENT, str(_sheet(bench))],
+    done = subprocess.run([sys.executable, "-c", CONTROL_CLIENT, str(_sheet(bench)), str(OPERATOR.parent), ADDRESS],
                           capture_output=True, text=True, timeout=120, check=True)
     states = json.loads(done.stdout)
     assert set(states) == {"psc", "annuaire", "insi", "dmp", "mssante"}
