@@ -194,3 +194,15 @@ def test_coverage_matrix_over_the_catalogue():
     assert rows["SC.INS.26.MS1"] is Coverage.AUTOMATED
     assert rows["SC.MSS.26.MS1"] is Coverage.MANUAL
     assert rows["SC.TBB.02.MS1"] is Coverage.NOT_COVERED
+
+
+def test_coverage_is_printed_by_the_cli_over_the_whole_catalogue(capsys):
+    from banc.cli import main
+    from banc.requirements import catalogue
+
+    assert main(["couverture"]) == 0
+    printed = capsys.readouterr().out
+    for requirement in catalogue():
+        assert requirement in printed
+    assert "SC.INS.26.MS1    DOIT  automatisé" in printed
+    assert "non couvert" in printed  # the DSR scenarios are not all written yet: said, not hidden
