@@ -9,6 +9,7 @@ the journal (`Journal.set_active_run`).
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Mapping
@@ -149,8 +150,6 @@ class Runner:
                           planes=self.planes, timeout_scale=self.timeout_scale)
 
     def _save_values(self, run: Run, context: RunContext) -> None:
-        import json
-
         run.inputs = dict(context.values)
         self.journal.connection().execute(
             "UPDATE runs SET inputs = ? WHERE id = ?",
