@@ -54,6 +54,7 @@ import re
 import ssl
 import tomllib
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -214,8 +215,10 @@ class DuiProfile:
         )
 
 
+@lru_cache(maxsize=256)
 def fingerprint(pem_or_der: str | bytes) -> str:
-    """SHA-256 of a certificate's DER, lower-case hex: how the journal names a certificate."""
+    """SHA-256 of a certificate's DER, lower-case hex: how the journal names a certificate.
+    Cached: computed for every request and every registered profile's keys."""
     if isinstance(pem_or_der, str):
         der = ssl.PEM_cert_to_DER_cert(_first_pem(pem_or_der))
     else:

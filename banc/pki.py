@@ -12,6 +12,7 @@ import datetime as dt
 import ipaddress
 import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -263,13 +264,16 @@ class TestPki:
         return context
 
 
+@lru_cache(maxsize=256)
 def certificate_subject(der: bytes | None) -> str:
-    """RFC 4514 subject of a DER certificate ('' when none) — what the journal records."""
+    """RFC 4514 subject of a DER certificate ('' when none) — what the journal records.
+    Cached: a DUI presents the same certificate on every request of a run."""
     if not der:
         return ""
     return x509.load_der_x509_certificate(der).subject.rfc4514_string()
 
 
+@lru_cache(maxsize=256)
 def common_name(der: bytes | None) -> str | None:
     if not der:
         return None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +42,6 @@ _HOST = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])
 _ADDRESS = re.compile(r'(<soap12:address\s+location=")[^"]*(")')
 _SCHEMA_PATH = re.compile(r"/xsd/[A-Za-z0-9_./-]{1,200}\.xsd")
 """Names of the WSDL's schemas: anything else (NUL, `%`, spaces, very long) is not one of them."""
-
-
-@lru_cache(maxsize=256)
-def _common_name(der: bytes) -> str | None:
-    """Certificate CNs, parsed once per certificate rather than once per request."""
-    return common_name(der)
 
 
 Answer = tuple[int, str, bytes]
@@ -170,7 +163,7 @@ class InsiApp:
             return rules.Caller(None, insecure=True)
         der = client_certificate(scope)
         if der:
-            return rules.Caller(_common_name(der) or "")
+            return rules.Caller(common_name(der) or "")
         assertion = rules.assertion_element(request)
         if assertion is None or self.ca_file is None:
             return rules.Caller(None)
