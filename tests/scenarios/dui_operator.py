@@ -22,7 +22,6 @@ import ssl
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -42,21 +41,11 @@ def resolve(name: str, address: str) -> None:
 
 
 def insi_request(idam: str, nom: str, prenom: str, sexe: str, naissance: str) -> bytes:
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://www.w3.org/2005/08/addressing"
- xmlns:ctxlps="urn:siram:lps:ctxlps" xmlns:ctxbam="urn:siram:bam:ctxbam"><soap:Header>
-<ctxbam:ContexteBAM Version="01_02"><ctxbam:Id>{uuid.uuid4()}</ctxbam:Id><ctxbam:Temps>{now}</ctxbam:Temps>
-<ctxbam:Emetteur>OPERATEUR</ctxbam:Emetteur><ctxbam:COUVERTURE/></ctxbam:ContexteBAM>
-<wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>
-<wsa:Action>urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite</wsa:Action>
-<ctxlps:ContexteLPS Nature="CTXLPS" Version="01_00"><ctxlps:Id>{uuid.uuid4()}</ctxlps:Id>
-<ctxlps:Temps>{now}</ctxlps:Temps><ctxlps:Emetteur>OPERATEUR</ctxlps:Emetteur><ctxlps:LPS>
-<ctxlps:IDAM R="4">{idam}</ctxlps:IDAM><ctxlps:Version>1.0</ctxlps:Version>
-<ctxlps:Instance>{uuid.uuid4()}</ctxlps:Instance><ctxlps:Nom>DUI E2E</ctxlps:Nom></ctxlps:LPS></ctxlps:ContexteLPS>
-</soap:Header><soap:Body><ins:RECSANSVITALE xmlns:ins="http://www.cnamts.fr/INSiRecSans">
-<ins:NomNaissance>{nom}</ins:NomNaissance><ins:Prenom>{prenom}</ins:Prenom><ins:Sexe>{sexe}</ins:Sexe>
-<ins:DateNaissance>{naissance}</ins:DateNaissance></ins:RECSANSVITALE></soap:Body></soap:Envelope>""".encode()
+    """The SOAP request a DUI's INSi module composes (the bench's builder of the same message);
+    only the transport, plain httpx, is the operator's."""
+    from banc.cli.insi import build_traits_request
+
+    return build_traits_request(nom, prenom, sexe, naissance, idam=idam)
 
 
 def health_message(sender: str, recipients: list[str]) -> bytes:

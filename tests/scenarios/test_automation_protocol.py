@@ -7,7 +7,6 @@ import json
 import ssl
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -22,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from banc.bench import RunningBench, start_bench
+from banc.cli.insi import build_traits_request
 from banc.cli.run import register_everywhere
 from banc.dui import DuiProfile
 from banc.scenario.drivers import HttpDriver
@@ -79,27 +79,12 @@ def _stub_app(sheet: dict, idam: str) -> Starlette:
     certificates = {c["nom"]: c for c in sheet["data"]["certificats"]["clients"]}
 
     def insi(nom: str, prenom: str, sexe: str, naissance: str) -> None:
-        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        ids = [uuid.uuid4() for _ in range(4)]
-        body = (
-            '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" '
-            'xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:l="urn:siram:lps:ctxlps" '
-            'xmlns:b="urn:siram:bam:ctxbam"><soap:Header>'
-            f'<b:ContexteBAM Version="01_02"><b:Id>{ids[0]}</b:Id><b:Temps>{now}</b:Temps>'
-            '<b:Emetteur>STUB</b:Emetteur><b:COUVERTURE/></b:ContexteBAM>'
-            f'<wsa:MessageID>urn:uuid:{ids[1]}</wsa:MessageID>'
-            '<wsa:Action>urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite</wsa:Action>'
-            f'<l:ContexteLPS Nature="CTXLPS" Version="01_00"><l:Id>{ids[2]}</l:Id><l:Temps>{now}</l:Temps>'
-            f'<l:Emetteur>STUB</l:Emetteur><l:LPS><l:IDAM R="4">{idam}</l:IDAM><l:Version>1</l:Version>'
-            f'<l:Instance>{ids[3]}</l:Instance><l:Nom>STUB</l:Nom></l:LPS></l:ContexteLPS></soap:Header>'
-            '<soap:Body><i:RECSANSVITALE xmlns:i="http://www.cnamts.fr/INSiRecSans">'
-            f'<i:NomNaissance>{nom}</i:NomNaissance><i:Prenom>{prenom}</i:Prenom><i:Sexe>{sexe}</i:Sexe>'
-            f'<i:DateNaissance>{naissance}</i:DateNaissance></i:RECSANSVITALE></soap:Body></soap:Envelope>')
+        body = build_traits_request(nom, prenom, sexe, naissance, idam=idam)
         cert = certificates["insi-auto"]
         context = ssl.create_default_context(cafile=sheet["data"]["certificats"]["ac"])
         context.load_cert_chain(cert["pem"], cert["cle"])
         with httpx.Client(verify=context, timeout=60) as client:
-            client.post(sheet["endpoints"]["insi"], content=body.encode(), headers={
+            client.post(sheet["endpoints"]["insi"], content=body, headers={
                 "Content-Type": "application/soap+xml; charset=utf-8"}).raise_for_status()
 
     async def act(request: Request) -> JSONResponse:
