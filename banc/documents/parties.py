@@ -113,12 +113,9 @@ class Recipient:
 _SPECIALTY_BY_PROFESSION = {"10": PHYSICIAN, "60": NURSE, "21": PHARMACIST}
 
 
-def from_directory(professional: object, organisation: object) -> Practitioner:
-    """A `Practitioner` from `banc.directory.Professional` / `Organisation` records (duck-typed).
-
-    Only attributes are read, so `banc.documents` does not depend on the directory module.
-    """
-    org = Organization(
+def organization_from_directory(organisation: object) -> Organization:
+    """An `Organization` from a `banc.directory.Organisation` record (duck-typed)."""
+    return Organization(
         national_id=organisation.national_id,
         name=organisation.name,
         address=PostalAddress(
@@ -129,6 +126,14 @@ def from_directory(professional: object, organisation: object) -> Practitioner:
         phone=getattr(organisation, "phone", ""),
         mailbox=next((m.address for m in getattr(organisation, "mailboxes", ())), ""),
     )
+
+
+def from_directory(professional: object, organisation: object) -> Practitioner:
+    """A `Practitioner` from `banc.directory.Professional` / `Organisation` records (duck-typed).
+
+    Only attributes are read, so `banc.documents` does not depend on the directory module.
+    """
+    org = organization_from_directory(organisation)
     specialty = _SPECIALTY_BY_PROFESSION.get(professional.profession, PHYSICIAN)
     if professional.profession == "10":
         specialty = GENERAL_PRACTICE_SPECIALTIES.get(professional.specialty, specialty)

@@ -39,6 +39,11 @@ class DriverError(Exception):
     """The driver cannot be used as asked (French message)."""
 
 
+class ActionRefused(Exception):
+    """Raised by an in-process DUI action that refuses, as a conforming DUI would (identity
+    mismatch, refusal of the usager…): status `impossible`, with this French message."""
+
+
 class ActionState(StrEnum):
     RUNNING = "en_cours"
     DONE = "termine"
@@ -220,6 +225,8 @@ class ThreadHandle:
                 handle._status = ActionStatus(ActionState.DONE, data=work() or {})
             except NotImplementedError as exc:
                 handle._status = ActionStatus(ActionState.UNSUPPORTED, str(exc))
+            except ActionRefused as exc:
+                handle._status = ActionStatus(ActionState.IMPOSSIBLE, str(exc))
             except Exception as exc:  # reported as the DUI's failure, never raised into the runner
                 handle._status = ActionStatus(ActionState.ERROR, f"{type(exc).__name__} : {exc}")
 

@@ -30,11 +30,16 @@ class Observation:
 
     @property
     def satisfied(self) -> bool:
+        if self.expectation.absent:
+            return not self.matched
         return len(self.matched) >= self.expectation.count
 
     @property
     def decisive_mismatch(self) -> bool:
-        """The DUI did the operation, but with other values (wrong patient…): no need to wait."""
+        """No need to wait longer: the DUI did the operation with other values (wrong
+        patient…), or did what it must not do."""
+        if self.expectation.absent:
+            return bool(self.matched)
         return not self.satisfied and bool(self.mismatched)
 
 
@@ -75,6 +80,12 @@ def judge(observation: Observation, context: RunContext, requirements: tuple[str
           waited: float) -> tuple[list, list[int]]:
     """Findings and evidence (journal ids) for one expectation once the wait is over."""
     expectation = observation.expectation
+    if expectation.absent:
+        ids = [e.id for e in observation.matched if e.id is not None]
+        return [RULES.error(
+            "INTERDIT", f"{expectation.label()} observé alors que le DUI ne devait pas le faire "
+            f"({', '.join(f'journal:{i}' for i in ids)})", requirements=requirements,
+            evidence=tuple(f"journal:{i}" for i in ids))] if ids else [], ids
     if observation.satisfied:
         findings = []
         for exchange in observation.matched:

@@ -54,6 +54,10 @@ class Outcome(StrEnum):
 Check = Callable[["Exchange", "RunContext"], list[Finding]]
 """A step-specific check of one observed exchange: findings (empty when as expected)."""
 
+ResultCheck = Callable[[Mapping[str, Any], "RunContext"], list[Finding]]
+"""A check of what a DUI's read action reported (its worklist, dashboard…) against what the
+bench knows from the traffic (the run's values, the journal): findings when they differ."""
+
 
 @dataclass(frozen=True)
 class Expectation:
@@ -73,6 +77,10 @@ class Expectation:
     timeout: float = 120.0
     from_dui: bool = True
     count: int = 1
+    absent: bool = False
+    """The exchange must NOT be observed while the step is played (e.g. nothing sent to an
+    usager who refused). Only meaningful beside a positive expectation or a DUI action that
+    signals completion: the window is the action's duration (plus a grace), or the timeout."""
 
     def label(self) -> str:
         what = "/".join(self.operations) or "tout échange"
@@ -110,6 +118,15 @@ class DuiActs(Step):
     """What the operator must do in the DUI (the `manual` driver), French, with templates."""
     params: Mapping[str, Any] = field(default_factory=dict)
     expect: tuple[Expectation, ...] = ()
+    result_checks: tuple[ResultCheck, ...] = ()
+    """Checks of the action's result (read actions): the DUI's report compared with what the
+    bench observed. A driver that returns no result (manual) makes the step await a proof."""
+    remember: Mapping[str, str] = field(default_factory=dict)
+    """Result key → run value name: identifiers the DUI gives (a document id) for later steps'
+    parameters. Never a verdict by itself: what is judged is still the traffic."""
+    refusal_expected: bool = False
+    """A conforming DUI must refuse this action (answer `impossible`, e.g. attach a document
+    whose identity does not match): the step passes only on a refusal, its expectations met."""
 
 
 @dataclass(frozen=True)

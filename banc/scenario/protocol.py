@@ -23,6 +23,11 @@ _STRING = {"type": "string"}
 _INS = {"type": "string", "pattern": "^[0-9]{6}[0-9AB][0-9]{8}$", "description": "INS (NIR + clé, 15 caractères)"}
 _DATE = {"type": "string", "format": "date"}
 _SEX = {"type": "string", "enum": ["M", "F"]}
+_DOCUMENT_ID = {"type": "string", "description": "identifiant unique du document (ClinicalDocument/id, racine^extension)"}
+_MAILBOXES = {"type": "array", "items": {"type": "string", "format": "email"},
+              "description": "adresses MSSanté des destinataires"}
+DOCUMENT_TYPES = ("N1", "DLU", "FLUDT", "TDDUI")
+"""Kinds of document a DUI is asked to produce (names of `banc.documents.factory`)."""
 
 
 @dataclass(frozen=True)
@@ -37,40 +42,96 @@ class ProtocolAction:
 
 
 ACTIONS: tuple[ProtocolAction, ...] = (
+    # -- identity and login ----------------------------------------------------------------------
     ProtocolAction("connexion_psc", "Connexion Pro Santé Connect",
                    "Le professionnel se connecte au DUI par Pro Santé Connect (flux code avec PKCE).",
                    {"professionnel": {**_STRING, "description": "identifiant national (e-CPS) du professionnel"}},
                    ("professionnel",), optional=False),
-    ProtocolAction("recherche_annuaire", "Recherche dans l'Annuaire Santé",
-                   "Le DUI cherche un professionnel dans l'Annuaire Santé et retient son adresse MSSanté.",
-                   {"nom": _STRING, "prenom": _STRING}, ("nom",)),
     ProtocolAction("recherche_ins", "Recherche de l'INS par les traits (INSi)",
-                   "Le DUI crée ou complète l'usager et obtient son INS par le téléservice INSi.",
+                   "Le DUI crée ou complète l'usager et obtient son INS par le téléservice INSi. Résultat : "
+                   "« ins », « oid » et « statut » de l'identité (qualifiee, ou recuperee si INSi ne "
+                   "renvoie pas d'identité unique — compte rendu 01 ou 02 — et l'usager reste sans INS).",
                    {"nom": _STRING, "prenom": _STRING, "sexe": _SEX, "naissance": _DATE,
                     "lieu": {**_STRING, "description": "code INSEE du lieu de naissance (facultatif)"}},
                    ("nom", "prenom", "sexe", "naissance"), optional=False),
     ProtocolAction("verifier_ins", "Vérification de l'INS (INSi)",
                    "Le DUI vérifie l'INS d'un usager (ou d'un document entrant) auprès d'INSi.",
                    {"ins": _INS}, ("ins",)),
+    # -- directory and correspondents ------------------------------------------------------------
+    ProtocolAction("recherche_annuaire", "Recherche dans l'Annuaire Santé",
+                   "Le DUI cherche un professionnel dans l'Annuaire Santé et retient son adresse MSSanté.",
+                   {"nom": _STRING, "prenom": _STRING}, ("nom",)),
+    ProtocolAction("ajouter_correspondant", "Ajout d'un correspondant au dossier de l'usager",
+                   "Le DUI ajoute au dossier de l'usager un professionnel correspondant, trouvé dans "
+                   "l'Annuaire Santé par son RPPS (SC.MSS.14.MS1).",
+                   {"ins": _INS, "rpps": {**_STRING, "description": "identifiant national (RPPS) du professionnel"}},
+                   ("ins", "rpps")),
+    ProtocolAction("correspondants", "Correspondants du dossier de l'usager (lecture)",
+                   "Le DUI donne les correspondants du dossier de l'usager : identifiant national, nom, "
+                   "adresse MSSanté (SC.MSS.14.MS1).", {"ins": _INS}, ("ins",)),
+    # -- documents the DUI produces --------------------------------------------------------------
+    ProtocolAction("produire_document", "Production d'un document",
+                   "Le DUI produit pour l'usager un document du type demandé, qui nomme tous ses "
+                   "destinataires ; résultat : « document » (identifiant unique du CDA) et « lot » (setId).",
+                   {"ins": _INS, "type": {"type": "string", "enum": list(DOCUMENT_TYPES)},
+                    "destinataires": _MAILBOXES},
+                   ("ins", "type"), optional=False),
     ProtocolAction("alimentation_dmp", "Alimentation du DMP",
-                   "Le DUI verse au DMP de l'usager un document qu'il a produit (TD0.2, TD0.3, TD2.1) "
-                   "puis le retrouve (TD3.1).",
-                   {"ins": _INS, "masque_ps": {"type": "boolean"}, "invisible_patient": {"type": "boolean"}},
+                   "Le DUI verse au DMP de l'usager un document qu'il a produit (TD0.2, TD0.3, TD2.1), "
+                   "avec le masquage et la visibilité demandés, puis le retrouve (TD3.1). Sans « document », "
+                   "le dernier document produit pour l'usager (produit s'il n'y en a pas).",
+                   {"ins": _INS, "document": _DOCUMENT_ID, "masque_ps": {"type": "boolean"},
+                    "invisible_patient": {"type": "boolean"}},
                    ("ins",), optional=False),
-    ProtocolAction("consulter_dmp", "Consultation du DMP",
-                   "Le DUI consulte le DMP de l'usager (TD0.2, TD3.1, TD3.2).", {"ins": _INS}, ("ins",)),
+    ProtocolAction("modifier_visibilite_dmp", "Modification du masquage et de la visibilité au DMP",
+                   "Le DUI change le masquage aux professionnels ou la visibilité usager d'un document "
+                   "déjà versé (TD3.3b).",
+                   {"document": _DOCUMENT_ID, "masque_ps": {"type": "boolean"},
+                    "invisible_patient": {"type": "boolean"}}, ("document",)),
+    ProtocolAction("remplacer_document", "Nouvelle version d'un document (« annule et remplace »)",
+                   "Le DUI corrige un document envoyé : nouvelle version au DMP en remplacement (RPLC) "
+                   "et nouveau message MSSanté à ses destinataires mentionnant qu'il annule et remplace "
+                   "le précédent ; résultat : « document » (le nouveau).",
+                   {"document": _DOCUMENT_ID, "motif": _STRING}, ("document",), optional=False),
+    ProtocolAction("supprimer_document", "Suppression d'un document envoyé",
+                   "Le DUI supprime du DMP un document qu'il y avait versé (TD3.3) et en informe ses "
+                   "destinataires.", {"document": _DOCUMENT_ID}, ("document",), optional=False),
     ProtocolAction("envoi_mssante", "Envoi MSSanté",
-                   "Le DUI envoie le document de l'usager par MSSanté (archive IHE XDM) à un professionnel.",
-                   {"destinataire": {**_STRING, "format": "email"}}, ("destinataire",), optional=False),
-    ProtocolAction("lire_messagerie", "Relève de la messagerie",
-                   "Le DUI relève sa boîte MSSanté et intègre les documents reçus.", {}),
-    ProtocolAction("liste_de_travail", "Liste de travail des documents non lus",
-                   "Le DUI donne sa liste de travail des documents entrants non lus (SC.MSS.26.MS1).", {}),
+                   "Le DUI envoie le document de l'usager par MSSanté (archive IHE XDM) aux professionnels "
+                   "nommés et, si « usager » est vrai, à la messagerie citoyenne de l'usager à INS "
+                   "qualifié — sauf refus enregistré de l'usager. Sans « document », le dernier produit.",
+                   {"destinataires": _MAILBOXES, "destinataire": {**_STRING, "format": "email",
+                                                                  "description": "un seul destinataire"},
+                    "usager": {"type": "boolean"}, "document": _DOCUMENT_ID}, optional=False),
+    ProtocolAction("refus_usager", "Refus de l'usager",
+                   "Le DUI enregistre que l'usager refuse les envois par sa messagerie citoyenne et/ou "
+                   "par MSSanté professionnelle (SC.MSS.15.MS1, SC.MSS.16.MS1) ; faux lève le refus.",
+                   {"ins": _INS, "messagerie_citoyenne": {"type": "boolean"}, "mssante": {"type": "boolean"}},
+                   ("ins",)),
+    # -- DMP consultation ------------------------------------------------------------------------
+    ProtocolAction("consulter_dmp", "Consultation du DMP",
+                   "Le DUI consulte le DMP de l'usager (TD0.2, TD3.1, puis TD3.2 du premier document).",
+                   {"ins": _INS}, ("ins",)),
     ProtocolAction("ouvrir_dmp_web", "Accès web au DMP (TD0.9)",
                    "Le DUI ouvre la page web du DMP de l'usager par appel contextuel.", {"ins": _INS}, ("ins",)),
-    ProtocolAction("tableau_de_bord", "Tableau de bord",
-                   "Le DUI donne ses comptes d'alimentations DMP et d'envois MSSanté par période (SC.TBB.01.MS1).",
-                   {"debut": _DATE, "fin": _DATE}),
+    # -- incoming documents ----------------------------------------------------------------------
+    ProtocolAction("lire_messagerie", "Relève de la messagerie",
+                   "Le DUI relève ses boîtes MSSanté et intègre les documents reçus : rattachés à l'usager "
+                   "quand son INS est vérifié, en liste de travail sinon ; nouvelles versions et "
+                   "suppressions appliquées et tracées. Résultat : « integres », « en_attente ».", {}),
+    ProtocolAction("rattacher_document", "Rattachement d'un document entrant",
+                   "Le DUI rattache un document entrant à un usager après vérification de l'identité "
+                   "(SC.MSS.25.MS1) ; refusé (statut impossible) quand l'identité ne concorde pas.",
+                   {"document": _DOCUMENT_ID, "ins": _INS}, ("document", "ins")),
+    ProtocolAction("liste_de_travail", "Liste de travail des documents non lus (lecture)",
+                   "Le DUI donne sa liste de travail des documents entrants non lus avec leurs métadonnées "
+                   "CDA (SC.MSS.26.MS1).", {}),
+    ProtocolAction("documents_usager", "Documents du dossier de l'usager (lecture)",
+                   "Le DUI donne les documents du dossier de l'usager, produits et reçus, avec leur état "
+                   "(actif, remplacé, supprimé) et leur historique (SC.MSS.24.MS1).", {"ins": _INS}, ("ins",)),
+    ProtocolAction("tableau_de_bord", "Tableau de bord (lecture)",
+                   "Le DUI donne ses comptes d'alimentations DMP et d'envois MSSanté sur la période, par "
+                   "FINESS et par RPPS (SC.TBB.01.MS1).", {"debut": _DATE, "fin": _DATE}),
 )
 
 BY_NAME = {action.name: action for action in ACTIONS}

@@ -13,7 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from banc.control import ControlError, ControlPlane, act
@@ -173,7 +173,7 @@ class Runner:
                 result = StepResult(step.id, step.title, kind_of(step), outcome, step.requirements,
                                     reason, tuple(evidence), findings, started, time.time(), position)
                 self.store.save_step(run, result)
-                if isinstance(step, BenchActs):
+                if isinstance(step, BenchActs | DuiActs):
                     self._save_values(run, context)
                 self.console.result(result)
         except KeyboardInterrupt:
@@ -242,15 +242,23 @@ class Runner:
                 if status.state is ActionState.UNSUPPORTED:
                     return (Outcome.AWAITING_PROOF, f"{status.message} : preuve manuelle à joindre "
                             f"({context.fill(getattr(step, 'instruction', '')) or step.title})", [], [])
-                if status.state in (ActionState.IMPOSSIBLE, ActionState.ERROR):
+                refused_as_asked = (status.state is ActionState.IMPOSSIBLE
+                                    and getattr(step, "refusal_expected", False))
+                if status.state in (ActionState.IMPOSSIBLE, ActionState.ERROR) and not refused_as_asked:
                     word = "impossible" if status.state is ActionState.IMPOSSIBLE else "en erreur"
                     return Outcome.FAILED, f"action du DUI {word} : {status.message}", [RULES.error(
                         "ACTION", f"le DUI n'a pas fait « {step.title} » : {status.message}",
                         requirements=step.requirements)], []
-                if status.state is ActionState.DONE:
+                if status.state is ActionState.DONE and getattr(step, "refusal_expected", False):
+                    return Outcome.FAILED, "le DUI a fait ce qu'il devait refuser", [RULES.error(
+                        "NON_REFUSE", f"le DUI devait refuser « {step.title} » et l'a fait",
+                        requirements=step.requirements)], []
+                if status.state in (ActionState.DONE, ActionState.IMPOSSIBLE):
                     finished_at = time.monotonic()
-            all_matched = all(o.satisfied for o in observations)
+            all_matched = all(o.satisfied for o in observations if not o.expectation.absent)
             decisive = any(o.decisive_mismatch for o in observations)
+            if handle is None and any(o.expectation.absent for o in observations):
+                all_matched = False  # nothing ends a watch for what must not happen but time
             waits_for_driver = handle is not None and handle.signals_completion and finished_at is None
             if (all_matched or decisive) and not waits_for_driver:
                 break
@@ -267,6 +275,17 @@ class Runner:
             found, ids = judge(observation, context, step.requirements, time.monotonic() - began)
             findings += found
             evidence += ids
+        if isinstance(step, DuiActs):
+            for key, name in step.remember.items():
+                if status is not None and key in status.data:
+                    context.values[name] = status.data[key]
+            if step.result_checks and not any(f.is_error for f in findings):
+                if status is None or status.state is not ActionState.DONE or not handle.signals_completion:
+                    return (Outcome.AWAITING_PROOF, "ce que le DUI affiche n'est pas lisible par le pilote : "
+                            f"preuve manuelle à joindre ({context.fill(step.instruction) or step.title})",
+                            findings, evidence)
+                findings += [replace(f, requirements=f.requirements or step.requirements)
+                             for check in step.result_checks for f in check(status.data, context)]
         if any(f.is_error for f in findings):
             first = next(f for f in findings if f.is_error)
             return Outcome.FAILED, first.message, findings, evidence

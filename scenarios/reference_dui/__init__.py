@@ -3,7 +3,8 @@
 `ReferenceDriver` (driver `reference`, entry point group `banc.drivers`) starts the reference
 DUI's automation endpoint over HTTPS and then drives it exactly as the `http` driver drives a
 vendor's DUI: the reference path always goes through the published protocol. `actions.py` is what
-the DUI does for each action, `app.py` the protocol server.
+the DUI does for each action (one module per service), `store.py` its database, `app.py` the
+protocol server.
 """
 
 from __future__ import annotations
@@ -17,16 +18,25 @@ from banc.scenario.model import DuiActs, ManualProof
 from banc.scenario.runner import RunContext
 from banc.server import ServedApp
 from banc.sheet import BenchSheet
-from scenarios.reference_dui.actions import NAME, ReferenceDui, reference_profile
+from scenarios.reference_dui.actions import ReferenceDui
 from scenarios.reference_dui.app import AutomationServer, build_app
 from scenarios.reference_dui.faults import check
+from scenarios.reference_dui.profile import NAME, reference_profile
+from scenarios.reference_dui.store import ReferenceStore
 
 __all__ = ["NAME", "ReferenceDriver", "ReferenceDui", "reference_profile", "serve"]
 
 
-def serve(sheet: BenchSheet, *, faults: frozenset[str] = frozenset(), port: int = 0) -> tuple[ServedApp, str]:
+def store_path(sheet: BenchSheet) -> Path:
+    """The reference DUI's database: beside the bench's journal, like a DUI beside its bench."""
+    return Path(sheet.journal).parent / f"{NAME}.sqlite"
+
+
+def serve(sheet: BenchSheet, *, faults: frozenset[str] = frozenset(), port: int = 0,
+          store: ReferenceStore | None = None) -> tuple[ServedApp, str]:
     """Start the reference DUI's automation endpoint; returns the server and its base URL."""
-    served = ServedApp(build_app(AutomationServer(sheet, faults=faults)), pki=sheet.pki,
+    server = AutomationServer(sheet, store or ReferenceStore(store_path(sheet)), faults=faults)
+    served = ServedApp(build_app(server), pki=sheet.pki,
                        client_cert="optional", port=port, name="dui-reference").start()
     return served, f"{served.url}/banc/v1"
 

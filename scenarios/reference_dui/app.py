@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -20,9 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from banc.documents.base import GeneratedDocument
 from banc.scenario.protocol import ACTIONS, BY_NAME, VERSION, openapi
 from banc.sheet import BenchSheet
 from scenarios.reference_dui.actions import ReferenceDui
+from scenarios.reference_dui.base import ActionImpossible
+from scenarios.reference_dui.store import ReferenceStore
 
 MAX_BODY = 256 * 1024
 
@@ -34,16 +38,20 @@ def _error(status: int, message: str) -> JSONResponse:
 class AutomationServer:
     """State of the protocol server: actions launched and their outcome."""
 
-    def __init__(self, sheet: BenchSheet, *, faults: frozenset[str] = frozenset()) -> None:
+    def __init__(self, sheet: BenchSheet, store: ReferenceStore, *, faults: frozenset[str] = frozenset()) -> None:
         self.sheet = sheet
+        self.store = store
         self.faults = faults
+        self._made: dict[str, GeneratedDocument] = {}
         self._duis: dict[str, ReferenceDui] = {}
         self._actions: dict[str, dict] = {}
         self._lock = threading.Lock()
 
     def dui(self, execution: str) -> ReferenceDui:
         with self._lock:
-            return self._duis.setdefault(execution, ReferenceDui(self.sheet, faults=self.faults))
+            if execution not in self._duis:
+                self._duis[execution] = ReferenceDui(self.sheet, self.store, faults=self.faults, made=self._made)
+            return self._duis[execution]
 
     def implemented(self) -> list[str]:
         return [a.name for a in ACTIONS if callable(getattr(ReferenceDui, a.name, None))]
@@ -58,6 +66,8 @@ class AutomationServer:
             try:
                 state["resultat"] = work()
                 state["statut"] = "termine"
+            except ActionImpossible as refused:  # what a conforming DUI refuses to do
+                state.update(statut="impossible", message=str(refused))
             except Exception as exc:  # the DUI's failure, reported through the protocol
                 state.update(statut="erreur", message=f"{type(exc).__name__} : {exc}")
 
@@ -82,12 +92,25 @@ def _valid_parameters(name: str, parameters: Any) -> str | None:
     if missing:
         return f"paramètre(s) obligatoire(s) absent(s) : {', '.join(missing)}"
     for key, value in parameters.items():
-        kind = action.parameters[key].get("type")
-        if (kind == "string" and not isinstance(value, str)) or (kind == "boolean" and not isinstance(value, bool)):
-            return f"paramètre « {key} » : type {kind} attendu"
-        allowed = action.parameters[key].get("enum")
-        if allowed and value not in allowed:
-            return f"paramètre « {key} » : valeur parmi {', '.join(allowed)} attendue"
+        problem = _valid_value(key, value, action.parameters[key])
+        if problem:
+            return problem
+    return None
+
+
+_TYPES = {"string": str, "boolean": bool, "array": list}
+
+
+def _valid_value(key: str, value: Any, schema: dict) -> str | None:
+    kind = schema.get("type", "string")
+    if not isinstance(value, _TYPES[kind]) or (kind == "array" and not all(isinstance(v, str) for v in value)):
+        return f"paramètre « {key} » : type {kind} attendu" + (" (de chaînes)" if kind == "array" else "")
+    allowed = schema.get("enum")
+    if allowed and value not in allowed:
+        return f"paramètre « {key} » : valeur parmi {', '.join(allowed)} attendue"
+    pattern = schema.get("pattern")
+    if pattern and not re.fullmatch(pattern, value):
+        return f"paramètre « {key} » : {schema.get('description', 'format')} attendu"
     return None
 
 

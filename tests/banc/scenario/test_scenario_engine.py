@@ -206,3 +206,72 @@ def test_coverage_is_printed_by_the_cli_over_the_whole_catalogue(capsys):
         assert requirement in printed
     assert "SC.INS.26.MS1    DOIT  automatisé" in printed
     assert "non couvert" in printed  # the DSR scenarios are not all written yet: said, not hidden
+
+
+def test_absent_expectation_fails_only_when_the_forbidden_exchange_happens(bench, pki):
+    journal, sheet, server = bench
+    journal.register_dui(DUI)
+    forbidden = Expectation("faux", ("recherche",), "recherche interdite", where={"patient_ins": "{ins}"},
+                            timeout=3.0, absent=True)
+    behaviours = {
+        "sage": lambda s, p, params: _call(s, p, ins="999999999999999"),  # another usager: allowed
+        "fautif": lambda s, p, params: _call(s, p, ins="123456789012345"),
+    }
+    scenario = _scenario(
+        DuiActs("sage", "Ne cherche pas cet usager", ("SC.MSS.15.MS1",), action="a", expect=(forbidden,)),
+        DuiActs("fautif", "Cherche quand même", ("SC.MSS.16.MS1",), action="a", expect=(forbidden,)),
+    )
+    run = Runner(journal, sheet, ScriptedDriver(server, pki, behaviours), console=Console(quiet=True)).play(scenario, DUI)
+    results = {s.step: s for s in run.steps}
+    assert results["sage"].outcome is Outcome.PASSED
+    assert results["fautif"].outcome is Outcome.FAILED
+    assert results["fautif"].findings[0].rule_id.endswith("INTERDIT")
+    assert results["fautif"].findings[0].requirements == ("SC.MSS.16.MS1",)
+    assert results["fautif"].evidence
+
+
+def test_result_checks_compare_the_dui_report_with_the_traffic(bench, pki):
+    journal, sheet, server = bench
+    journal.register_dui(DUI)
+
+    def lists_the_usager(result, context):
+        if context.values["ins"] in result.get("usagers", []):
+            return []
+        return [Finding("SCN.LISTE", "usager absent de la liste du DUI", requirements=("SC.MSS.26.MS1",))]
+
+    def step(step_id):
+        return DuiActs(step_id, "Liste", ("SC.MSS.26.MS1",), action="liste", instruction="Montrez la liste.",
+                       result_checks=(lists_the_usager,), remember={"usagers": f"vus_{step_id}"})
+
+    scenario = _scenario(step("juste"), step("faux"))
+    behaviours = {"juste": lambda s, p, params: {"usagers": ["123456789012345"]},
+                  "faux": lambda s, p, params: {"usagers": []}}
+    run = Runner(journal, sheet, ScriptedDriver(server, pki, behaviours), console=Console(quiet=True)).play(scenario, DUI)
+    assert [s.outcome for s in run.steps] == [Outcome.PASSED, Outcome.FAILED]
+    assert run.steps[1].findings[0].rule_id == "SCN.LISTE"
+    assert RunStore(journal).get(run.id).inputs["vus_juste"] == ["123456789012345"]
+    # an operator cannot hand the bench its DUI's screen: the step awaits a proof, never passes
+    operator = OperatorConsole(io.StringIO())
+    threading.Timer(0.3, lambda: operator.lines.put("fait")).start()
+    manual = Runner(journal, sheet, ManualDriver(operator), console=Console(quiet=True)).play(
+        _scenario(step("juste")), DUI)
+    assert manual.steps[0].outcome is Outcome.AWAITING_PROOF
+
+
+def test_refusal_expected_passes_only_on_a_refusal(bench, pki):
+    from banc.scenario.drivers import ActionRefused
+
+    journal, sheet, server = bench
+    journal.register_dui(DUI)
+
+    def refuse(s, p, params):
+        raise ActionRefused("identité discordante")
+
+    def step(step_id):
+        return DuiActs(step_id, "Rattacher au mauvais usager", ("SC.MSS.25.MS1",), action="rattacher",
+                       refusal_expected=True)
+
+    run = Runner(journal, sheet, ScriptedDriver(server, pki, {"refuse": refuse, "accepte": lambda *a: {}}),
+                 console=Console(quiet=True)).play(_scenario(step("refuse"), step("accepte")), DUI)
+    assert [s.outcome for s in run.steps] == [Outcome.PASSED, Outcome.FAILED]
+    assert run.steps[1].findings[0].requirements == ("SC.MSS.25.MS1",)

@@ -1,0 +1,67 @@
+"""INSi calls of the reference DUI: zeep from the WSDL the service publishes, mutual TLS with the
+INSI-AUTO certificate, the LPS context carrying the DUI's IDAM; the usager qualified in its store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from urllib.parse import urlparse
+
+import requests
+import zeep
+from zeep.wsa import WsAddressingPlugin
+
+from banc.identity import OID_INS_NIR_TEST, IdentityStatus
+from banc.sheet import INSI_IDAM
+from banc.soap.offline import OfflineTransport
+from scenarios.reference_dui.base import DuiBase
+
+INSI_BINDING = "{http://www.cnamts.fr/webservice}ICIRServiceBinding"
+
+
+class InsiActions(DuiBase):
+    def _insi_search(self, nom: str, prenom: str, sexe: str, naissance: str, lieu: str = ""):
+        pki = self.sheet.pki
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = str(pki.ca_cert)
+        certificate = "unknown-org" if "insi-mauvaise-authentification" in self.faults else "insi-auto"
+        session.cert = (str(pki.cert(certificate)), str(pki.key(certificate)))
+        url = self.sheet.url("insi")
+        base = f"{urlparse(url).scheme}://{urlparse(url).netloc}/"
+        client = zeep.Client(f"{url}?wsdl", transport=OfflineTransport(session=session, allow=(base,)),
+                             plugins=[WsAddressingPlugin()])
+        service = client.create_service(INSI_BINDING, url)
+        now = dt.datetime.now(dt.UTC).isoformat()
+        lps = client.get_element("{urn:siram:lps:ctxlps}ContexteLPS")(
+            Id=secrets.token_hex(8), Temps=now, Emetteur="BANC-SEGUR", Nature="CTXLPS", Version="01_00",
+            LPS={"IDAM": {"_value_1": INSI_IDAM["idam"], "R": "4"}, "Version": "1.0",
+                 "Instance": secrets.token_hex(8), "Nom": "DUI DE REFERENCE DU BANC"})
+        bam = client.get_element("{urn:siram:bam:ctxbam}ContexteBAM")(
+            Id=secrets.token_hex(8), Temps=now, Emetteur="BANC-SEGUR", COUVERTURE={}, Version="01_02")
+        return service.rechercherInsAvecTraitsIdentite(
+            NomNaissance=nom, Prenom=[prenom], Sexe=sexe, DateNaissance=naissance,
+            LieuNaissance=lieu or None, _soapheaders=[lps, bam])
+
+    def recherche_ins(self, nom: str, prenom: str, sexe: str, naissance: str, lieu: str = "") -> dict:
+        """Create (or find) the usager from their traits and qualify the identity with INSi."""
+        result = self._insi_search(nom, prenom, sexe, naissance, lieu)
+        if result.CR.CodeCR != "00":
+            raise RuntimeError(f"INSi : compte rendu {result.CR.CodeCR}")
+        found = result.INDIVIDU.INSACTIF.IdIndividu
+        ins = f"{found.NumIdentifiant}{found.Cle}"
+        # The DMP test platform knows patients under the test INS OID (official DMP examples),
+        # while INSi answers with the production OID for the public test identities.
+        self.store.save_usager(ins=ins, oid=OID_INS_NIR_TEST, nom=nom, prenom=prenom, sexe=sexe,
+                               naissance=naissance, lieu=lieu, statut=IdentityStatus.QUALIFIEE.value)
+        self.facts["ins"] = ins
+        return {"ins": ins, "oid": result.INDIVIDU.INSACTIF.OID, "statut": "qualifiee"}
+
+    def verifier_ins(self, ins: str) -> dict:
+        """Unit verification of a known usager's INS: the traits search again, whose answer
+        must give back the same INS (how INSi verification works today)."""
+        usager = self.usager(ins)
+        found = self.recherche_ins(usager.nom, usager.prenom, usager.sexe, usager.naissance, usager.lieu)
+        if found["ins"] != ins:
+            raise RuntimeError(f"INSi renvoie {found['ins']} au lieu de {ins}")
+        return {"ins": ins, "verifie": True}
