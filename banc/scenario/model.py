@@ -23,6 +23,7 @@ the run's inputs (`RunContext.values`) when the step is played.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -172,8 +173,12 @@ def kind_of(step: AnyStep) -> str:
 
 
 def fill(template: Any, values: Mapping[str, Any]) -> Any:
-    """Replace `{name}` in strings (recursively in dicts/lists/tuples) by run values."""
+    """Replace `{name}` in strings (recursively in dicts/lists/tuples) by run values; a string
+    that is exactly one `{name}` becomes the value itself (a list, a dict), not its text."""
     if isinstance(template, str):
+        whole = _WHOLE.fullmatch(template)
+        if whole and whole.group(1) in values:
+            return values[whole.group(1)]
         try:
             return template.format_map(_Strict(values))
         except (KeyError, ValueError, IndexError):
@@ -183,6 +188,9 @@ def fill(template: Any, values: Mapping[str, Any]) -> Any:
     if isinstance(template, list | tuple):
         return type(template)(fill(v, values) for v in template)
     return template
+
+
+_WHOLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class _Strict(dict):
