@@ -1,0 +1,207 @@
+"""The notebooks' side of the bench: attach or start, play a scenario, show what was observed.
+
+A notebook is the interface trainers and QA teams use: it must run top to bottom unattended
+(nbval in `make test`, papermill with parameters) and still read well as a static HTML export.
+So everything shown is plain HTML or SVG built from the journal — no widget is needed to read
+a run — and a failed requirement ends the notebook with a French message naming the
+requirement and the step (`ScenarioFailed`), never a bare `assert` or a coloured traceback.
+"""
+
+from __future__ import annotations
+
+import atexit
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from banc.bench import RunningBench, start_bench
+from banc.dui import DuiProfile
+from banc.journal import Exchange, Journal
+from banc.requirements import catalogue, describe
+from banc.scenario.drivers import make_driver
+from banc.scenario.model import Outcome, Scenario
+from banc.scenario.runner import Console, Runner
+from banc.scenario.runs import Run, RunStore, StepResult
+from banc.scenario.verdicts import registered_scenarios, requirement_verdicts
+from banc.sheet import BenchSheet, SheetError, default_path
+
+_COLOURS = {Outcome.PASSED: "#1b7f3b", Outcome.FAILED: "#b3261e", Outcome.AWAITING_PROOF: "#8a5a00",
+            Outcome.PROOF_ATTACHED: "#8a5a00"}
+
+
+class ScenarioFailed(Exception):
+    """A scenario run with a failed requirement: the notebook's last cell raises it.
+
+    IPython shows `_render_traceback_` instead of a traceback, so nbval, papermill and the
+    HTML export all show the French lines alone (no Python frames, no ANSI colour codes)."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
+
+    def _render_traceback_(self) -> list[str]:
+        return self.lines
+
+
+@dataclass
+class PlayedRun:
+    """A run as a notebook shows it: verdicts, steps, exchanges."""
+
+    run: Run
+    journal: Journal
+    scenario: Scenario
+
+    # -- reading ---------------------------------------------------------------------------
+    def exchanges(self, step: str | None = None) -> list[Exchange]:
+        """The journal exchanges that are the evidence of one step (or of every step)."""
+        ids = [i for s in self.run.steps if step is None or s.step == step for i in s.evidence]
+        return [self.journal.get(i) for i in dict.fromkeys(ids)]
+
+    def failures(self) -> list[tuple[str, StepResult]]:
+        """(requirement, failed step) pairs, in step order."""
+        return [(req, s) for s in self.run.steps if s.outcome is Outcome.FAILED for req in s.requirements]
+
+    # -- showing ---------------------------------------------------------------------------
+    def verdict_table(self) -> Html:
+        rows = []
+        for verdict in requirement_verdicts(self.run):
+            colour = _COLOURS.get(verdict.outcome, "#555")
+            proofs = ", ".join(f"journal:{e}" for e in verdict.evidence[:6]) or "—"
+            rows.append(f"<tr><td><b>{html.escape(verdict.requirement)}</b><br><small>"
+                        f"{html.escape(_summary(verdict.requirement))}</small></td>"
+                        f"<td style='color:{colour};font-weight:bold'>{html.escape(str(verdict.outcome))}</td>"
+                        f"<td>{html.escape(', '.join(verdict.steps))}</td><td><small>{proofs}</small></td></tr>")
+        return Html(f"<table><thead><tr><th>Exigence</th><th>Verdict</th><th>Étapes</th><th>Preuves</th>"
+                    f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+    def step_table(self) -> Html:
+        rows = []
+        for result in self.run.steps:
+            colour = _COLOURS.get(result.outcome, "#555")
+            findings = "<br>".join(f"{html.escape(f.rule_id)} : {html.escape(f.message)}"
+                                   for f in result.findings if f.is_error)
+            rows.append(f"<tr><td>{html.escape(result.title)}<br><small>{html.escape(result.kind)}</small></td>"
+                        f"<td style='color:{colour};font-weight:bold'>{html.escape(str(result.outcome))}</td>"
+                        f"<td>{html.escape(', '.join(result.requirements) or '—')}</td>"
+                        f"<td><small>{html.escape(result.reason)}{'<br>' if findings else ''}{findings}"
+                        f"</small></td></tr>")
+        return Html(f"<table><thead><tr><th>Étape</th><th>Résultat</th><th>Exigences</th><th>Détail</th>"
+                    f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+    def step_exchanges(self, step: str) -> Html:
+        """The exchanges a step observed: service, operation, DUI, summary, the mock's findings."""
+        rows = [f"<tr><td>journal:{e.id}</td><td>{html.escape(e.service)}</td><td>{html.escape(e.operation)}</td>"
+                f"<td><small>{html.escape(', '.join(f'{k}={v}' for k, v in e.summary.items()))}</small></td>"
+                f"<td><small>{'<br>'.join(html.escape(f.message) for f in e.findings) or '—'}</small></td></tr>"
+                for e in self.exchanges(step)]
+        if not rows:
+            return Html("<p><i>Aucun échange retenu comme preuve pour cette étape.</i></p>")
+        return Html("<table><thead><tr><th>Échange</th><th>Service</th><th>Opération</th><th>Résumé</th>"
+                    f"<th>Constats du simulateur</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+    def write_reports(self, folder: str | Path) -> dict[str, Path]:
+        """The run's HTML, JSON and JUnit reports in `folder/<run id>/`, as `banc jouer` writes them."""
+        from banc.scenario.report import to_html, to_json, to_junit
+
+        target = Path(folder) / self.run.id
+        target.mkdir(parents=True, exist_ok=True)
+        store = RunStore(self.journal)
+        paths = {"html": target / "rapport.html", "json": target / "rapport.json",
+                 "junit": target / "rapport.junit.xml"}
+        paths["html"].write_text(to_html(self.run, self.journal, store), encoding="utf-8")
+        paths["json"].write_text(to_json(self.run, store), encoding="utf-8")
+        paths["junit"].write_text(to_junit(self.run), encoding="utf-8")
+        return {kind: path.resolve() for kind, path in paths.items()}
+
+    # -- judging ---------------------------------------------------------------------------
+    def require_conform(self) -> str:
+        """The notebook's last cell: a French summary when every requirement passed (or awaits a
+        manual proof), else `ScenarioFailed` naming each failed requirement and its step."""
+        verdicts = requirement_verdicts(self.run)
+        bad = [v for v in verdicts if v.outcome in (Outcome.FAILED, Outcome.NOT_EVALUATED, Outcome.SKIPPED)]
+        if not bad:
+            waiting = sum(v.outcome is Outcome.AWAITING_PROOF for v in verdicts)
+            return (f"Scénario « {self.scenario.title} » : {len(verdicts)} exigence(s) jugée(s), aucune en échec"
+                    + (f", {waiting} en attente de preuve manuelle." if waiting else "."))
+        lines = [f"Scénario « {self.scenario.title} » (exécution {self.run.id}) : "
+                 f"{len(bad)} exigence(s) non satisfaite(s)."]
+        for verdict in bad:
+            steps = [s for s in self.run.steps if s.step in verdict.steps and s.outcome is not Outcome.PASSED]
+            why = "; ".join(f"étape « {s.title} » ({s.outcome}) : {s.reason}" for s in steps) or str(verdict.outcome)
+            lines.append(f"- {describe(verdict.requirement)} — {why}")
+        raise ScenarioFailed(lines)
+
+
+def _summary(requirement: str) -> str:
+    found = catalogue().get(requirement)
+    return found.summary if found else "(exigence inconnue du catalogue)"
+
+
+class Html:
+    """HTML shown by Jupyter (and kept as such by the static export)."""
+
+    def __init__(self, markup: str) -> None:
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __str__(self) -> str:
+        return self.markup
+
+
+@dataclass
+class Workbench:
+    """The bench a notebook uses: the one `banc demarrer` runs (its sheet), or its own."""
+
+    journal: Journal
+    sheet: BenchSheet
+    running: RunningBench | None = None
+    profiles: dict[str, DuiProfile] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, sheet: str | Path | None = None) -> Workbench:
+        """Attach to the bench of `sheet` (or of the default sheet if its process is alive);
+        else start one in this kernel, stopped when the kernel ends."""
+        path = Path(sheet) if sheet else default_path()
+        if path.exists():
+            try:
+                loaded = BenchSheet.load(path)
+            except SheetError:
+                loaded = None
+            if loaded is not None and (sheet or loaded.alive()):
+                print(f"Banc déjà démarré : fiche {path}")
+                return cls(Journal(loaded.journal), loaded)
+        print("Démarrage des simulateurs dans ce carnet…")
+        running = start_bench(ports={}, label="carnet")
+        print(f"Banc démarré ({len(running.mocks)} simulateurs) : fiche {running.sheet_files.get('json', '')}")
+        bench = cls(running.journal, running.sheet, running)
+        atexit.register(bench.stop)
+        return bench
+
+    def planes(self) -> dict:
+        return self.running.planes() if self.running else {}
+
+    def play(self, scenario: str, *, driver: str = "reference", faults: Iterable[str] = (),
+             dui: DuiProfile | None = None, timeout_scale: float = 1.0) -> PlayedRun:
+        """Play a registered scenario, printing each step as it goes (progress on long waits)."""
+        from banc.cli.run import register_everywhere
+
+        chosen = registered_scenarios()[scenario]
+        faults = tuple(faults)
+        made = make_driver(driver, **({"faults": faults} if faults else {}))
+        try:
+            profile = dui or made.default_profile(self.sheet)  # type: ignore[attr-defined]
+            register_everywhere(profile, self.journal, self.sheet, self.planes())
+            runner = Runner(self.journal, self.sheet, made, console=Console(), planes=self.planes(),
+                            timeout_scale=timeout_scale)
+            run = runner.play(chosen, profile)
+        finally:
+            made.close()
+        return PlayedRun(RunStore(self.journal).get(run.id) or run, self.journal, chosen)
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+            self.running = None
