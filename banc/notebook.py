@@ -25,13 +25,14 @@ from banc.scenario.runner import Console, Runner
 from banc.scenario.runs import Run, RunStore, StepResult
 from banc.scenario.verdicts import registered_scenarios, requirement_verdicts
 from banc.sheet import BenchSheet, SheetError, default_path
+from banc.verdict import Verdict
 
 _COLOURS = {Outcome.PASSED: "#1b7f3b", Outcome.FAILED: "#b3261e", Outcome.AWAITING_PROOF: "#8a5a00",
             Outcome.PROOF_ATTACHED: "#8a5a00"}
 
 
-class ScenarioFailed(Exception):
-    """A scenario run with a failed requirement: the notebook's last cell raises it.
+class NotebookCheckFailed(Exception):
+    """What a notebook checked is not as expected: its last cell raises it.
 
     IPython shows `_render_traceback_` instead of a traceback, so nbval, papermill and the
     HTML export all show the French lines alone (no Python frames, no ANSI colour codes)."""
@@ -42,6 +43,31 @@ class ScenarioFailed(Exception):
 
     def _render_traceback_(self) -> list[str]:
         return self.lines
+
+
+class ScenarioFailed(NotebookCheckFailed):
+    """A scenario run with a failed requirement."""
+
+
+class ValidationUnexpected(NotebookCheckFailed):
+    """A document's verdict is not the one the notebook's parameter expects."""
+
+
+def expect_verdict(verdict: Verdict, expected: str | None) -> str:
+    """The validator notebook's last cell: `expected` is "conforme", "non conforme" or None
+    (nothing expected: the verdict is only shown)."""
+    said = "conforme" if verdict.conform else "non conforme"
+    if expected is None or expected == said:
+        return f"{verdict.subject} : {said}" + (" (attendu)" if expected else "")
+    if expected not in ("conforme", "non conforme"):
+        raise ValidationUnexpected([f"ATTENDU vaut « {expected} » : « conforme », « non conforme » ou None"])
+    lines = [f"{verdict.subject} : {said}, alors que « {expected} » était attendu."]
+    for finding in verdict.errors[:20]:
+        cited = f" [{', '.join(finding.requirements)}]" if finding.requirements else ""
+        lines.append(f"- {finding.ruleset} / {finding.rule_id}{cited} : {finding.message}")
+    if not verdict.errors and verdict.not_evaluated:
+        lines += [f"- non évalué ({item.ruleset}) : {item.reason}" for item in verdict.not_evaluated]
+    raise ValidationUnexpected(lines)
 
 
 @dataclass

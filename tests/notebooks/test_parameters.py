@@ -49,3 +49,25 @@ def test_a_changed_parameter_is_visible_in_the_run(tmp_path: Path, reference: Pa
                     for cell in notebook.cells for out in cell.get("outputs", []))
     assert "Qualification de l'INS par INSi" in shown
     assert "Tour des services simulés" not in shown
+
+
+def test_the_validator_notebook_fails_naming_the_rule_when_the_verdict_is_not_the_expected_one(
+        tmp_path: Path, reference: Path) -> None:
+    from lxml import etree
+
+    example = reference / "ans-testcontenucda-3.0" / "ExemplesCDA" / "LDL-SES_2022.01.xml"
+    tree = etree.parse(str(example))
+    ns = {"c": "urn:hl7-org:v3"}
+    for ins in tree.xpath("c:recordTarget/c:patientRole/c:id[starts-with(@root,'1.2.250.1.213.1.4.')]",
+                          namespaces=ns):
+        ins.getparent().remove(ins)
+    mutated = tmp_path / "sans-ins.xml"
+    tree.write(str(mutated), xml_declaration=True, encoding="UTF-8")
+    notebook = _run("40_valider_un_document.ipynb", tmp_path, FICHIER=str(mutated), ATTENDU="conforme")
+    error = _error(notebook)
+    assert error is not None and error["ename"] == "ValidationUnexpected"
+    text = "\n".join(error["traceback"])
+    assert "sans-ins.xml : non conforme, alors que « conforme » était attendu" in text
+    assert "dsr-ins-present" in text and "SC.DOC.03.MS1" in text
+    assert "\x1b[" not in text
+    assert _error(_run("40_valider_un_document.ipynb", tmp_path, FICHIER=str(mutated), ATTENDU="non conforme")) is None
