@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import atexit
 import html
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lxml import etree
 
 from banc.bench import RunningBench, start_bench
 from banc.dui import DuiProfile
@@ -26,6 +29,7 @@ from banc.scenario.runs import Run, RunStore, StepResult
 from banc.scenario.verdicts import registered_scenarios, requirement_verdicts
 from banc.sheet import BenchSheet, SheetError, default_path
 from banc.verdict import Verdict
+from banc.xml import XmlInputError, parse_untrusted
 
 _COLOURS = {Outcome.PASSED: "#1b7f3b", Outcome.FAILED: "#b3261e", Outcome.AWAITING_PROOF: "#8a5a00",
             Outcome.PROOF_ATTACHED: "#8a5a00"}
@@ -164,6 +168,55 @@ def _summary(requirement: str) -> str:
     return found.summary if found else "(exigence inconnue du catalogue)"
 
 
+def exchange_table(exchanges: Iterable[Exchange]) -> Html:
+    """One line per exchange: id, time, service, operation, DUI, run, patient, verdict."""
+    rows = []
+    for e in exchanges:
+        errors = [f for f in e.findings if f.is_error]
+        verdict = (f"<span style='color:#b3261e'>{len(errors)} erreur(s)</span>" if errors
+                   else "<span style='color:#1b7f3b'>conforme</span>")
+        rows.append(f"<tr><td>journal:{e.id}</td><td>{time.strftime('%H:%M:%S', time.localtime(e.started_at))}</td>"
+                    f"<td>{html.escape(e.service)}</td><td>{html.escape(e.operation)}</td>"
+                    f"<td>{html.escape(e.dui or 'DUI inconnu')}</td><td>{html.escape(e.run or '—')}</td>"
+                    f"<td>{html.escape(str(e.summary.get('patient_ins', '—')))}</td><td>{verdict}</td></tr>")
+    return Html("<table><thead><tr><th>Échange</th><th>Heure</th><th>Service</th><th>Opération</th><th>DUI</th>"
+                f"<th>Exécution</th><th>INS</th><th>Verdict</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def raw_view(exchange: Exchange, limit: int = 20_000) -> Html:
+    """The exchange as received and as answered, side by side, with the simulator's findings."""
+    def block(title: str, body: bytes) -> str:
+        text = _readable(body)
+        cut = f"\n… ({len(text) - limit} caractères de plus)" if len(text) > limit else ""
+        return (f"<div><b>{title}</b><pre style='white-space:pre-wrap;font-size:80%;max-height:28em;"
+                f"overflow:auto;background:#f6f6f6;padding:0.4em'>{html.escape(text[:limit] + cut)}</pre></div>")
+
+    findings = "".join(f"<li><b>{html.escape(f.rule_id)}</b> ({html.escape(str(f.severity))}) "
+                       f"{html.escape(', '.join(f.requirements))} : {html.escape(f.message)}"
+                       f"{' — ' + html.escape(f.location) if f.location else ''}</li>" for f in exchange.findings)
+    return Html(f"<h4>journal:{exchange.id} — {html.escape(exchange.service)} {html.escape(exchange.operation)}"
+                f" — DUI {html.escape(exchange.dui or 'inconnu')}</h4>"
+                f"<div style='display:grid;grid-template-columns:1fr 1fr;gap:0.6em'>"
+                f"{block('Reçu par le simulateur', exchange.request)}{block('Réponse', exchange.response)}</div>"
+                f"<p><b>Constats</b></p><ul>{findings or '<li>aucun</li>'}</ul>")
+
+
+def _readable(body: bytes) -> str:
+    """Bodies as text; XML indented (hardened parser), binary parts named, not dumped."""
+    if not body:
+        return "(vide)"
+    start = body.lstrip()[:1]
+    if start == b"<":
+        try:
+            return etree.tostring(parse_untrusted(body, what="le message"), pretty_print=True, encoding="unicode")
+        except XmlInputError:
+            pass  # not XML after all (an MTOM package…): shown as text
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("latin-1")
+
+
 class Html:
     """HTML shown by Jupyter (and kept as such by the static export)."""
 
@@ -226,6 +279,18 @@ class Workbench:
         finally:
             made.close()
         return PlayedRun(RunStore(self.journal).get(run.id) or run, self.journal, chosen)
+
+    def run(self, run_id: str | None = None) -> PlayedRun:
+        """A stored run (the latest when no id is given), to look at after the fact."""
+        store = RunStore(self.journal)
+        found = store.get(run_id) if run_id else store.latest()
+        if found is None:
+            raise NotebookCheckFailed([f"exécution « {run_id} » introuvable dans le journal {self.journal.path}"
+                                       if run_id else f"aucune exécution dans le journal {self.journal.path}"])
+        scenario = registered_scenarios().get(found.scenario)
+        if scenario is None:
+            raise NotebookCheckFailed([f"le scénario « {found.scenario} » de l'exécution n'est plus enregistré"])
+        return PlayedRun(found, self.journal, scenario)
 
     def stop(self) -> None:
         if self.running is not None:
