@@ -121,6 +121,12 @@ class ServedApp:
         self.port = port
 
     @property
+    def app(self) -> ASGIApp:
+        """The application served, as given (`banc.capture` replays captured requests into it
+        in-process, with the captured client certificate in the scope)."""
+        return self._server.config.app
+
+    @property
     def scheme(self) -> str:
         return "https" if self.pki is not None else "http"
 

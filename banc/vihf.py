@@ -20,6 +20,7 @@ finding (`VIHF.RELAXED.*`), so a verdict never hides what it let through.
 from __future__ import annotations
 
 import base64
+import contextvars
 import dataclasses
 import datetime as dt
 import functools
@@ -546,6 +547,12 @@ def _check_attributes(claims: VihfClaims, policy: VihfPolicy, findings: list[Fin
             findings.append(_finding("RESOURCE_ID", f"resource-id : {problem}"))
 
 
+JUDGED_AT: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("vihf_judged_at", default=None)
+"""The instant a VIHF is judged at when the caller passes no `now`: unset, the current time. An
+imported capture (`banc.capture`) sets it to the request's capture time, so a token that was
+valid when the DUI sent it is not reported expired days later."""
+
+
 def check_vihf(
     assertion: etree._Element | None,
     *,
@@ -559,7 +566,7 @@ def check_vihf(
         return VihfCheck(None, [_finding("MISSING", "jeton VIHF (saml2:Assertion dans wsse:Security) absent")])
     if assertion.tag != _q(SAML_NS, "Assertion"):
         return VihfCheck(None, [_finding("MISSING", f"élément {assertion.tag} : saml2:Assertion attendu")])
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or JUDGED_AT.get() or dt.datetime.now(dt.UTC)
     claims = parse_vihf(assertion)
     findings: list[Finding] = []
     issuer = assertion.find(_q(SAML_NS, "Issuer"))

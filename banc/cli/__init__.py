@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 COMMANDS = ("pki", "up", "dui", "run", "rapport", "journal", "insi", "dmp", "annuaire", "psc", "mss",
-            "validate", "service", "ans", "demo")
+            "validate", "service", "ans", "demo", "capture")
 """Sub-command modules, in the order `banc --help` lists them."""
 
 

@@ -43,6 +43,9 @@ OPTION_TERMS: dict[str, Term] = {term.name: term for term in (
     Term("--processus", "nombre de processus de validation en parallèle", ("--jobs",), True, "N"),
     Term("--pilote", "comment faire agir le DUI : manual (opérateur), http (pilotage), reference",
          ("--driver",), True, "PILOTE"),
+    Term("--ecoute", "port où l'enregistreur écoute", ("--listen",), True, "PORT"),
+    Term("--amont", "adresse du service réel derrière l'enregistreur (sans elle : mandataire direct)",
+         ("--upstream",), True, "URL"),
 )}
 
 COMMAND_TERMS: dict[str, Term] = {term.name: term for term in (
@@ -59,6 +62,8 @@ COMMAND_TERMS: dict[str, Term] = {term.name: term for term in (
     Term("installer", "installer", ("install",)),
     Term("initialiser", "initialiser", ("init",)),
     Term("demo", "démonstration"),
+    Term("capture", "enregistrer et juger le trafic réel d'un DUI"),
+    Term("importer", "importer une capture dans le journal", ("import",)),
 )}
 
 ALIASES: dict[str, str] = {
