@@ -22,7 +22,7 @@ from banc.cli.capture import READY, SAVING
 class RecorderProcess:
     """`banc capture` with these arguments, running until `stop()`."""
 
-    def __init__(self, arguments: list[str], *, timeout: float = 30.0) -> None:
+    def __init__(self, arguments: list[str], *, timeout: float = 90.0) -> None:
         root = str(Path(banc.__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
         self._process = subprocess.Popen(

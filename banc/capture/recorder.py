@@ -56,7 +56,9 @@ class RecorderSettings:
     server_certificate: Path | None = None
     """One PEM (certificate + key) presented to the DUI instead of certificates from `ca_*`."""
     client_certificate: tuple[Path, Path] | None = None
-    """Certificate and key presented to the upstream (mutual TLS), or None."""
+    """Certificate and key presented to the upstream (mutual TLS), or None. A folder instead
+    of a certificate holds one `<host>.pem` (certificate + key) per upstream host: the forward
+    mode then presents the DMP and INSi each the certificate they expect."""
     listen_host: str = "127.0.0.1"
 
 
@@ -161,7 +163,9 @@ class Recorder:
             options["ssl_verify_upstream_trusted_ca"] = str(s.upstream_ca)
         if s.server_certificate is not None:
             options["certs"] = [f"*={_private_copy(self._confdir, 'serveur.pem', s.server_certificate)}"]
-        if s.client_certificate is not None:
+        if s.client_certificate is not None and s.client_certificate[0].is_dir():
+            options["client_certs"] = str(s.client_certificate[0])  # <host>.pem per upstream host
+        elif s.client_certificate is not None:
             options["client_certs"] = str(_private_copy(self._confdir, "client.pem", *s.client_certificate))
         return options
 

@@ -83,7 +83,8 @@ def _record(args: argparse.Namespace) -> int:
     pki = TestPki.ensure(args.pki)
     ca = _file(args.ca, "certificat d'AC (--ca)")
     ca_key = _file(args.cle_ca, "clé d'AC (--cle-ca)") or ca
-    client = _file(args.certificat_client, "certificat client (--certificat-client)")
+    client = (Path(args.certificat_client) if args.certificat_client and Path(args.certificat_client).is_dir()
+              else _file(args.certificat_client, "certificat client (--certificat-client)"))
     client_key = _file(args.cle_client, "clé client (--cle-client)") or client
     if args.amont and not args.amont.startswith(("http://", "https://")):
         raise UsageError(f"--amont {args.amont} : une URL http:// ou https:// est attendue")
