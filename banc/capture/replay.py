@@ -123,6 +123,9 @@ class Replayer:
                                     seed=settings.seed, admin_token=secrets.token_hex(16))
         self._mocks: dict[str, RunningMock] = {}
         self._launchers = available()
+        self._loop = asyncio.new_event_loop()
+        """One loop for the whole import: its worker threads (and their SQLite connections to
+        the mocks' stores) are reused, not one set per request."""
 
     def mock(self, service: str) -> RunningMock:
         """The replay mock of `service`, started (and told the DUI) on first use."""
@@ -142,8 +145,8 @@ class Replayer:
         mock = self.mock(where.service)
         since = self.scratch.last_id()
         judged_at = dt.datetime.fromtimestamp(captured.started_at, dt.UTC)
-        status = asyncio.run(_call(mock.server.app, _scope(captured, where.path),  # type: ignore[attr-defined]
-                                   captured.body, judged_at))
+        status = self._loop.run_until_complete(_call(
+            mock.server.app, _scope(captured, where.path), captured.body, judged_at))  # type: ignore[attr-defined]
         recorded = self.scratch.exchanges(since_id=since)
         return (recorded[-1] if recorded else None), status
 
@@ -151,6 +154,7 @@ class Replayer:
         for running in reversed(list(self._mocks.values())):
             running.stop()
         self._mocks.clear()
+        self._loop.close()
         shutil.rmtree(self._folder, ignore_errors=True)
 
     def __enter__(self) -> Replayer:
