@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                   "et le juger hors ligne")
     option(parser, "--ecoute", type=int, default=9200)
     option(parser, "--amont")
-    option(parser, "--sortie", help="dossier des captures (défaut : cache utilisateur/captures)")
+    option(parser, "--sortie", metavar="DOSSIER", help="dossier des captures (défaut : cache utilisateur/captures)")
     option(parser, "--pki")
     parser.add_argument("--ca", metavar="PEM", help="certificat de l'AC qui signe les certificats "
                         "présentés au DUI (défaut : AC de test du banc)")
