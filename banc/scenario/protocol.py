@@ -93,9 +93,10 @@ ACTIONS: tuple[ProtocolAction, ...] = (
                    "et nouveau message MSSanté à ses destinataires mentionnant qu'il annule et remplace "
                    "le précédent ; résultat : « document » (le nouveau).",
                    {"document": _DOCUMENT_ID, "motif": _STRING}, ("document",), optional=False),
-    ProtocolAction("supprimer_document", "Suppression d'un document envoyé",
-                   "Le DUI supprime du DMP un document qu'il y avait versé (TD3.3) et en informe ses "
-                   "destinataires.", {"document": _DOCUMENT_ID}, ("document",), optional=False),
+    ProtocolAction("supprimer_document", "Suppression (ou archivage) d'un document versé",
+                   "Le DUI supprime du DMP un document qu'il y avait versé (TD3.3c, statut Deleted) ou, si "
+                   "« archiver » est vrai, l'archive (TD3.3d, statut Archived).",
+                   {"document": _DOCUMENT_ID, "archiver": {"type": "boolean"}}, ("document",), optional=False),
     ProtocolAction("envoi_mssante", "Envoi MSSanté",
                    "Le DUI envoie le document de l'usager par MSSanté (archive IHE XDM) aux professionnels "
                    "nommés et, si « usager » est vrai, à la messagerie citoyenne de l'usager à INS "

@@ -28,7 +28,7 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
           "appelle INSi avec un certificat d'organisation qui n'est ni INSI-AUTO ni INSI-MANU",
           ("SC.INS.26.MS1", "SC.INS.27.MS1")),
     Fault("vihf-non-signe", "verse au DMP avec un jeton VIHF non signé en mode indirect",
-          ("SC.DMP.04.MS1",)),
+          ("SC.DMP.01.MS1", "SC.DMP.04.MS1")),
     Fault("oid-ins-faux", "désigne l'usager au DMP avec l'OID de l'INS de production au lieu de celui du DMP de test",
           ("SC.DMP.01.MS1", "SC.DMP.04.MS1")),
     Fault("sans-destinataire", "ne mentionne pas les destinataires dans le document (informationRecipient)",
@@ -36,6 +36,18 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
     Fault("sans-datamatrix", "produit le PDF/A du document N1 sans le datamatrix INS",
           ("SC.DOC.03.MS1", "SC.MSS.17.MS1")),
     Fault("sans-xdm", "envoie le document par MSSanté sans l'archive IHE XDM", ("SC.MSS.17.MS1",)),
+    # -- scénarios accompagnement-quotidien et dmp (versement, corrections, tableau de bord) --
+    Fault("sans-rplc", "corrige un document en le versant comme un nouveau document, sans association RPLC "
+          "ni mention « annule et remplace »", ("SC.DMP.02.MS1", "SC.MSS.20.MS1")),
+    Fault("sans-confidentialite", "verse au DMP sans code de confidentialité ni de masquage dans les métadonnées XDS",
+          ("SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.01.MS1", "SC.DOC.02.MS1")),
+    Fault("metadonnees-contradictoires", "verse au DMP des métadonnées XDS qui contredisent l'en-tête CDA "
+          "(date de création)", ("SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.02.MS1")),
+    Fault("vihf-expire", "verse au DMP avec un jeton VIHF expiré", ("SC.DMP.01.MS1", "SC.DMP.04.MS1")),
+    Fault("vihf-autre-patient", "verse au DMP avec le jeton VIHF d'un autre usager",
+          ("SC.DMP.01.MS1", "SC.DMP.04.MS1")),
+    Fault("tableau-de-bord-faux", "compte au tableau de bord les documents au lieu des alimentations et envois "
+          "(une nouvelle version n'est pas comptée)", ("SC.TBB.01.MS1",)),
 )}
 
 
