@@ -8,15 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fault_runs import REFUSED_BEFORE_TRANSACTION, failure_text, play, red_and_others
 
 from banc.bench import RunningBench, start_bench
-from banc.cli.run import register_everywhere
-from banc.scenario.model import Outcome, Scenario
-from banc.scenario.runner import Console, Runner
-from banc.scenario.runs import Run
+from banc.scenario.model import Outcome
 from banc.scenario.verdicts import requirement_verdicts
 from scenarios import dmp, tour
-from scenarios.reference_dui import ReferenceDriver
 from simulators.dmp_mock.models import DELETED, DEPRECATED
 
 pytestmark = pytest.mark.slow
@@ -29,33 +26,6 @@ def bench(tmp_path_factory: pytest.TempPathFactory, pki, reference: Path) -> Ite
     with start_bench(data_dir=tmp_path_factory.mktemp("dmp-scenario"), pki_dir=pki.directory, ports={},
                      label="scénario dmp") as running:
         yield running
-
-
-def play(bench: RunningBench, scenarios: tuple[Scenario, ...], faults: tuple[str, ...] = ()) -> list[Run]:
-    driver = ReferenceDriver(faults)
-    try:
-        profile = driver.default_profile(bench.sheet)
-        register_everywhere(profile, bench.journal, bench.sheet, bench.planes())
-        runner = Runner(bench.journal, bench.sheet, driver, console=Console(quiet=True),
-                        planes=bench.planes(), timeout_scale=0.2)
-        return [runner.play(scenario, profile) for scenario in scenarios]
-    finally:
-        driver.close()
-
-
-def red_and_others(runs: list[Run]) -> tuple[set[str], set[Outcome], dict]:
-    outcomes: dict[str, Outcome] = {}
-    for run in runs:
-        for verdict in requirement_verdicts(run):
-            if outcomes.get(verdict.requirement) is not Outcome.FAILED:
-                outcomes[verdict.requirement] = verdict.outcome
-    red = {r for r, o in outcomes.items() if o is Outcome.FAILED}
-    return red, {o for r, o in outcomes.items() if r not in red}, outcomes
-
-
-def failure_text(runs: list[Run]) -> str:
-    return " | ".join(f"{s.step}: {s.reason} " + " ".join(f.message for f in s.findings if f.is_error)
-                      for run in runs for s in run.steps if s.outcome is Outcome.FAILED)
 
 
 def test_the_dmp_scenario_passes_on_observed_dmp_exchanges(bench: RunningBench) -> None:
@@ -88,12 +58,6 @@ EXPECTED = {
     "oid-ins-faux": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "OID"),
 }
 """Fault → (requirements red over this scenario and the tour, what the failure must say)."""
-
-REFUSED_BEFORE_TRANSACTION = dict.fromkeys(("vihf-expire", "vihf-non-signe"), (
-    "le DMP simulé journalise un échange au VIHF refusé sous le nom de son gestionnaire "
-    "(provide_and_register) et sans patient, pas sous TD2.1 : l'étape échoue en « rien reçu » au lieu "
-    "de nommer la règle VIHF (à corriger dans simulators/dmp_mock/app.py)"))
-"""Faults whose failure is right but told as "rien reçu" until the DMP mock names the exchange."""
 
 
 @pytest.mark.parametrize("fault", sorted(EXPECTED))

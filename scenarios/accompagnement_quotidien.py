@@ -1,0 +1,198 @@
+"""DSR scenario "Accompagnement quotidien": the SSIAD's daily work on an usager it already follows.
+
+The coordinating nurse writes a care report, feeds it to the DMP and sends it to the GP; she
+masks it, changes its visibility, corrects it ("annule et remplace": RPLC at the DMP and a new
+MSSanté message saying so) and deletes the correction. The usager refuses messages: nothing may
+then reach their Mon espace santé mailbox, nor the professionals once they refuse MSSanté too.
+The hospital replaces then deletes a document it had sent to the SSIAD: the DUI shows it as such
+and keeps its trace. Finally the DUI's dashboard must count exactly the feeds and sends the DMP
+and MSSanté simulators received from it over the period, by FINESS and RPPS.
+
+Everything is judged on the simulators' journal; the DUI's read actions (documents, dashboard)
+count only compared with what the bench itself sent or observed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from banc.directory import Professional, default_directory
+from banc.journal import Exchange
+from banc.mail.health import inspect_message
+from banc.mail.message import parse_mail
+from banc.scenario.judge import RULES
+from banc.scenario.model import Check, DuiActs, Expectation, Scenario
+from banc.scenario.runner import RunContext
+from banc.verdict import Finding
+from scenarios import dmp
+from scenarios.usagers import fresh_identity, known_to_national_services, usager_values
+
+REQ_REPLACEMENT = ("SC.DMP.02.MS1", "SC.MSS.20.MS1")
+REQ_DASHBOARD = ("SC.TBB.01.MS1",)
+SUBMISSION = ("smtp.submission",)
+MENTION = "annule et remplace"
+
+
+def inputs(context: RunContext) -> dict:
+    directory = default_directory()
+    gp, nurse = directory.gp, directory.person("infirmiere_coordinatrice")
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    return {**usager_values(fresh_identity(context)), "infirmiere": nurse.national_id,
+            "infirmiere_nom": f"{nurse.given} {nurse.family}", "medecin_nom": gp.family,
+            "medecin_bal": gp.mailbox.address if gp.mailbox else "", "periode_debut": today, "periode_fin": today}
+
+
+# -- "annule et remplace" over MSSanté (SC.MSS.20.MS1) --------------------------------------------
+
+def announces_replacement(document: str) -> Check:
+    """The message carries the new version of `document` (a template): its CDA replaces it
+    (relatedDocument RPLC) and the message says « annule et remplace » (subject or text)."""
+    def check(exchange: Exchange, context: RunContext) -> list[Finding]:
+        previous = context.fill(document)
+        parsed = parse_mail(exchange.request)
+        replaced = {r for d in inspect_message(parsed).documents for r in d.replaces}
+        findings = []
+        if previous not in replaced:
+            findings.append(RULES.error(
+                "ANNULE_REMPLACE", f"le message ne porte pas de nouvelle version du document {previous} "
+                f"(relatedDocument RPLC du CDA : {', '.join(sorted(replaced)) or 'aucun'})",
+                requirements=("SC.MSS.20.MS1",)))
+        texts = [parsed.header("Subject") or "", *(p.decode(c or "utf-8", "replace") for _, c, p in parsed.texts)]
+        if not any(MENTION in " ".join(t.lower().split()) for t in texts):
+            findings.append(RULES.error(
+                "ANNULE_REMPLACE", f"le message de la nouvelle version ne dit pas « {MENTION} » le document "
+                f"{previous} (ni l'objet ni le texte)", requirements=("SC.MSS.20.MS1",)))
+        return findings
+    return check
+
+
+# -- dashboard (SC.TBB.01.MS1) -------------------------------------------------------------------
+
+def _day(exchange: Exchange) -> str:
+    return dt.datetime.fromtimestamp(exchange.started_at, dt.UTC).date().isoformat()
+
+
+def _sender_id(address: str) -> str:
+    """National id of the professional owning a mailbox (the bench's directory feeds the Annuaire)."""
+    directory = default_directory()
+    box = directory.mailbox(address)
+    owner = directory.owner(box) if box else None
+    return owner.national_id if isinstance(owner, Professional) else ""
+
+
+def traffic_counts(context: RunContext, start: str, end: str) -> dict[str, list[tuple[str, str]]]:
+    """(FINESS, RPPS) of every DMP feed the DMP accepted from the DUI and every MSSanté message
+    carrying a document the server accepted from it, whose UTC date is within [start, end].
+
+    The FINESS is the structure the DUI is registered for (the DMP refuses a VIHF speaking for
+    another one); the RPPS is the VIHF's professional for the DMP, the sender mailbox's owner
+    for MSSanté."""
+    finess = context.dui.structure_id
+
+    def within(exchange: Exchange) -> bool:
+        return start <= _day(exchange) <= end
+
+    feeds = [(finess, str(e.summary.get("acteur", "")))
+             for e in context.journal.exchanges(service="dmp", operation="TD2.1", dui=context.dui.name)
+             if e.summary.get("resultat") == "OK" and within(e)]
+    sends = [(finess, _sender_id(str(e.summary.get("from", ""))))
+             for e in context.journal.exchanges(service="mssante", operation="smtp.submission", dui=context.dui.name)
+             if e.status == "250" and (e.summary.get("documents") or e.summary.get("pdfs")) and within(e)]
+    return {"dmp": feeds, "mssante": sends}
+
+
+LABELS = {"dmp": "alimentations DMP", "mssante": "envois MSSanté"}
+
+
+def dashboard_matches_traffic(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
+    """The DUI's counts per nature, FINESS and RPPS equal what the simulators received."""
+    start, end = str(context.values["periode_debut"]), str(context.values["periode_fin"])
+    findings = []
+    for nature, rows in traffic_counts(context, start, end).items():
+        reported = result.get(nature)
+        if not isinstance(reported, Mapping):
+            findings.append(RULES.error("TABLEAU_DE_BORD", f"tableau de bord sans comptes « {nature} » "
+                                        f"({LABELS[nature]})", requirements=REQ_DASHBOARD))
+            continue
+        expected = {"total": len(rows), "par_finess": dict(Counter(f for f, _ in rows)),
+                    "par_rpps": dict(Counter(r for _, r in rows))}
+        for key, value in expected.items():
+            shown = reported.get(key)
+            if (dict(shown) if isinstance(shown, Mapping) else shown) != value:
+                findings.append(RULES.error(
+                    "TABLEAU_DE_BORD", f"{LABELS[nature]} du {start} au {end} ({key}) : le DUI affiche {shown}, "
+                    f"les simulateurs en ont reçu {value}", requirements=REQ_DASHBOARD))
+    return findings
+
+
+# -- the steps -----------------------------------------------------------------------------------
+
+def _connexion() -> DuiActs:
+    return DuiActs(
+        id="connexion-psc", title="Connexion Pro Santé Connect", requirements=(), action="connexion_psc",
+        params={"professionnel": "{infirmiere}"},
+        instruction="Connectez-vous au DUI avec Pro Santé Connect en tant que {infirmiere_nom} "
+                    "(identifiant e-CPS {infirmiere}).",
+        expect=(Expectation("psc", ("token",), "échange du code contre un jeton PSC", timeout=120),))
+
+
+def _send_to_gp() -> DuiActs:
+    return DuiActs(
+        id="envoi-medecin", title="Envoi du compte rendu au médecin traitant (MSSanté)",
+        requirements=("SC.MSS.17.MS1",), requires=("produire",), action="envoi_mssante",
+        params={"document": "{document_v1}", "destinataires": ["{medecin_bal}"]},
+        instruction="Envoyez le document {document_v1} par MSSanté au Dr {medecin_nom} ({medecin_bal}).",
+        expect=(Expectation("mssante", SUBMISSION, "message MSSanté au médecin traitant",
+                            where={"patient_ins": "{usager_ins}", "document_unique_id": "{document_v1}"},
+                            timeout=180),))
+
+
+def _replace() -> DuiActs:
+    return DuiActs(
+        id="remplacement", title="Correction du document envoyé (« annule et remplace »)",
+        requirements=REQ_REPLACEMENT, requires=("alimentation", "envoi-medecin"), action="remplacer_document",
+        params={"document": "{document_v1}", "motif": "correction de la posologie"},
+        instruction=dmp.REPLACE_INSTRUCTION + " Le Dr {medecin_nom} reçoit par MSSanté la nouvelle version, "
+                    "avec la mention « annule et remplace ».",
+        expect=(dmp.replacement_feed(),
+                Expectation("mssante", SUBMISSION, "message de la nouvelle version au médecin traitant",
+                            where={"patient_ins": "{usager_ins}"},
+                            checks=(announces_replacement("{document_v1}"),), timeout=180)),
+        remember={"document": "document_v2"})
+
+
+def _dashboard() -> DuiActs:
+    return DuiActs(
+        id="tableau-de-bord", title="Tableau de bord des alimentations DMP et envois MSSanté",
+        requirements=REQ_DASHBOARD, requires=("alimentation", "envoi-medecin"), action="tableau_de_bord",
+        params={"debut": "{periode_debut}", "fin": "{periode_fin}"},
+        instruction="Affichez le tableau de bord du {periode_debut} au {periode_fin} : nombre d'alimentations "
+                    "du DMP et d'envois MSSanté, par FINESS et par RPPS ; joignez-en une capture.",
+        result_checks=(dashboard_matches_traffic,))
+
+
+SCENARIO = Scenario(
+    id="accompagnement-quotidien",
+    title="Accompagnement quotidien",
+    profile="DSR ESMS vague 1 — DUI domicile",
+    description=("Compte rendu versé au DMP et envoyé au médecin traitant, masqué puis rendu invisible pour "
+                 "l'usager, corrigé (« annule et remplace ») et supprimé ; refus de l'usager respectés ; "
+                 "tableau de bord comparé au trafic reçu par le DMP et MSSanté."),
+    inputs=inputs,
+    steps=(
+        *known_to_national_services(),
+        _connexion(),
+        dmp.search_ins(),
+        dmp.produce("produire", "document_v1", ("{medecin_bal}",)),
+        dmp.feed(),
+        _send_to_gp(),
+        dmp.mask(),
+        dmp.unmask_hide_from_usager(),
+        _replace(),
+        dmp.status_change("suppression", "Suppression de la version corrigée au DMP", False, ("remplacement",)),
+        _dashboard(),
+    ),
+)

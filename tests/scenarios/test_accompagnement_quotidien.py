@@ -1,0 +1,87 @@
+"""The "Accompagnement quotidien" scenario against the reference DUI: it passes with no fault on
+observed traffic; each fault of the reference DUI turns red exactly its requirements over this
+scenario and the tour, for the reason the mock or the scenario names; the dashboard check is
+a real comparison with the simulators' journal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fault_runs import REFUSED_BEFORE_TRANSACTION, failure_text, play, red_and_others
+
+from banc.bench import RunningBench, start_bench
+from banc.scenario.model import Outcome
+from banc.scenario.verdicts import requirement_verdicts
+from scenarios import accompagnement_quotidien as quotidien
+from scenarios import tour
+
+pytestmark = pytest.mark.slow
+
+SCENARIOS = (quotidien.SCENARIO, tour.SCENARIO)
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory, pki, reference: Path) -> Iterator[RunningBench]:
+    with start_bench(data_dir=tmp_path_factory.mktemp("quotidien"), pki_dir=pki.directory, ports={},
+                     label="accompagnement quotidien") as running:
+        yield running
+
+
+def test_the_scenario_passes_on_observed_traffic(bench: RunningBench) -> None:
+    (run,) = play(bench, (quotidien.SCENARIO,))
+    for result in run.steps:
+        assert result.outcome is Outcome.PASSED, (result.step, result.reason, result.findings)
+    by_step = {s.step: s for s in run.steps}
+    services = {bench.journal.get(i).service for i in by_step["remplacement"].evidence}
+    assert services == {"dmp", "mssante"}
+    assert {v.outcome for v in requirement_verdicts(run)} == {Outcome.PASSED}
+    assert set(quotidien.SCENARIO.requirements()) >= {
+        "SC.DMP.02.MS1", "SC.MSS.20.MS1", "SC.DOC.01.MS1", "SC.DOC.02.MS1", "SC.TBB.01.MS1"}
+
+
+def test_the_dashboard_check_compares_with_the_journal(bench: RunningBench) -> None:
+    (run,) = play(bench, (quotidien.SCENARIO,))
+    context = type("Context", (), {})()
+    context.journal, context.values = bench.journal, run.inputs
+    context.dui = type("Dui", (), {"name": run.dui, "structure_id": "999"})()
+    counted = quotidien.traffic_counts(context, run.inputs["periode_debut"], run.inputs["periode_fin"])
+    assert counted["dmp"] and counted["mssante"]
+    one_less = {"total": len(counted["dmp"]) - 1, "par_finess": {"999": len(counted["dmp"]) - 1},
+                "par_rpps": {}}
+    findings = quotidien.dashboard_matches_traffic({"dmp": one_less}, context)
+    messages = " ".join(f.message for f in findings)
+    assert "alimentations DMP" in messages and f"les simulateurs en ont reçu {len(counted['dmp'])}" in messages
+    assert "sans comptes « mssante »" in messages
+    assert all(f.requirements == quotidien.REQ_DASHBOARD for f in findings)
+
+
+EXPECTED = {
+    "sans-rplc": ({"SC.DMP.02.MS1", "SC.MSS.20.MS1"}, "sans association RPLC"),
+    "sans-confidentialite": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.01.MS1", "SC.DOC.02.MS1"},
+                             "confidentialityCode"),
+    "metadonnees-contradictoires": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.02.MS1"}, "creationTime"),
+    "vihf-expire": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "expir"),
+    "vihf-autre-patient": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "patient_ins : attendu"),
+    "tableau-de-bord-faux": ({"SC.TBB.01.MS1"}, "les simulateurs en ont reçu"),
+    "vihf-non-signe": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "sign"),
+    "oid-ins-faux": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "OID"),
+    "sans-destinataire": ({"SC.DOC.04.MS1", "SC.MSS.17.MS1"}, "informationRecipient"),
+    "sans-datamatrix": ({"SC.DOC.03.MS1", "SC.MSS.17.MS1"}, "datamatrix"),
+    "sans-xdm": ({"SC.MSS.17.MS1"}, "XDM"),
+    "insi-mauvaise-authentification": ({"SC.INS.26.MS1", "SC.INS.27.MS1"}, "INSI"),
+}
+"""Fault → (requirements red over this scenario and the tour, what the failure must say)."""
+
+
+@pytest.mark.parametrize("fault", sorted(EXPECTED))
+def test_each_fault_turns_red_exactly_its_requirements(bench: RunningBench, fault: str) -> None:
+    runs = play(bench, SCENARIOS, (fault,))
+    red, others, outcomes = red_and_others(runs)
+    expected, reason = EXPECTED[fault]
+    assert red == expected, (outcomes, failure_text(runs))
+    assert others <= {Outcome.PASSED, Outcome.SKIPPED}, outcomes
+    if fault in REFUSED_BEFORE_TRANSACTION and reason.lower() not in failure_text(runs).lower():
+        pytest.xfail(REFUSED_BEFORE_TRANSACTION[fault])
+    assert reason.lower() in failure_text(runs).lower()
