@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS documents (
     expediteur TEXT NOT NULL DEFAULT '', message_id TEXT NOT NULL DEFAULT '',
     destinataires TEXT NOT NULL DEFAULT '[]',  -- JSON list of mailboxes it was sent to
     dmp_entree TEXT NOT NULL DEFAULT '',       -- entryUUID at the DMP once fed
+    details TEXT NOT NULL DEFAULT '{}',        -- JSON: CDA header facts shown in the worklist
     cda BLOB, pdf BLOB,
     cree TEXT NOT NULL
 );
@@ -109,16 +110,19 @@ class StoredDocument:
     message_id: str
     destinataires: list[str] = field(default_factory=list)
     dmp_entree: str = ""
+    details: dict = field(default_factory=dict)
+    """CDA header facts beyond the columns (patient traits, author's name and organisation)."""
 
     def metadata(self) -> dict:
         """What the protocol's read actions show of a document (no content)."""
-        return {"document": self.id, "lot": self.lot, "version": self.version, "type": self.type,
-                "titre": self.titre, "auteur": self.auteur, "date": self.date, "ins": self.ins_document,
-                "etat": self.etat, "remplace": self.remplace, "lu": self.lu, "expediteur": self.expediteur}
+        return {**self.details, "document": self.id, "lot": self.lot, "version": self.version,
+                "type": self.type, "titre": self.titre, "auteur": self.auteur, "date": self.date,
+                "ins": self.ins_document, "etat": self.etat, "remplace": self.remplace, "lu": self.lu,
+                "expediteur": self.expediteur, "sens": self.sens}
 
 
 _DOCUMENT_COLUMNS = ("id, lot, version, usager, sens, type, titre, auteur, date, ins_document, etat, "
-                     "remplace, lu, expediteur, message_id, destinataires, dmp_entree")
+                     "remplace, lu, expediteur, message_id, destinataires, dmp_entree, details")
 
 
 class ReferenceStore:
@@ -186,21 +190,21 @@ class ReferenceStore:
     def add_document(self, *, id: str, lot: str, sens: str, cda: bytes, pdf: bytes | None = None,
                      usager: int | None = None, version: int = 1, type: str = "", titre: str = "",
                      auteur: str = "", date: str = "", ins_document: str = "", remplace: str | None = None,
-                     expediteur: str = "", message_id: str = "") -> StoredDocument:
+                     expediteur: str = "", message_id: str = "", details: dict | None = None) -> StoredDocument:
         self._sql().execute(
             "INSERT OR REPLACE INTO documents (id, lot, version, usager, sens, type, titre, auteur, date, "
-            "ins_document, remplace, expediteur, message_id, cda, pdf, cree) VALUES "
-            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "ins_document, remplace, expediteur, message_id, details, cda, pdf, cree) VALUES "
+            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (id, lot, version, usager, sens, type, titre, auteur, date, ins_document, remplace, expediteur,
-             message_id, cda, pdf, now()))
+             message_id, json.dumps(details or {}, ensure_ascii=False), cda, pdf, now()))
         self.trace(id, "recu" if sens == "recu" else "produit", expediteur)
         return self.document(id)
 
     def _documents(self, where: str, *args: object) -> list[StoredDocument]:
         rows = self._sql().execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE {where} ORDER BY cree, id",
                                    args).fetchall()
-        return [StoredDocument(*row[:12], bool(row[12]), row[13], row[14], json.loads(row[15]), row[16])
-                for row in rows]
+        return [StoredDocument(*row[:12], bool(row[12]), row[13], row[14], json.loads(row[15]), row[16],
+                               json.loads(row[17])) for row in rows]
 
     def document(self, document_id: str) -> StoredDocument:
         found = self._documents("id = ?", document_id)
@@ -217,6 +221,10 @@ class ReferenceStore:
         if row is None:
             raise KeyError(document_id)
         return row[0], row[1]
+
+    def received_from_message(self, message_id: str) -> list[StoredDocument]:
+        """Documents already taken in from this message (a mailbox read twice adds nothing)."""
+        return self._documents("sens = 'recu' AND message_id = ?", message_id) if message_id else []
 
     def documents_of(self, usager_id: int) -> list[StoredDocument]:
         return self._documents("usager = ?", usager_id)

@@ -28,11 +28,11 @@ from banc.pki import TestPki
 from banc.recording import note
 from banc.server import client_certificate
 from banc.soap import WSA_NS
-from banc.verdict import Finding, Severity
+from banc.verdict import Finding
 from banc.vihf import VihfCheck, VihfPolicy, check_vihf
 from banc.xds.ebrim import entry_from_element
 from banc.xml import XmlInputError, parse_trusted_file, parse_untrusted
-from simulators.dmp_mock import faults, rules, wire
+from simulators.dmp_mock import faults, rules, rules_patients, wire
 from simulators.dmp_mock.core import BASE, Context, DmpSettings, Outcome, Refused
 from simulators.dmp_mock.documents import DocumentTransactions
 from simulators.dmp_mock.models import (
@@ -123,7 +123,7 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         except Exception as exc:  # never a stack trace to the client; the journal keeps it
             outcome = Outcome(
                 faults.soap_fault("DMP.INTERNAL", f"erreur interne du simulateur DMP : {type(exc).__name__} : {exc}"),
-                [rules.finding("DMP.INTERNAL", f"erreur interne : {exc!r}", severity=Severity.ERROR)],
+                [rules.internal_error(exc)],
                 status=500, label="erreur interne",
             )
         summary = {"service": service, "resultat": outcome.label, **outcome.summary}
@@ -145,9 +145,9 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         except wire.WireError as exc:
             kind = "version" if exc.fault_code == "VersionMismatch" else "sender"
             raise Refused(Outcome(faults.soap_fault(exc.code, exc.message, kind=kind),
-                                  [rules.finding(f"SOAP.{exc.code}", exc.message)], status=500,
+                                  [rules.unreadable(exc.code, exc.message)], status=500,
                                   label="message illisible", summary={"operation": "?"})) from None
-        relaxed = [rules.finding("DMP.RELAXED.MESSAGE", r, severity=Severity.WARNING) for r in request.relaxations]
+        relaxed = rules.relaxations(request.relaxations)
         present = frozenset(name for name in ("Action", "To")
                             if request.envelope.header(WSA_NS, name) is not None)
         addressing = rules.check_addressing(request.addressing, present=present)
@@ -182,10 +182,10 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         except Refused as refused:
             outcome = refused.outcome
         outcome.findings = relaxed + [f for f in vihf.findings] + outcome.findings
-        tolerated = context.tolerated + [f.rule_id for f in outcome.findings if ".RELAXED" in f.rule_id]
-        if tolerated and not any(f.is_error for f in outcome.findings):
+        tolerated = rules.tolerance(context.tolerated, outcome.findings)
+        if tolerated is not None:
             outcome.summary["tolere"] = True
-            outcome.findings.append(rules.tolerated(tolerated))
+            outcome.findings.append(tolerated)
         outcome.summary.setdefault("operation", operation)
         outcome.summary.setdefault("acteur", actor.id)
         outcome.summary.setdefault("profil", actor.column)
@@ -273,11 +273,9 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         cert = client_certificate(http.scope)
         actor, findings = self._web_actor(token, cert, ins)
         patient = self.store.patient(ins) if ins and actor is not None else None
-        status = 200 if actor is not None else 403
-        if actor is not None and ins and patient is None:
-            status = 404
-            findings.append(rules.finding("DMP.TD09", f"aucun DMP pour l'INS {ins}", reqs=rules.REQ_TD09,
-                                          severity=Severity.WARNING))
+        missing = rules_patients.check_web_patient(ins, patient) if actor is not None else []
+        findings += missing
+        status = 403 if actor is None else 404 if missing else 200
         html_page = self._page(page, patient, actor or rules.Actor("", "", "", "", "", "normal"), findings)
         exchange = note(http.scope)
         exchange.operation = "TD0.9"
@@ -287,34 +285,25 @@ class DmpApp(PatientTransactions, DocumentTransactions):
         return HTMLResponse(html_page, status_code=status)
 
     def _web_actor(self, token: str, cert: bytes | None, ins: str) -> tuple[rules.Actor | None, list[Finding]]:
-        """TD0.9 opens a DMP only for a professional proven by a signed, valid VIHF context
-        (PDT-INF-527) naming this patient, tied to the TLS certificate like the web services;
-        None (page refused, nothing listed) otherwise."""
-        def refused(message: str, extra: list[Finding] = ()) -> tuple[None, list[Finding]]:
-            return None, [*extra, rules.finding("DMP.TD09", message, reqs=rules.REQ_TD09)]
-
-        if not token:
-            return refused("accès web contextuel sans jeton VIHF (champ « vihf » posté) : refusé")
-        try:
-            assertion = parse_untrusted(base64.b64decode(token, validate=True), what="le jeton VIHF")
-        except (XmlInputError, ValueError) as exc:
-            return refused(f"jeton VIHF illisible : {exc}")
-        check = self._check_token(assertion)
-        if not check.accepted or check.claims is None:
-            return refused("jeton VIHF refusé", check.findings)
-        if not check.signed:
-            return refused("jeton VIHF non signé : l'accès web exige un contexte signé", check.findings)
-        if ins and check.claims.patient_ins != ins:
-            return refused(f"jeton VIHF pour le patient {check.claims.patient_ins or '(aucun)'}, page du "
-                           f"patient {ins}", check.findings)
+        """The professional the posted VIHF context proves (tied to the TLS certificate like the
+        web services), or None (page refused, nothing listed) with the findings saying why."""
+        assertion, unreadable = None, ""
+        if token:
+            try:
+                assertion = parse_untrusted(base64.b64decode(token, validate=True), what="le jeton VIHF")
+            except (XmlInputError, ValueError) as exc:
+                unreadable = str(exc)
+        check = self._check_token(assertion) if assertion is not None else None
+        refused = rules_patients.check_web_token(check, ins, unreadable=unreadable)
+        if refused or check is None or check.claims is None:
+            return None, refused
         caller = self._check_caller(cert, check)
         if any(f.is_error for f in caller):
             return None, check.findings + caller
         actor = rules.Actor.from_claims(check.claims)
-        denied = rules.check_right("TD0.9", actor)
-        if denied or not actor.profession:
-            return refused("accès web réservé aux professionnels de santé (rôle avec profession)",
-                           check.findings + denied)
+        refused = rules_patients.check_web_professional(actor)
+        if refused:
+            return None, check.findings + refused
         return actor, check.findings + caller
 
     def _page(self, page: str, patient: Patient | None, actor: rules.Actor, findings: list[Finding]) -> str:

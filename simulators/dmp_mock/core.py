@@ -1,25 +1,23 @@
 """Shared ground of the DMP mock's transaction handlers: settings, outcome, request context,
-and the checks every transaction uses (patient of the VIHF, rights, authorization, errors)."""
+and how the shared decisions of `rules` (patient of the VIHF, rights, authorization) become a
+refusal (SOAP Fault, HL7v3 refusal, RegistryResponse Failure). No decision is taken here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from lxml import etree
 
 from banc.soap import SOAP12_CONTENT_TYPE
-from banc.verdict import Finding, Severity
+from banc.verdict import Finding
 from banc.vihf import VihfCheck
-from simulators.dmp_mock import faults, rules, wire
+from simulators.dmp_mock import faults, rules, rules_patients, rules_xds, wire
 from simulators.dmp_mock.models import (
     DmpStore,
     StoredDocument,
 )
 
 SERVICE = "dmp"
-NEVER_LENIENT = ("XDSUnknownPatientId", "XDSReplaceFailed", "XDSPatientIdDoesNotMatch", "DMP.PATIENT_ID")
-"""Identity and registry-integrity errors refuse even in lenient mode: accepting them would file a
-document in the wrong record."""
 BASE = "/si-dmp-server/v2/services"
 
 
@@ -62,6 +60,10 @@ class Context:
     """What a relaxed setting let through (rights 'report', lenient metadata): the exchange is
     then 'tolerated', never 'conform' (summary `tolere`, finding DMP.TOLERATED)."""
 
+    def tolerate(self, note: str | None) -> None:
+        if note:
+            self.tolerated.append(note)
+
 
 class Refused(Exception):
     """Stop processing with this outcome (a fault or an error response)."""
@@ -78,38 +80,28 @@ class DmpCore:
 
     # -- shared checks ----------------------------------------------------------------------
     def _require_patient(self, ctx: Context, body_patient: tuple[str, str] | None) -> None:
-        """The VIHF resource-id must name the patient of the body (when both are present)."""
+        """Refused with a security Fault when the VIHF names another patient than the body."""
         claims = ctx.vihf.claims
         assert claims is not None
-        if body_patient and claims.patient_ins and (claims.patient_ins, claims.patient_oid) != body_patient:
-            message = (f"resource-id du VIHF ({claims.patient_ins}) différent du patient de la "
-                       f"requête ({body_patient[0]})")
-            finding = rules.finding("VIHF.PATIENT_MISMATCH", message)
-            raise Refused(Outcome(faults.soap_fault("VIHF.PATIENT_MISMATCH", message, kind="security"),
-                                  [finding], status=500, label="patient incohérent"))
+        mismatch = rules.check_body_patient(claims, body_patient)
+        if mismatch:
+            raise Refused(Outcome(faults.refusal_fault(mismatch[0], kind="security"), mismatch,
+                                  status=500, label="patient incohérent"))
 
     def _rights(self, ctx: Context, action: str, **owner: str) -> list[Finding]:
-        denied = rules.check_right(action, ctx.actor, **owner)
-        if denied and self.settings.rights == "report":
-            ctx.tolerated.append(f"droits {action} (profil {ctx.actor.column}) en mode « signaler »")
-            return [replace(f, severity=Severity.WARNING) for f in denied]
-        return denied
+        findings, note = rules.downgraded(
+            rules.check_right(action, ctx.actor, **owner), relax=self.settings.rights == "report",
+            why=f"droits {action} (profil {ctx.actor.column}) en mode « signaler »")
+        ctx.tolerate(note)
+        return findings
 
     def _authorized(self, ctx: Context, ins: str) -> list[Finding]:
-        """Consulting a DMP in normal mode needs the patient's authorization (TD0.3)."""
-        if ctx.actor.purpose in ("BRIS_DE_GLACE", "CENTRE_15") or ctx.actor.treating_doctor:
-            return []
-        auth = self.store.authorization(ins, ctx.actor.id)
-        if auth is not None and auth.state == "VALIDE":
-            return []
-        state = "bloqué par le patient" if auth is not None else "non autorisé"
-        finding = rules.finding("DMP.NOT_AUTHORIZED",
-                                f"professionnel {ctx.actor.id} {state} sur le DMP {ins} : déclarez "
-                                "l'autorisation (TD0.3) avant de consulter", reqs=rules.REQ_MANAGE)
-        if self.settings.rights == "report":
-            ctx.tolerated.append(f"autorisation d'accès au DMP {ins} absente, en mode « signaler »")
-            return [replace(finding, severity=Severity.WARNING)]
-        return [finding]
+        findings, note = rules.downgraded(
+            rules.check_authorized(ctx.actor, ins, self.store.authorization(ins, ctx.actor.id)),
+            relax=self.settings.rights == "report",
+            why=f"autorisation d'accès au DMP {ins} absente, en mode « signaler »")
+        ctx.tolerate(note)
+        return findings
 
     @staticmethod
     def _professional(ctx: Context) -> tuple[str, str]:
@@ -126,7 +118,7 @@ class DmpCore:
             return (f"{known.given} {known.family}",
                     f"G15_{known.profession}" + (f"/{known.specialty}" if known.specialty else ""))
         claims = ctx.vihf.claims
-        return ctx.actor.name, rules.speciality_code(claims.roles) if claims else ""
+        return ctx.actor.name, rules_patients.speciality_code(claims.roles) if claims else ""
 
     def _hl7_refusal(self, ctx: Context, findings: list[Finding]) -> Outcome | None:
         errors = [f for f in findings if f.is_error]
@@ -139,10 +131,9 @@ class DmpCore:
     def _vihf_patient(self, ctx: Context) -> str:
         claims = ctx.vihf.claims
         assert claims is not None
-        if not claims.patient_ins:
-            message = "resource-id (INS du patient) obligatoire dans le VIHF pour cette transaction"
-            raise Refused(Outcome(faults.soap_fault("VIHF.RESOURCE_ID", message, kind="security"),
-                                  [rules.finding("VIHF.RESOURCE_ID", message)], status=500,
+        missing = rules.check_resource_id(claims)
+        if missing:
+            raise Refused(Outcome(faults.refusal_fault(missing[0], kind="security"), missing, status=500,
                                   label="VIHF incomplet"))
         return claims.patient_ins
 
@@ -164,19 +155,11 @@ class DmpCore:
         return wire.response_envelope(root, action, ctx.request)
 
     def _query_patient(self, ctx: Context, value: str | None, operation: str) -> tuple[str, str]:
-        patient = rules.patient_of(value or "")
         claims = ctx.vihf.claims
         assert claims is not None
+        patient, refused = rules_xds.check_query_patient(value, claims)
         if patient is None:
-            raise Refused(self._xds_failure(ctx, [rules.finding(
-                "XDSStoredQueryParamNumber", f"identifiant patient de la requête absent ou mal formé : {value!r}")],
-                operation, "AdhocQueryResponse"))
-        if claims.patient_ins and (claims.patient_ins, claims.patient_oid) != patient:
-            raise Refused(self._xds_failure(ctx, [rules.finding(
-                "XDSPatientIdDoesNotMatch",
-                f"patient de la requête ({patient[0]}, OID {patient[1]}) différent du resource-id du VIHF "
-                f"({claims.patient_ins}, OID {claims.patient_oid})")],
-                operation, "AdhocQueryResponse"))
+            raise Refused(self._xds_failure(ctx, refused, operation, "AdhocQueryResponse"))
         return patient
 
     def _visible(self, ctx: Context, doc: StoredDocument) -> bool:

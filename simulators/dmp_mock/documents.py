@@ -1,28 +1,25 @@
 """XDS.b transactions of the DMP mock: ITI-18 stored queries, ITI-57 updates (registry),
-ITI-41 feeding and ITI-43 retrieval (repository)."""
+ITI-41 feeding and ITI-43 retrieval (repository).
+
+Each handler reads the request and the store, asks `rules_xds` (and `rules`) what is allowed,
+then writes and answers; the decisions themselves are there."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import replace
 
 from lxml import etree
 
 from banc.soap import mtom
-from banc.verdict import Finding, Severity
+from banc.verdict import Finding
 from banc.xds import codes as xc
-from banc.xds.checks import check_against_cda, check_metadata
 from banc.xds.ebrim import entry_from_element, parse_submission
 from banc.xds.model import Author, DocumentEntry, Submission
-from banc.xml import XmlInputError, parse_untrusted
-from simulators.dmp_mock import faults, rules, wire
-from simulators.dmp_mock.core import NEVER_LENIENT, Context, DmpCore, Outcome
+from simulators.dmp_mock import faults, rules, rules_xds, wire
+from simulators.dmp_mock.core import Context, DmpCore, Outcome
 from simulators.dmp_mock.models import (
     APPROVED,
-    ARCHIVED,
-    DELETED,
-    DEPRECATED,
     NewSubmission,
     StoreConflict,
     StoredAssociation,
@@ -45,19 +42,18 @@ class DocumentTransactions(DmpCore):
         try:
             query = wire.parse_query(ctx.request.payload)
         except wire.WireError as exc:
-            return self._xds_failure(ctx, [rules.finding("XDSRegistryMetadataError", f"{exc.message} "
-                                                         "(ITI-18 : rim:AdhocQuery obligatoire)",
-                                                         location="query:AdhocQueryRequest")],
-                                     operation, "AdhocQueryResponse")
+            return self._xds_failure(ctx, [rules_xds.unreadable_query(exc.message)], operation, "AdhocQueryResponse")
+        claims = ctx.vihf.claims
+        assert claims is not None
         summary: dict = {"operation": operation, "requete": query.name}
-        right_action = "TD3.1.reference" if query.return_type == "ObjectRef" else "TD3.1.metadonnees"
+        right_action = rules_xds.query_right(query.return_type)
         objects: list[bytes] = []
         if query.query_id == wire.FIND_DOCUMENTS:
             ins, _ = self._query_patient(ctx, query.first("$XDSDocumentEntryPatientId"), operation)
             findings = self._rights(ctx, right_action) + self._authorized(ctx, ins)
             if any(f.is_error for f in findings):
                 return self._xds_failure(ctx, findings, operation, "AdhocQueryResponse")
-            statuses = [s for s in query.params.get("$XDSDocumentEntryStatus") or [APPROVED] if rules.consultable(s)]
+            statuses = rules_xds.queried_statuses(query.params.get("$XDSDocumentEntryStatus"))
             docs = statuses and self.store.documents(
                 ins, statuses,
                 class_codes=[c.split("^")[0] for c in query.params.get("$XDSDocumentEntryClassCode", [])],
@@ -70,15 +66,11 @@ class DocumentTransactions(DmpCore):
             objects = [wire.object_ref(d.entry_uuid) if query.return_type == "ObjectRef"
                        else wire.with_status(d.metadata, d.status) for d in docs]
         elif query.query_id == wire.GET_DOCUMENTS:
-            claims = ctx.vihf.claims
             findings = self._rights(ctx, right_action)
             docs = [self.store.document(entry_uuid=u) for u in query.params.get("$XDSDocumentEntryEntryUUID", [])]
             docs += [self.store.document(unique_id=u) for u in query.params.get("$XDSDocumentEntryUniqueId", [])]
-            if not docs:
-                findings.append(rules.finding("XDSStoredQueryParamNumber",
-                                              "GetDocuments sans $XDSDocumentEntryEntryUUID ni $XDSDocumentEntryUniqueId"))
-            found = [d for d in docs if d is not None and claims and d.patient_ins == claims.patient_ins
-                     and rules.consultable(d.status)]
+            findings += rules_xds.check_get_documents(len(docs))
+            found = [d for d in docs if d is not None and rules_xds.in_record(d, claims.patient_ins)]
             if found:
                 findings += self._authorized(ctx, found[0].patient_ins)
             if any(f.is_error for f in findings):
@@ -94,15 +86,12 @@ class DocumentTransactions(DmpCore):
                        else s.metadata for s in self.store.submission_sets(ins)]
         elif query.query_id == wire.GET_ASSOCIATIONS:
             findings = self._rights(ctx, right_action)
-            claims = ctx.vihf.claims
             uuids = query.params.get("$uuid", [])
             associations = [a for a in self.store.associations(uuids)
-                            if claims is None or not a.patient_ins or a.patient_ins == claims.patient_ins]
+                            if rules_xds.association_in_record(a, claims.patient_ins)]
             objects = [a.metadata or wire.object_ref(a.id) for a in associations]
         else:
-            return self._xds_failure(ctx, [rules.finding(
-                "XDSUnknownStoredQuery", f"requête enregistrée {query.query_id!r} non prise en charge "
-                f"({', '.join(wire.STORED_QUERIES.values())})")], operation, "AdhocQueryResponse")
+            return self._xds_failure(ctx, [rules_xds.unknown_query(query.query_id)], operation, "AdhocQueryResponse")
         summary["resultats"] = len(objects)
         body = wire.spliced_adhoc_response(objects, "urn:ihe:iti:2007:RegistryStoredQueryResponse", ctx.request)
         return Outcome(body, findings, summary=summary)
@@ -127,22 +116,9 @@ class DocumentTransactions(DmpCore):
                 doc = self.store.document(entry_uuid=target)
                 new_status = (slots.get("NewStatus") or [""])[0]
                 original = (slots.get("OriginalStatus") or [""])[0]
-                if doc is None or doc.patient_ins != claims.patient_ins or not rules.consultable(doc.status):
-                    findings.append(rules.finding("XDSDocumentUniqueIdError",
-                                                  f"document {target} inconnu (ou supprimé) dans le DMP de ce patient",
-                                                  reqs=rules.REQ_MANAGE))
-                    continue
-                if original and original != doc.status:
-                    findings.append(rules.finding("XDSRegistryMetadataError",
-                                                  f"statut d'origine {original} ≠ statut actuel {doc.status}",
-                                                  reqs=rules.REQ_MANAGE))
-                    continue
-                action = {DELETED: "TD3.3c.supprimer", ARCHIVED: "TD3.3d.archiver",
-                          APPROVED: "TD3.3d.desarchiver"}.get(new_status)
-                if action is None:
-                    findings.append(rules.finding("XDSRegistryMetadataError",
-                                                  f"nouveau statut {new_status!r} non pris en charge",
-                                                  reqs=rules.REQ_MANAGE))
+                action, refused = rules_xds.judge_status_change(target, doc, claims.patient_ins, new_status, original)
+                findings += refused
+                if action is None or doc is None:
                     continue
                 findings += self._rights(ctx, action, author_id=doc.author_id,
                                          author_structure=doc.author_institution)
@@ -152,23 +128,15 @@ class DocumentTransactions(DmpCore):
                 new = extrinsics[association.get("targetObject")]
                 lid = new.get("lid", "")
                 doc = self.store.document(entry_uuid=lid)
-                if doc is None or doc.patient_ins != claims.patient_ins or not rules.consultable(doc.status):
-                    findings.append(rules.finding("XDSDocumentUniqueIdError",
-                                                  f"document {lid!r} (lid) inconnu dans le DMP de ce patient",
-                                                  reqs=rules.REQ_MANAGE))
+                refused = rules_xds.check_metadata_update(lid, doc, claims.patient_ins)
+                findings += refused
+                if refused or doc is None:
                     continue
                 entry = entry_from_element(new)
                 codes = tuple(c.code for c in entry.confidentiality)
-                before, after = set(doc.confidentiality), set(codes)
-                for code, added, removed in ((rules.MASQUE_PS, "TD3.3a.masquer", "TD3.3a.demasquer"),
-                                             (rules.INVISIBLE_PATIENT, "TD3.3b.visible_patient", "TD3.3b.visible_patient"),
-                                             (rules.INVISIBLE_RL, "TD3.3b.visible_patient", "TD3.3b.visible_patient")):
-                    if code in after - before:
-                        findings += self._rights(ctx, added, author_id=doc.author_id)
-                        changes.append(f"+{code} {doc.unique_id}")
-                    if code in before - after:
-                        findings += self._rights(ctx, removed, author_id=doc.author_id)
-                        changes.append(f"-{code} {doc.unique_id}")
+                for action, change in rules_xds.confidentiality_changes(doc.confidentiality, codes):
+                    findings += self._rights(ctx, action, author_id=doc.author_id)
+                    changes.append(f"{change} {doc.unique_id}")
                 metadata = wire.load_stored(doc.metadata)
                 for old in metadata.findall(f"{{{wire.RIM}}}Classification"):
                     if old.get("classificationScheme") == xc.DE_CONFIDENTIALITY:
@@ -183,10 +151,7 @@ class DocumentTransactions(DmpCore):
                         else:
                             metadata.append(clone)
                 planned.append((doc.entry_uuid, {"confidentiality": codes, "metadata": etree.tostring(metadata)}))
-        if not planned and not findings:
-            findings.append(rules.finding("XDSRegistryMetadataError",
-                                          "mise à jour sans association UpdateAvailabilityStatus ni nouvelle "
-                                          "version de métadonnées", reqs=rules.REQ_MANAGE))
+        findings += rules_xds.check_update_not_empty(bool(planned), bool(findings))
         if any(f.is_error for f in findings):
             return self._xds_failure(ctx, findings, operation)
         for entry_uuid, change in planned:
@@ -202,28 +167,15 @@ class DocumentTransactions(DmpCore):
         findings: list[Finding] = []
         documents: list[tuple[str, str, bytes]] = []
         for repository, unique_id in wire.parse_retrieve(ctx.request.payload):
-            if repository != wire.REPOSITORY_ID:
-                findings.append(rules.finding("XDSUnknownRepositoryId",
-                                              f"entrepôt {repository!r} inconnu ({wire.REPOSITORY_ID} attendu)"))
+            unknown = rules_xds.check_repository(repository)
+            doc = self.store.document(unique_id=unique_id, with_content=True) if not unknown else None
+            refused = unknown or rules_xds.check_retrieval(unique_id, doc, claims.patient_ins)
+            findings += refused
+            if refused or doc is None or doc.content is None:
                 continue
-            doc = self.store.document(unique_id=unique_id, with_content=True)
-            if doc is None or doc.content is None:
-                findings.append(rules.finding("XDSDocumentUniqueIdError", f"document {unique_id!r} inconnu"))
-                continue
-            if not rules.consultable(doc.status):
-                findings.append(rules.finding("XDSDocumentUniqueIdError",
-                                              f"document {unique_id} supprimé du DMP (TD3.3c) : plus consultable",
-                                              reqs=rules.REQ_MANAGE))
-                continue
-            if claims.patient_ins and doc.patient_ins != claims.patient_ins:
-                findings.append(rules.finding("XDSPatientIdDoesNotMatch",
-                                              f"document {unique_id} d'un autre patient que le resource-id du VIHF"))
-                continue
-            action = {DEPRECATED: "TD3.2.obsolete", ARCHIVED: "TD3.2.archive"}.get(doc.status, "TD3.2.normal")
-            denied = self._rights(ctx, action) + self._authorized(ctx, doc.patient_ins)
-            if not self._visible(ctx, doc):
-                denied += self._rights(ctx, "TD3.2.masque_ps", author_id=doc.author_id) or [
-                    rules.finding("DMP.ACCESS_DENIED", f"document {unique_id} masqué aux professionnels")]
+            denied = self._rights(ctx, rules_xds.retrieval_right(doc.status)) + self._authorized(ctx, doc.patient_ins)
+            if not self._visible(ctx, doc):  # masked to professionals: the matrix's refusal says why
+                denied += self._rights(ctx, "TD3.2.masque_ps", author_id=doc.author_id)
             findings += denied
             if any(f.is_error for f in denied):
                 continue
@@ -246,9 +198,7 @@ class DocumentTransactions(DmpCore):
         submit = payload.find(f"{{{wire.LCM}}}SubmitObjectsRequest")
         object_list = submit.find(f"{{{wire.RIM}}}RegistryObjectList") if submit is not None else None
         if object_list is None:
-            return self._xds_failure(ctx, [rules.finding("XDSRegistryMetadataError",
-                                                    "ProvideAndRegisterDocumentSetRequest sans SubmitObjectsRequest/RegistryObjectList")],
-                                     operation)
+            return self._xds_failure(ctx, [rules_xds.missing_object_list()], operation)
         relaxed: list[Finding] = rules.check_mtom(payload, ctx.request.message is not None)
         contents: dict[str, bytes] = {}
         errors: list[Finding] = []
@@ -256,85 +206,48 @@ class DocumentTransactions(DmpCore):
             try:
                 data = mtom.element_content(document, ctx.request.message)
             except mtom.MtomError as exc:
-                errors.append(rules.finding("XDSMissingDocument", exc.message))
+                errors.append(rules_xds.unreadable_content(exc.message))
                 continue
-            if len(data) > settings.max_document_bytes:
-                errors.append(rules.finding(
-                    "XDSRepositoryError",
-                    f"document {document.get('id')} de {len(data) / 1_048_576:.1f} Mo : au-delà de la "
-                    f"limite de {settings.max_document_bytes / 1_048_576:.0f} Mo du DMP"))
-                continue
-            contents[document.get("id", "")] = data
+            too_large = rules_xds.check_document_size(str(document.get("id")), len(data), settings.max_document_bytes)
+            errors += too_large
+            if not too_large:
+                contents[document.get("id", "")] = data
         extrinsic_ids = [e.get("id", "") for e in object_list.iter(f"{{{wire.RIM}}}ExtrinsicObject")]
-        for ident in extrinsic_ids:
-            if ident in contents:
-                continue
-            alias = next((k for k in contents if k.lower() == ident.lower()), None)
-            if alias is not None and settings.trust_official_examples:
-                contents[ident] = contents.pop(alias)
-                relaxed.append(rules.finding(
-                    "DMP.RELAXED.DOCUMENT_ID",
-                    f"option « exemples officiels » : Document id={alias!r} rattaché à l'ExtrinsicObject "
-                    f"{ident!r} (casse différente)", severity=Severity.WARNING))
-            elif not any(e.rule_id == "XDSRepositoryError" for e in errors):
-                errors.append(rules.finding("XDSMissingDocument",
-                                            f"aucun Document pour l'ExtrinsicObject {ident!r}"))
+        aliases, matched, missing = rules_xds.match_documents(
+            extrinsic_ids, contents, too_large=any(e.rule_id == "XDSRepositoryError" for e in errors),
+            trust_official_examples=settings.trust_official_examples)
+        contents = {aliases.get(k, k): v for k, v in contents.items()}
+        relaxed += matched
+        errors += missing
         if errors:
             return self._xds_failure(ctx, relaxed + errors, operation)
         mapping = wire.assign_uuids(object_list)
         contents = {mapping.get(k, k): v for k, v in contents.items()}
         submission = parse_submission(object_list)
         if submission is None:
-            return self._xds_failure(ctx, [rules.finding("XDSRegistryMetadataError",
-                                                    "aucun lot de soumission (RegistryPackage classé SubmissionSet)")],
-                                     operation)
+            return self._xds_failure(ctx, [rules_xds.no_submission_set()], operation)
         findings = relaxed + self._rights(ctx, "TD2.1")
         ins = rules.patient_of(submission.submission_set.patient_id)
-        if ins and claims.patient_ins and ins[0] == claims.patient_ins:
-            auth = self.store.authorization(ins[0], ctx.actor.id)
-            if auth is not None and auth.state == "BLOQUE":
-                findings.append(rules.finding("DMP.ACCESS_DENIED", "professionnel bloqué par le patient"))
-        patient = self.store.patient(ins[0]) if ins else None
-        if ins and patient is None:
-            findings.append(rules.finding("XDSUnknownPatientId", f"aucun DMP pour l'INS {ins[0]}"))
-        elif patient is not None and patient.status != "active":
-            findings.append(rules.finding("XDSUnknownPatientId", f"le DMP de l'INS {ins[0]} est fermé"))
-        metadata_findings = [f for f in check_metadata(submission) if f.rule_id != "XDS-PATIENT-MISMATCH"]
-        metadata_findings += rules.check_submission(submission, claims, settings.value_sets)
+        findings += rules_xds.check_feed_patient(ins, claims, self.store.authorization(ins[0], ctx.actor.id) if ins
+                                                 else None, self.store.patient(ins[0]) if ins else None)
+        metadata_findings = rules_xds.check_feed_metadata(submission, claims, settings.value_sets)
         entries = {d.entry_uuid: d for d in submission.documents}
         replaced: list[str] = []
         for association in submission.associations:
             if association.type == xc.RPLC:
-                previous = self.store.document(entry_uuid=association.target)
-                if previous is None or previous.patient_ins != (ins[0] if ins else ""):
-                    metadata_findings.append(rules.finding("XDSReplaceFailed",
-                                                           f"document remplacé {association.target} inconnu dans ce DMP",
-                                                           reqs=rules.REQ_MANAGE))
-                else:
+                failed = rules_xds.check_replacement(association.target,
+                                                     self.store.document(entry_uuid=association.target), ins)
+                metadata_findings += failed
+                if not failed:
                     replaced.append(association.target)
         cda_findings: list[Finding] = []
         for entry in submission.documents:
-            data = contents.get(entry.entry_uuid, b"")
-            if rules.is_signature(entry):
-                metadata_findings += rules.check_signature_document(data, entry.unique_id)
-                continue
-            if entry.mime_type != "text/xml":
-                continue
-            try:
-                root = parse_untrusted(data, what=f"le document {entry.unique_id}")
-            except XmlInputError as exc:
-                metadata_findings.append(rules.finding("DMP.CDA", exc.message))
-                continue
-            metadata_findings += check_against_cda(entry, root)
-            if settings.validate_cda:
+            root, content_findings = rules_xds.check_content(entry, contents.get(entry.entry_uuid, b""))
+            metadata_findings += content_findings
+            if root is not None and settings.validate_cda:
                 cda_findings += self._validate_cda(root, entry.unique_id)
-        if settings.strictness == "lenient":
-            downgraded = [f for f in metadata_findings if f.is_error and f.rule_id not in NEVER_LENIENT]
-            if downgraded:
-                ctx.tolerated.append(f"{len(downgraded)} erreur(s) de métadonnées en mode tolérant "
-                                     f"({', '.join(sorted({f.rule_id for f in downgraded}))})")
-            metadata_findings = [replace(f, severity=Severity.WARNING) if f in downgraded else f
-                                 for f in metadata_findings]
+        metadata_findings, note = rules_xds.leniently(metadata_findings, lenient=settings.strictness == "lenient")
+        ctx.tolerate(note)
         findings += metadata_findings
         if any(f.is_error for f in findings):
             return self._xds_failure(ctx, findings + cda_findings, operation)
@@ -342,7 +255,8 @@ class DocumentTransactions(DmpCore):
         try:
             self.store.submit(new)
         except StoreConflict as conflict:
-            return self._xds_failure(ctx, [*findings, rules.finding(conflict.code, conflict.message)], operation)
+            return self._xds_failure(ctx, [*findings, rules_xds.store_conflict(conflict.code, conflict.message)],
+                                     operation)
         root = wire.registry_response(faults.registry_errors([f for f in findings if not f.is_error]))
         return Outcome(self._envelope(ctx, root, "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bResponse"),
                        findings + cda_findings,
@@ -350,17 +264,12 @@ class DocumentTransactions(DmpCore):
                                 "documents": [d.unique_id for d in new.documents],
                                 "remplace": replaced})
 
-    def _validate_cda(self, root: etree._Element, unique_id: str) -> list[Finding]:
-        """The CDA engine's verdict, recorded as warnings: it informs the verdict, while the DMP's
-        own feed rules decide acceptance (the real DMP does not run the CI-SIS schematrons)."""
+    @staticmethod
+    def _validate_cda(root: etree._Element, unique_id: str) -> list[Finding]:
+        """The CDA engine's verdict on a fed document, as the DMP weighs it (`cda_advisory`)."""
         from banc.cda import validate_root  # lazy: Saxon is loaded only when validation is on
 
-        verdict = validate_root(root, subject=unique_id)
-        findings = [replace(f, severity=Severity.WARNING if f.is_error else f.severity,
-                            location=f"{unique_id} {f.location}".strip()) for f in verdict.findings]
-        findings += [rules.finding("DMP.CDA.NOT_EVALUATED", f"{unique_id} : {n.ruleset} non évalué ({n.reason})",
-                                   severity=Severity.INFO) for n in verdict.not_evaluated]
-        return findings
+        return rules_xds.cda_advisory(validate_root(root, subject=unique_id), unique_id)
 
     @staticmethod
     def _new_submission(submission: Submission, entries: dict[str, DocumentEntry], contents: dict[str, bytes],

@@ -47,6 +47,11 @@ def soap_fault(rule: str, message: str, *, kind: str = "sender") -> bytes:
     return build_fault(Fault("Sender", message, subcodes=subcodes, detail=[_detail(rule, message)]))
 
 
+def refusal_fault(finding: Finding, *, kind: str = "sender") -> bytes:
+    """The Fault of one refusal: its rule id in the Detail, its message as the reason."""
+    return soap_fault(finding.rule_id, finding.message, kind=kind)
+
+
 def fault_from_findings(findings: list[Finding], *, kind: str) -> bytes:
     errors = [f for f in findings if f.is_error] or findings
     message = " ; ".join(f"[{f.rule_id}] {f.message}" for f in errors)

@@ -1,5 +1,5 @@
 """HL7v3 patient transactions (TD0.2, TD0.5, TD1.x), authorizations (TD0.3, TD1.6) and the
-patient list (TD0.4) of the DMP mock."""
+patient list (TD0.4) of the DMP mock: read, ask `rules_patients`, write, answer."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import time
 
 from lxml import etree
 
-from banc.verdict import Finding, Severity
-from simulators.dmp_mock import faults, rules, wire
+from simulators.dmp_mock import faults, rules_patients, wire
 from simulators.dmp_mock.core import Context, DmpCore, Outcome, Refused
 from simulators.dmp_mock.models import (
     Authorization,
@@ -27,7 +26,7 @@ class PatientTransactions(DmpCore):
     def patient_query(self, ctx: Context) -> Outcome:
         payload = ctx.request.payload
         reason = wire.hl7_reason(payload)
-        operation = "TD0.2" if reason == "TEST_EXST" else "TD1.3a"
+        operation = rules_patients.query_operation(reason)
         patient_id = wire.hl7_patient(payload)
         self._require_patient(ctx, patient_id)
         findings = self._rights(ctx, operation)
@@ -42,7 +41,7 @@ class PatientTransactions(DmpCore):
         if patient is not None:
             if operation == "TD0.2":
                 auth = self.store.authorization(patient.ins, ctx.actor.id)
-                state = "VALIDE" if auth and auth.state == "VALIDE" else ("BLOQUE" if auth else "NON_AUTORISE")
+                state = rules_patients.authorization_state(auth)
                 wire.attention_line(message, "AUTORISATION", "1.2.250.1.213.4.1.2.6.1",
                                     wire.coded_value(state, "1.2.250.1.213.4.1.2.6.2"))
                 wire.attention_line(message, "STATUT_MT", "1.2.250.1.213.4.1.2.6.3",
@@ -79,16 +78,10 @@ class PatientTransactions(DmpCore):
         payload = ctx.request.payload
         patient_id = wire.hl7_patient(payload)
         self._require_patient(ctx, patient_id)
-        findings: list[Finding] = []
-        ack, detail = "AA", ""
-        if patient_id is None:
-            ack, detail = "AE", "identifiant INS du patient absent de la demande de création"
-        elif self.store.patient(patient_id[0]) is not None:
-            ack, detail = "AE", f"un DMP existe déjà pour l'INS {patient_id[0]}"
-        if detail:
-            findings.append(rules.finding("DMP.CREATE", detail, reqs=rules.REQ_MANAGE))
+        findings = rules_patients.check_create(patient_id, self.store.patient(patient_id[0]) if patient_id else None)
+        ack, detail = ("AE", findings[0].message) if findings else ("AA", "")
         patient = None
-        if ack == "AA":
+        if patient_id is not None and not findings:
             person = wire.hl7_person(payload)
             patient = self.store.add_patient(Patient(patient_id[0], patient_id[1], **person))
         outer, message = wire.hl7_message("PRPA_IN201312UV02", payload, ack=ack, ack_detail=detail,
@@ -102,28 +95,16 @@ class PatientTransactions(DmpCore):
     def patient_update(self, ctx: Context) -> Outcome:
         payload = ctx.request.payload
         reason = wire.hl7_reason(payload)
-        operation = {"REAC": "TD1.2", "MODIF_DATA": "TD1.3b", "FERM": "TD1.4"}.get(reason, "TD1.x")
+        operation = rules_patients.UPDATE_OPERATIONS.get(reason, "TD1.x")
         patient_id = wire.hl7_patient(payload)
         self._require_patient(ctx, patient_id)
         patient = self.store.patient(patient_id[0]) if patient_id else None
-        ack, detail = "AA", ""
-        if reason not in ("REAC", "MODIF_DATA", "FERM"):
-            ack, detail = "AE", f"reasonCode {reason!r} inconnu (REAC, MODIF_DATA, FERM attendus)"
-        elif patient is None:
-            ack, detail = "AE", "aucun DMP pour cet INS"
-        elif reason == "FERM":
-            if patient.status == "terminated":
-                ack, detail = "AE", "le DMP est déjà fermé"
-            else:
-                self.store.set_patient_status(patient.ins, "terminated")
-        elif reason == "REAC":
-            if patient.status != "terminated":
-                ack, detail = "AE", "le DMP n'est pas fermé : réactivation impossible"
-            else:
-                self.store.set_patient_status(patient.ins, "active")
-        else:
+        change, findings = rules_patients.judge_patient_update(reason, patient)
+        ack, detail = ("AE", findings[0].message) if findings else ("AA", "")
+        if patient is not None and change == "demographics":
             self.store.update_patient(patient.ins, **wire.hl7_person(payload))
-        findings = [rules.finding("DMP.PATIENT_UPDATE", detail, reqs=rules.REQ_MANAGE)] if detail else []
+        elif patient is not None and change is not None:
+            self.store.set_patient_status(patient.ins, change)
         patient = self.store.patient(patient_id[0]) if patient_id else None
         outer, message = wire.hl7_message("PRPA_IN201315UV02", payload, ack=ack, ack_detail=detail,
                                           wrapper="PRPA_IN201314UV02_Response")
@@ -138,36 +119,24 @@ class PatientTransactions(DmpCore):
         ins = self._vihf_patient(ctx)
         action = wire.soap_text(ctx.request.payload, "action").upper()
         operation = "TD0.3"
-        if action not in ("AJOUT", "SUPPRESSION"):
-            message = f"action {action!r} : AJOUT ou SUPPRESSION attendu"
-            raise Refused(Outcome(faults.soap_fault("DMP.TD03", message), [rules.finding("DMP.TD03", message)],
-                                  status=500, summary={"operation": operation}))
-        findings = self._rights(ctx, "TD0.3.ajout" if action == "AJOUT" else "TD0.3.suppression")
+        unknown = rules_patients.check_authorization_action(action)
+        if unknown:
+            raise Refused(Outcome(faults.refusal_fault(unknown[0]), unknown, status=500,
+                                  summary={"operation": operation}))
+        findings = self._rights(ctx, rules_patients.AUTHORIZATION_ACTIONS[action])
         refusal = self._hl7_refusal(ctx, findings)
         if refusal:
             refusal.summary["operation"] = operation
             return refusal
-        existing = self.store.authorization(ins, ctx.actor.id)
-        status, text = "DMPOk", ""
-        if self.store.patient(ins) is None:
-            status, text = "DMPKo", f"aucun DMP pour l'INS {ins}"
-        elif action == "AJOUT":
-            if existing and existing.state == "VALIDE":
-                text = "Autorisation déjà présente aucune action effectuée"
-            elif existing and existing.state == "BLOQUE":
-                status, text = "DMPKo", "professionnel bloqué par le patient : autorisation impossible"
-            else:
-                name, speciality = self._professional(ctx)
-                self.store.set_authorization(Authorization(ins, ctx.actor.id, name, ctx.actor.structure_id,
-                                                           speciality))
-                text = "Autorisation ajoutée"
-        elif existing is None:
-            text = "Aucune autorisation à supprimer"
-        else:
+        change, text, refused = rules_patients.judge_authorization(
+            action, ins, self.store.patient(ins), self.store.authorization(ins, ctx.actor.id))
+        if change == "add":
+            name, speciality = self._professional(ctx)
+            self.store.set_authorization(Authorization(ins, ctx.actor.id, name, ctx.actor.structure_id, speciality))
+        elif change == "remove":
             self.store.remove_authorization(ins, ctx.actor.id)
-            text = "Autorisation supprimée"
-        if status != "DMPOk":
-            findings.append(rules.finding("DMP.TD03", text, reqs=rules.REQ_MANAGE))
+        findings += refused
+        status = "DMPKo" if refused else "DMPOk"
         root = wire.simple_output(wire.HAB, "setAuthorization", [("status", status), ("context", text)])
         body = wire.response_envelope(
             root, "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorizationResponse", ctx.request)
@@ -186,11 +155,11 @@ class PatientTransactions(DmpCore):
             state = "ACTIVE" if auth.state == "VALIDE" else "INTERDITE"  # modeType of the WSDL
             if mode not in ("TOUTE", state):
                 continue
-            first, last = rules.split_name(auth.actor_name)
+            first, last = rules_patients.split_name(auth.actor_name)
             items.append(("listOfAuthorizationByPatient", [
                 ("nationalId", auth.actor_id), ("nationalIdType", "1.2.250.1.71.4.2.1"),
                 ("firstName", first), ("lastName", last),
-                ("codeSpeciality", auth.speciality), ("libSpeciality", rules.speciality_label(auth.speciality)),
+                ("codeSpeciality", auth.speciality), ("libSpeciality", rules_patients.speciality_label(auth.speciality)),
                 ("startOfAuthorization", stamp(auth.started_at)),
                 ("lastActionDate", stamp(auth.updated_at)),
                 ("mode", state),
@@ -209,7 +178,7 @@ class PatientTransactions(DmpCore):
         items: list[tuple[str, object]] = []
         for auth in self.store.authorizations(actor_id=ctx.actor.id):
             patient = self.store.patient(auth.ins)
-            if patient is None or auth.state != "VALIDE":
+            if patient is None or not rules_patients.in_patient_list(auth):
                 continue
             items.append(("patientlistData", [
                 ("patientIdentifier", [("nationalId", patient.dmp_id), ("nationalIdType", "1.2.250.1.213.1.4.2")]),
@@ -237,7 +206,5 @@ class PatientTransactions(DmpCore):
         root = wire.simple_output(wire.PAT, name, fields)
         body = wire.response_envelope(
             root, f"urn:si-dmp-patients:PatientSpecificEndPoint:{name}Response", ctx.request)
-        note = rules.finding("DMP.OBSOLETE", f"{operation} ({name}) n'existe plus dans le WSDL 2.01.04 "
-                             "(compte patient géré par Mon espace santé)", severity=Severity.INFO)
-        return Outcome(body, [note], summary={"operation": operation})
+        return Outcome(body, [rules_patients.obsolete(operation, name)], summary={"operation": operation})
 

@@ -3,14 +3,17 @@
 The same functions judge live traffic (the mock) and captures (verdicts, `banc` CLI): access
 rights (data file `data/rights.tsv`, transcribed from PDT-INF-526), WS-Addressing, DMP metadata
 rules on what is fed (value sets, patient identity across SubmissionSet / DocumentEntry / VIHF,
-authorInstitution, signature document), and what a viewer may see (masking, visibility).
+authorInstitution, signature document), and what a viewer may see (masking, visibility). The
+decisions of each transaction (which XDS error, which refusal) are in `rules_xds.py` (ITI-18,
+ITI-41, ITI-43, ITI-57) and `rules_hl7.py` (patients, authorizations, TD0.9); every finding of
+the mock comes from one of the rule sets below.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import ClassVar
@@ -20,15 +23,17 @@ from lxml import etree
 from banc.identity import INS_OIDS, check_ins, parse_xds_patient_id
 from banc.paths import reference_path
 from banc.soap import Addressing, mtom
-from banc.verdict import Finding, Severity
-from banc.vihf import OID_PROFESSION, OID_SPECIALITE, Role, VihfCheck, VihfClaims
+from banc.verdict import Finding, RuleSet, Severity
+from banc.vihf import OID_PROFESSION, VihfCheck, VihfClaims
 from banc.xds import codes as xc
 from banc.xds.model import DocumentEntry, Submission
 from banc.xml import XmlInputError, parse_untrusted
-from simulators.dmp_mock.models import DELETED
+from simulators.dmp_mock.faults import XDS_CODES
+from simulators.dmp_mock.models import DELETED, Authorization
 
 RULESET = "dmp"
 REQ_FEED = ("SC.DMP.01.MS1", "SC.DMP.04.MS1")
+REQ_PROFILE = ("SC.DMP.04.MS1",)
 REQ_MANAGE = ("SC.DMP.02.MS1",)
 REQ_TD09 = ("SC.DMP.03.MS1",)
 RIGHTS_FILE = Path(__file__).parent / "data" / "rights.tsv"
@@ -42,10 +47,36 @@ SIGNATURE_TYPE = "E1762"
 SIGNATURE_FORMAT = "http://www.w3.org/2000/09/xmldsig#"
 
 
-def finding(rule: str, message: str, *, location: str = "", reqs: tuple[str, ...] = REQ_FEED,
-            severity: Severity = Severity.ERROR) -> Finding:
-    return Finding(rule_id=rule, message=message, severity=severity, location=location,
-                   ruleset=RULESET, requirements=reqs)
+# -- vocabulary: the rule sets every finding of the mock comes from ---------------------------
+
+
+@dataclass(frozen=True)
+class VerbatimCodes(RuleSet):
+    """Rule ids that are another standard's codes, kept as that standard spells them.
+
+    The IHE XDS.b error codes (`XDSPatientIdDoesNotMatch`) are the `errorCode` a DUI reads in
+    the RegistryError, so their case is the standard's; `banc.soap`'s wire-error codes
+    (`mtom-bad-boundary`) are the fault Detail code. `known`, when set, lists the allowed codes:
+    any other is a programming error, like an uncatalogued requirement."""
+
+    known: frozenset[str] = frozenset()
+
+    def rule_id(self, code: str) -> str:
+        if self.known and code not in self.known:
+            raise ValueError(f"code {code!r} inconnu du jeu de règles {self.name}")
+        return f"{self.prefix}.{code}" if self.prefix else code
+
+
+RULES = RuleSet(RULESET, "DMP", REQ_FEED)
+"""The DMP's own rules (`DMP.…`); findings cite the feed requirements unless they say otherwise."""
+ADDRESSING = RuleSet(RULESET, "WSA", REQ_FEED)
+"""WS-Addressing and routing (`WSA.…`)."""
+TOKEN = RuleSet(RULESET, "VIHF", REQ_FEED)
+"""What the DMP checks of the VIHF beyond `banc.vihf` (`VIHF.…`: resource-id, patient of the body)."""
+UNREADABLE = VerbatimCodes(RULESET, "SOAP", REQ_FEED)
+"""A request that cannot be read (`SOAP.<wire code>`)."""
+XDS = VerbatimCodes(RULESET, "", REQ_FEED, known=frozenset(XDS_CODES))
+"""IHE XDS.b error codes, verbatim (`XDSUnknownPatientId`)."""
 
 
 # -- WS-Addressing ---------------------------------------------------------------------------
@@ -56,11 +87,9 @@ def check_addressing(addressing: Addressing, *, present: frozenset[str]) -> list
     send) counts as present, and so does an empty `<Action/>` (what a client generated from a
     WSDL with `soapAction=""` sends: the interaction is then identified by the body); ReplyTo
     defaults to anonymous (WS-Addressing 1.0)."""
-    findings = [finding("WSA.MISSING", f"en-tête WS-Addressing {name} absent", location=f"wsa:{name}")
-                for name in addressing.missing("MessageID")]
-    findings += [finding("WSA.MISSING", f"en-tête WS-Addressing {name} absent", location=f"wsa:{name}")
-                 for name in ("Action", "To") if name not in present]
-    return findings
+    missing = [*addressing.missing("MessageID"), *(n for n in ("Action", "To") if n not in present)]
+    return [ADDRESSING.finding("MISSING", f"en-tête WS-Addressing {name} absent", location=f"wsa:{name}")
+            for name in missing]
 
 
 # -- routing ---------------------------------------------------------------------------------
@@ -126,29 +155,32 @@ def resolve_action(action: str, body_tag: str, service: str) -> tuple[str | None
         canonical = action
     elif action in WSDL_ACTIONS:
         canonical = WSDL_ACTIONS[action]
-        notes.append(finding("WSA.ACTION.WSDL", f"action {action!r} du WSDL officiel comprise comme "
-                             f"{canonical!r}", severity=Severity.INFO, location="wsa:Action"))
+        notes.append(ADDRESSING.finding("ACTION.WSDL", f"action {action!r} du WSDL officiel comprise comme "
+                                        f"{canonical!r}", severity=Severity.INFO, location="wsa:Action"))
     elif action.strip() in GENERIC_ACTIONS and body_tag in UNSUPPORTED:
-        return None, [finding("WSA.ACTION", UNSUPPORTED[body_tag], location="wsa:Action")]
+        return None, [_wrong_action(UNSUPPORTED[body_tag])]
     elif action.strip() in GENERIC_ACTIONS and from_body is not None:
         canonical = from_body
-        notes.append(finding("WSA.ACTION.BODY", f"wsa:Action vide (soapAction=\"\" dans le WSDL officiel) : "
-                             f"interaction identifiée par le corps {etree.QName(body_tag).localname}",
-                             severity=Severity.INFO, location="wsa:Action"))
+        notes.append(ADDRESSING.finding("ACTION.BODY", f"wsa:Action vide (soapAction=\"\" dans le WSDL officiel) : "
+                                        f"interaction identifiée par le corps {etree.QName(body_tag).localname}",
+                                        severity=Severity.INFO, location="wsa:Action"))
     elif action in UNSUPPORTED:
-        return None, [finding("WSA.ACTION", UNSUPPORTED[action], location="wsa:Action")]
+        return None, [_wrong_action(UNSUPPORTED[action])]
     else:
         what = f"action {action!r} inconnue du DMP" if action.strip() else (
             f"wsa:Action vide et corps {body_tag!r} non reconnu")
-        return None, [finding("WSA.ACTION", what, location="wsa:Action")]
+        return None, [_wrong_action(what)]
     if SERVICES[canonical] != service:
-        return None, [finding("WSA.ACTION", f"action {canonical!r} adressée au service {service!r} : "
-                              f"elle relève du service {SERVICES[canonical]!r}", location="wsa:Action")]
+        return None, [_wrong_action(f"action {canonical!r} adressée au service {service!r} : "
+                                    f"elle relève du service {SERVICES[canonical]!r}")]
     if from_body is not None and from_body != canonical:
-        return None, [finding("WSA.ACTION", f"action {canonical!r} mais corps "
-                              f"{etree.QName(body_tag).localname} (interaction {from_body!r})",
-                              location="wsa:Action")]
+        return None, [_wrong_action(f"action {canonical!r} mais corps "
+                                    f"{etree.QName(body_tag).localname} (interaction {from_body!r})")]
     return canonical, notes
+
+
+def _wrong_action(message: str) -> Finding:
+    return ADDRESSING.finding("ACTION", message, location="wsa:Action")
 
 
 # -- who connects: TLS certificate, DUI, VIHF --------------------------------------------------
@@ -193,12 +225,12 @@ def check_caller(client_der: bytes | None, vihf: VihfCheck, duis: Iterable[Regis
     if claims is None:
         return []
     severity = Severity.WARNING if relaxed else Severity.ERROR
-    prefix = "DMP.RELAXED." if relaxed else "DMP."
-    reqs = ("SC.DMP.04.MS1",)
+    prefix = "RELAXED." if relaxed else ""
 
     def refuse(code: str, message: str) -> list[Finding]:
         note = " (toléré : option « exemples officiels »)" if relaxed else ""
-        return [finding(prefix + code, message + note, severity=severity, location="TLS", reqs=reqs)]
+        return [RULES.finding(prefix + code, message + note, severity=severity, location="TLS",
+                              requirements=REQ_PROFILE)]
 
     if not client_der:
         return refuse("CERTIFICATE", "aucun certificat client TLS : le DMP authentifie la structure par son certificat")
@@ -291,48 +323,11 @@ def check_right(action: str, actor: Actor, *, author_id: str = "", author_struct
         "own": "réservé à l'auteur du document",
         "structure": "réservé à la structure auteur du document",
     }.get(value, "non autorisé pour ce profil")
-    return [finding(
-        "DMP.ACCESS_DENIED",
+    return [RULES.finding(
+        "ACCESS_DENIED",
         f"{action} refusé : {detail} (profil {actor.column}, matrice PDT-INF-526)",
-        location=location, reqs=REQ_MANAGE,
+        location=location, requirements=REQ_MANAGE,
     )]
-
-
-# -- the professional as the habilitations services describe them (TD1.6) -------------------
-
-SPECIALITY_LABELS = {"SM26": "Qualifié en Médecine générale (SM)"}
-"""TRE_R38 labels as the DMP writes them (SM26: the official TD1.6 response example); other
-codes fall back to the bench directory's label with the savoir-faire type suffix."""
-
-
-def split_name(subject_name: str) -> tuple[str, str]:
-    """(first name, last name) of the VIHF subject-id, written "Prénom NOM" ("MAX LIBRE" in
-    the official tokens, answered firstName MAX / lastName LIBRE by TD1.6)."""
-    first, _, last = subject_name.strip().partition(" ")
-    return (first, last.strip()) if last.strip() else ("", first)
-
-
-def speciality_code(roles: Iterable[Role]) -> str:
-    """`G15_<profession>[/<spécialité>]` ("G15_10/SM26"), from the VIHF roles."""
-    roles = list(roles)
-    profession = next((r.code for r in roles if r.code_system == OID_PROFESSION), "")
-    speciality = next((r.code for r in roles if r.code_system == OID_SPECIALITE), "")
-    if not profession:
-        return ""
-    return f"G15_{profession}" + (f"/{speciality}" if speciality else "")
-
-
-def speciality_label(code: str) -> str:
-    """"Médecin - Qualifié en Médecine générale (SM)" for "G15_10/SM26"; '' when unknown."""
-    from banc.directory import PROFESSIONS, SPECIALTIES
-
-    profession, _, speciality = code.removeprefix("G15_").partition("/")
-    label = PROFESSIONS.get(profession, ("",))[0]
-    if speciality:
-        known = SPECIALITY_LABELS.get(speciality) or (
-            f"{SPECIALTIES[speciality]} ({speciality[:2]})" if speciality in SPECIALTIES else "")
-        label = f"{label} - {known}" if label and known else label or known
-    return label
 
 
 # -- visibility ------------------------------------------------------------------------------
@@ -353,10 +348,69 @@ def visible_to_patient(confidentiality: Iterable[str], *, legal_representative: 
     return not (legal_representative and INVISIBLE_RL in codes)
 
 
-def tolerated(what: list[str]) -> Finding:
-    """Accepted only because a setting relaxed the DMP's rules: tolerated is not conform."""
-    return finding("DMP.TOLERATED", "échange accepté par tolérance, non conforme au DMP réel : "
-                   + " ; ".join(dict.fromkeys(what)), severity=Severity.WARNING)
+def tolerance(relaxed_by_settings: list[str], findings: list[Finding]) -> Finding | None:
+    """An exchange accepted only because a setting relaxed the DMP's rules (rights 'report',
+    lenient metadata, a `.RELAXED` finding of the official-examples option) is 'tolerated', never
+    conform: the note that says so, or None when nothing was relaxed or the exchange failed."""
+    what = relaxed_by_settings + [f.rule_id for f in findings if ".RELAXED" in f.rule_id]
+    if not what or any(f.is_error for f in findings):
+        return None
+    return RULES.finding("TOLERATED", "échange accepté par tolérance, non conforme au DMP réel : "
+                         + " ; ".join(dict.fromkeys(what)), severity=Severity.WARNING)
+
+
+def downgraded(findings: list[Finding], *, relax: bool, why: str) -> tuple[list[Finding], str | None]:
+    """A setting that reports instead of refusing (`rights='report'`): the refusals become
+    warnings and `why` is the tolerance note; unchanged (and no note) otherwise."""
+    if not (relax and findings):
+        return findings, None
+    return [replace(f, severity=Severity.WARNING) for f in findings], why
+
+
+# -- the request as a whole: readable, the VIHF's patient, authorization ----------------------
+
+
+def unreadable(code: str, message: str) -> Finding:
+    """A request the wire layer could not read (`SOAP.<code>`, the fault Detail's code)."""
+    return UNREADABLE.finding(code, message)
+
+
+def relaxations(notes: Iterable[str]) -> list[Finding]:
+    """What the wire layer let through under the official-examples option (SOAP 1.1)."""
+    return [RULES.finding("RELAXED.MESSAGE", note, severity=Severity.WARNING) for note in notes]
+
+
+def internal_error(exc: Exception) -> Finding:
+    """The simulator itself failed: recorded, never a stack trace to the client."""
+    return RULES.finding("INTERNAL", f"erreur interne : {exc!r}")
+
+
+def check_body_patient(claims: VihfClaims, body_patient: tuple[str, str] | None) -> list[Finding]:
+    """The VIHF resource-id must name the patient of the body (when both are present)."""
+    if body_patient and claims.patient_ins and (claims.patient_ins, claims.patient_oid) != body_patient:
+        return [TOKEN.finding("PATIENT_MISMATCH", f"resource-id du VIHF ({claims.patient_ins}) différent du "
+                              f"patient de la requête ({body_patient[0]})")]
+    return []
+
+
+def check_resource_id(claims: VihfClaims) -> list[Finding]:
+    """Transactions on one patient's DMP (authorizations, patient access) need the VIHF's INS."""
+    if claims.patient_ins:
+        return []
+    return [TOKEN.finding("RESOURCE_ID",
+                          "resource-id (INS du patient) obligatoire dans le VIHF pour cette transaction")]
+
+
+def check_authorized(actor: Actor, ins: str, authorization: Authorization | None) -> list[Finding]:
+    """Consulting a DMP in normal mode needs the patient's authorization (TD0.3); emergency
+    modes (bris de glace, centre 15) and the treating doctor do without."""
+    if actor.purpose in ("BRIS_DE_GLACE", "CENTRE_15") or actor.treating_doctor:
+        return []
+    if authorization is not None and authorization.state == "VALIDE":
+        return []
+    state = "bloqué par le patient" if authorization is not None else "non autorisé"
+    return [RULES.finding("NOT_AUTHORIZED", f"professionnel {actor.id} {state} sur le DMP {ins} : déclarez "
+                          "l'autorisation (TD0.3) avant de consulter", requirements=REQ_MANAGE)]
 
 
 def consultable(status: str) -> bool:
@@ -417,34 +471,34 @@ def check_value_sets(entry: DocumentEntry, value_sets: ValueSets) -> list[Findin
             ("typeCode", entry.type_code.code, SIGNATURE_TYPE),
             ("formatCode", entry.format_code.code, SIGNATURE_FORMAT),
         ) if code != expected]
-        return [finding("DMP.SIGNATURE_CODES",
-                        f"{where} : document de signature avec {', '.join(wrong)} inattendu(s) "
-                        f"(attendus {SIGNATURE_CLASS}, {SIGNATURE_TYPE}, {SIGNATURE_FORMAT})",
-                        location=where)] if wrong else []
+        return [RULES.finding("SIGNATURE_CODES",
+                              f"{where} : document de signature avec {', '.join(wrong)} inattendu(s) "
+                              f"(attendus {SIGNATURE_CLASS}, {SIGNATURE_TYPE}, {SIGNATURE_FORMAT})",
+                              location=where)] if wrong else []
     findings = []
     for name, code in (("healthcareFacilityTypeCode", entry.healthcare_facility_type),
                        ("practiceSettingCode", entry.practice_setting),
                        ("typeCode", entry.type_code)):
         allowed = value_sets.sets.get(name)
         if allowed is not None and code.code and (code.code, code.scheme) not in allowed:
-            findings.append(finding(
-                "DMP.VALUE_SET",
+            findings.append(RULES.finding(
+                "VALUE_SET",
                 f"{where} : {name} {code.code!r} ({code.scheme}) absent du jeu de valeurs CI-SIS",
                 location=where,
             ))
     if entry.class_code.code and entry.class_code.scheme != xc.CS_CLASS:
-        findings.append(finding("DMP.VALUE_SET",
-                                f"{where} : classCode dans le système {entry.class_code.scheme!r}, "
-                                f"{xc.CS_CLASS} attendu", location=where))
+        findings.append(RULES.finding("VALUE_SET",
+                                      f"{where} : classCode dans le système {entry.class_code.scheme!r}, "
+                                      f"{xc.CS_CLASS} attendu", location=where))
     elif entry.class_code.code and entry.class_code.code not in KNOWN_CLASS_CODES:
-        findings.append(finding("DMP.VALUE_SET.UNCERTAIN",
-                                f"{where} : classCode {entry.class_code.code!r} hors de la liste connue du banc "
-                                "(JDV_J06 absent des références)", location=where,
-                                severity=Severity.WARNING))
+        findings.append(RULES.finding("VALUE_SET.UNCERTAIN",
+                                      f"{where} : classCode {entry.class_code.code!r} hors de la liste connue du "
+                                      "banc (JDV_J06 absent des références)", location=where,
+                                      severity=Severity.WARNING))
     if entry.format_code.code and entry.format_code.code not in KNOWN_FORMAT_CODES:
-        findings.append(finding("DMP.VALUE_SET.UNCERTAIN",
-                                f"{where} : formatCode {entry.format_code.code!r} hors de la liste connue du banc",
-                                location=where, severity=Severity.WARNING))
+        findings.append(RULES.finding("VALUE_SET.UNCERTAIN",
+                                      f"{where} : formatCode {entry.format_code.code!r} hors de la liste connue "
+                                      "du banc", location=where, severity=Severity.WARNING))
     return findings
 
 
@@ -456,9 +510,9 @@ def check_mtom(payload: etree._Element, multipart: bool) -> list[Finding]:
     if not inline:
         return []
     how = "message SOAP simple, sans MTOM" if not multipart else "message MTOM mais contenu en ligne"
-    return [finding("DMP.MTOM", f"ITI-41 : document(s) {', '.join(inline)} en base64 dans le corps SOAP "
-                    f"({how}) : le guide d'intégration du DMP exige MTOM/XOP (xop:Include)",
-                    location="xdsb:Document", reqs=("SC.DMP.04.MS1",), severity=Severity.WARNING)]
+    return [RULES.finding("MTOM", f"ITI-41 : document(s) {', '.join(inline)} en base64 dans le corps SOAP "
+                          f"({how}) : le guide d'intégration du DMP exige MTOM/XOP (xop:Include)",
+                          location="xdsb:Document", requirements=REQ_PROFILE, severity=Severity.WARNING)]
 
 
 def check_signature_document(data: bytes, unique_id: str) -> list[Finding]:
@@ -467,11 +521,11 @@ def check_signature_document(data: bytes, unique_id: str) -> list[Finding]:
     try:
         root = parse_untrusted(data, what=f"le document de signature {unique_id}")
     except XmlInputError as exc:
-        return [finding("DMP.SIGNATURE_DOCUMENT", exc.message, location=unique_id)]
+        return [RULES.finding("SIGNATURE_DOCUMENT", exc.message, location=unique_id)]
     if root.tag != "{http://www.w3.org/2000/09/xmldsig#}Signature":
-        return [finding("DMP.SIGNATURE_DOCUMENT",
-                        f"document de signature {unique_id} : ds:Signature attendu, {root.tag} trouvé",
-                        location=unique_id)]
+        return [RULES.finding("SIGNATURE_DOCUMENT",
+                              f"document de signature {unique_id} : ds:Signature attendu, {root.tag} trouvé",
+                              location=unique_id)]
     return []
 
 
@@ -491,17 +545,17 @@ def check_submission(submission: Submission, claims: VihfClaims | None,
     ss = submission.submission_set
     ss_patient = patient_of(ss.patient_id)
     if ss_patient is None:
-        findings.append(finding("DMP.PATIENT_ID", f"patientId du lot mal formé : {ss.patient_id!r}",
-                                location="SubmissionSet"))
+        findings.append(RULES.finding("PATIENT_ID", f"patientId du lot mal formé : {ss.patient_id!r}",
+                                      location="SubmissionSet"))
     else:
         ins, oid = ss_patient
         if oid not in INS_OIDS:
-            findings.append(finding("DMP.PATIENT_ID", f"patientId du lot : OID {oid} qui n'est pas un OID d'INS",
-                                    location="SubmissionSet"))
-        findings.extend(finding("DMP.PATIENT_ID", f"patientId du lot : {p}", location="SubmissionSet")
+            findings.append(RULES.finding("PATIENT_ID", f"patientId du lot : OID {oid} qui n'est pas un OID "
+                                          "d'INS", location="SubmissionSet"))
+        findings.extend(RULES.finding("PATIENT_ID", f"patientId du lot : {p}", location="SubmissionSet")
                         for p in check_ins(ins))
         if claims is not None and claims.patient_ins and (claims.patient_ins, claims.patient_oid) != ss_patient:
-            findings.append(finding(
+            findings.append(XDS.finding(
                 "XDSPatientIdDoesNotMatch",
                 f"patientId du lot ({ins}, OID {oid}) différent du resource-id du VIHF "
                 f"({claims.patient_ins}, OID {claims.patient_oid})",
@@ -510,18 +564,18 @@ def check_submission(submission: Submission, claims: VihfClaims | None,
     for entry in submission.documents:
         where = f"DocumentEntry {entry.entry_uuid}"
         if patient_of(entry.patient_id) != ss_patient:
-            findings.append(finding("XDSPatientIdDoesNotMatch",
-                                    f"{where} : patientId {entry.patient_id!r} différent de celui du lot",
-                                    location=where))
+            findings.append(XDS.finding("XDSPatientIdDoesNotMatch",
+                                        f"{where} : patientId {entry.patient_id!r} différent de celui du lot",
+                                        location=where))
         findings.extend(check_value_sets(entry, value_sets))
     signatures = [d for d in submission.documents if is_signature(d)]
     signs = [a for a in submission.associations if a.type == xc.SIGNS]
     if not signatures:
-        findings.append(finding("DMP.SIGNATURE_MISSING",
-                                "lot sans document de signature XAdES (Signature01) : le DMP exige la "
-                                "signature du lot", location="SubmissionSet"))
+        findings.append(RULES.finding("SIGNATURE_MISSING",
+                                      "lot sans document de signature XAdES (Signature01) : le DMP exige la "
+                                      "signature du lot", location="SubmissionSet"))
     elif not any(a.source in {s.entry_uuid for s in signatures} for a in signs):
-        findings.append(finding("DMP.SIGNATURE_MISSING",
-                                "document de signature sans association "
-                                "urn:ihe:iti:2007:AssociationType:signs", location="Association"))
+        findings.append(RULES.finding("SIGNATURE_MISSING",
+                                      "document de signature sans association "
+                                      "urn:ihe:iti:2007:AssociationType:signs", location="Association"))
     return findings

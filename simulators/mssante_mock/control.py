@@ -17,11 +17,12 @@ from banc.control import Action, ControlError
 from banc.documents import factory
 from banc.documents.base import GeneratedDocument
 from banc.dui import DuiProfile
-from banc.identity import Identity
+from banc.identity import Identity, IdentityError
 from banc.mail.compose import HealthMessage
 from banc.pki import common_name
-from banc.population import population
+from banc.population import identity_from_dict, population
 from banc.xdm import XdmDocument, build_xdm
+from banc.xds.derive import header_facts
 from simulators.mssante_mock import seed as seeding
 from simulators.mssante_mock.correspondents import Correspondent
 from simulators.mssante_mock.delivery import Outcome
@@ -115,11 +116,11 @@ class MssanteControl:
     def actions(self) -> dict[str, Action]:
         return {
             "envoyer_lettre_sortie": Action(
-                "L'hôpital envoie une lettre de liaison de sortie (LDL-SES) : a, ins, accuse, defauts",
-                self.send_discharge_letter),
+                "L'hôpital envoie une lettre de liaison de sortie (LDL-SES) : a, ins ou usager "
+                "(traits d'identité), accuse, defauts", self.send_discharge_letter),
             "envoyer_demande_medecin": Action(
                 "Le médecin traitant envoie une prescription (eP-MED-DM) et une synthèse (VSM) : "
-                "a, ins, document, accuse, defauts", self.send_gp_request),
+                "a, ins ou usager (traits d'identité), document, accuse, defauts", self.send_gp_request),
             "envoyer_remplacement": Action(
                 "L'expéditeur d'un document envoie sa nouvelle version (« annule et remplace ») : "
                 "a, document (identifiant), accuse", self.send_replacement),
@@ -128,6 +129,9 @@ class MssanteControl:
                 self.send_deletion),
             "repondre_usager": Action(
                 "L'usager répond depuis Mon espace santé : ins, message_id, texte", self.patient_reply),
+            "ajouter_boite_patient": Action(
+                "Ouvrir la messagerie Mon espace santé d'un usager à INS qualifié : usager (traits "
+                "d'identité)", self.add_patient),
             "fermer_boite_patient": Action("Fermer la messagerie Mon espace santé d'un usager : ins",
                                            self.close_patient),
             "ouvrir_boite_patient": Action("Rouvrir la messagerie Mon espace santé d'un usager : ins",
@@ -177,7 +181,12 @@ class MssanteControl:
             raise ControlError("destinataire requis (a) : aucun DUI enregistré", 422)
         return [directory.ssiad.mailboxes[0].address]
 
-    def _identity(self, ins: str | None) -> Identity:
+    def _identity(self, ins: str | None, usager: Any = None) -> Identity:
+        """The patient of a document: the run's usager when its traits are given (a dict of
+        `banc.population.identity_to_dict` keys), else an identity of the bench's population
+        found by INS (the first one without INS)."""
+        if usager is not None:
+            return _identity_of(usager)
         identities = [i for i in population(IDENTITY_POOL, self.seed_value) if i.ins and i.carries_ins]
         if not ins:
             return identities[0]
@@ -205,21 +214,22 @@ class MssanteControl:
             raise ControlError(str(exc.args[0]), 422) from None
         outcome = self.mock.send_as(message, summary=_document_summary(document))
         self.sent[document.document_id] = (sender_name, document)
-        return _outcome(outcome, message, document=document.document_id, set_id=document.set_id)
+        return _outcome(outcome, message, **_document_facts(document))
 
     def send_discharge_letter(self, a: Any = None, ins: str | None = None, accuse: bool = False,
-                              defauts: list[str] | tuple[str, ...] = ()) -> dict:
-        to, identity = self._recipients(a), self._identity(ins)
+                              defauts: list[str] | tuple[str, ...] = (), usager: Any = None) -> dict:
+        to, identity = self._recipients(a), self._identity(ins, usager)
         document = self._correspondent("hopital").document("LDL-SES", identity)
         return self._send("hopital", to, document, accuse=accuse, defauts=tuple(defauts))
 
     def send_gp_request(self, a: Any = None, ins: str | None = None, document: str = "eP-MED-DM",
-                        accuse: bool = False, defauts: list[str] | tuple[str, ...] = ()) -> dict:
+                        accuse: bool = False, defauts: list[str] | tuple[str, ...] = (),
+                        usager: Any = None) -> dict:
         """The request (a prescription, or `document="N1"` for a PDF one) then the VSM, one
         message each (one document per XDM archive)."""
         if document not in ("eP-MED-DM", "N1"):
             raise ControlError(f"document de demande « {document} » : eP-MED-DM ou N1", 422)
-        to, identity = self._recipients(a), self._identity(ins)
+        to, identity = self._recipients(a), self._identity(ins, usager)
         gp = self._correspondent("medecin")
         request = gp.n1(identity) if document == "N1" else gp.document(document, identity)
         return {"demande": self._send("medecin", to, request, accuse=accuse, defauts=tuple(defauts)),
@@ -265,6 +275,15 @@ class MssanteControl:
             return {"refuse": "réponse interdite par X-MSS-MES: FIN"}
         return _outcome(outcome)
 
+    def add_patient(self, usager: Any) -> dict:
+        """The run's usager gets a Mon espace santé mailbox (only a qualified INS has one)."""
+        identity = _identity_of(usager)
+        try:
+            record = self.mock.patients.add_identity(identity)
+        except IdentityError as exc:
+            raise ControlError(f"pas de messagerie Mon espace santé : {exc}", 422) from None
+        return {"boite": record.address}
+
     def close_patient(self, ins: str) -> dict:
         self._patient_mailbox(ins)
         self.mock.patients.close(ins)
@@ -278,6 +297,34 @@ class MssanteControl:
     def _patient_mailbox(self, ins: str) -> None:
         if self.mock.store.mailbox(self.mock.patients.address(ins)) is None:
             raise ControlError(f"pas de messagerie Mon espace santé pour l'INS {ins}", 404)
+
+
+def _identity_of(usager: Any) -> Identity:
+    """The identity whose traits a scenario gives (`identity_to_dict` keys), or a 422 naming
+    what is wrong with them."""
+    if not isinstance(usager, dict):
+        raise ControlError("usager : objet de traits d'identité attendu (birth_name, first_names, "
+                           "sex, birth_date, matricule, key, oid, status)", 422)
+    try:
+        return identity_from_dict(usager)
+    except KeyError as exc:
+        raise ControlError(f"usager : trait {exc.args[0]} absent", 422) from None
+    except (ValueError, TypeError) as exc:
+        raise ControlError(f"usager : traits invalides ({exc})", 422) from None
+
+
+def _document_facts(document: GeneratedDocument) -> dict:
+    """What the sender knows of the document it sent, as a receiving DUI should show it
+    (SC.MSS.26.MS1): identifiers, title, type, author, creation date, patient."""
+    header = header_facts(document.root)
+    author = header.authors[0] if header.authors else None
+    person = author.person if author else None
+    return {"document": document.document_id, "set_id": document.set_id, "titre": header.title,
+            "type": header.type_code.code if header.type_code else "", "version": header.version,
+            "date": header.creation_time, "auteur": person.id if person else "",
+            "auteur_nom": person.family if person else "",
+            "organisation": author.institutions[0].name if author and author.institutions else "",
+            "patient_ins": header.ins or "", "patient_nom": header.patient_family}
 
 
 def _document_summary(document: GeneratedDocument) -> dict:

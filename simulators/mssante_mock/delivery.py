@@ -69,7 +69,12 @@ class Postmaster:
         judged = self.checks and judge
         parsed = parse_mail(submission.raw, headers_only=not judged)
         recipients = [r.address for r in submission.recipients]
-        facts, findings = self._judge(parsed, submission) if judged else (None, [])
+        report = rules.receipt(parsed)
+        if report is not None:  # a read receipt: judged as a report, nothing to integrate
+            facts, findings = None, (rules.check_receipt(parsed, report, smtputf8=submission.smtputf8)
+                                     if judged else [])
+        else:
+            facts, findings = self._judge(parsed, submission) if judged else (None, [])
         delivered, bounced = [], []
         for rcpt in submission.recipients:
             refusal = rules.delivery_refusal(rcpt.address, self.store.mailbox(rcpt.address),
@@ -79,7 +84,7 @@ class Postmaster:
             else:
                 findings.append(refusal)
                 bounced.append(faults.dsn_status(rcpt.address, refusal, rcpt.original))
-        summary = {**submission.summary, **rules.summarise(parsed, submission.sender, recipients, facts)}
+        summary = {**submission.summary, **rules.summarise(parsed, submission.sender, recipients, facts, report)}
         summary.update(
             {"delivered": delivered, "bounced": [b.recipient for b in bounced],
              "principal": submission.principal, "checks": self.checks,

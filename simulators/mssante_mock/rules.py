@@ -5,16 +5,21 @@ No network, no state changes: the store is only read (which patients a recipient
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from banc.identity import PATIENT_MAIL_DOMAIN
 from banc.mail.health import (
     RULES,
     CdaValidator,
     HealthFacts,
     check_health_message,
+    check_structure,
     inspect_message,
     message_requirements,
 )
 from banc.mail.message import ParsedMail
+from banc.mail.reports import MdnReport, read_mdn
 from banc.verdict import Finding
 from simulators.mssante_mock.auth import CHANNEL_REQUIREMENTS
 from simulators.mssante_mock.auth import RULES as AUTH_RULES
@@ -32,6 +37,33 @@ def check_submission(
     """Every finding about a message submitted by the DUI."""
     return check_health_message(parsed, recipients, facts, validate_cda=validate_cda,
                                 smtputf8=smtputf8)
+
+
+REQ_RECEIPT = ("SC.MSS.26.MS1",)
+"""A read receipt is the receiving DUI's word that it integrated the incoming message (the
+worklist of SC.MSS.26.MS1 is where it went): the closest requirement of the DSR catalogue."""
+_DISPOSITION = re.compile(r"^(manual|automatic)-action/MDN-sent-(manually|automatically);\s*"
+                          r"(displayed|deleted|dispatched|processed)(/error\b.*)?$", re.IGNORECASE | re.DOTALL)
+
+
+def receipt(parsed: ParsedMail) -> MdnReport | None:
+    """The read receipt (MDN, RFC 8098) a DUI sends, None when the message is not one."""
+    if not (parsed.header("Content-Type") or "").lower().startswith("multipart/report"):
+        return None
+    return read_mdn(parsed.raw)
+
+
+def check_receipt(parsed: ParsedMail, report: MdnReport, *, smtputf8: bool = False) -> list[Finding]:
+    """An MDN is judged as a report, not as a health message (the original it embeds carries
+    the documents): its structure, the message it answers and a valid disposition."""
+    found = check_structure(parsed, smtputf8=smtputf8)
+    if not report.original_message_id:
+        found.append(RULES.error("MDN.ORIGINAL_MESSAGE_ID", "accusé de lecture sans Original-Message-ID : "
+                                 "le message accusé n'est pas identifiable (RFC 8098 §3.2.5)", location="MDN"))
+    if not _DISPOSITION.match(report.disposition.strip()):
+        found.append(RULES.error("MDN.DISPOSITION", f"Disposition {report.disposition!r} invalide "
+                                 "(RFC 8098 §3.2.6 : action/envoi; processed, displayed…)", location="MDN"))
+    return [f if f.requirements else replace(f, requirements=REQ_RECEIPT) for f in found]
 
 
 def inspect(parsed: ParsedMail) -> HealthFacts:
@@ -146,8 +178,10 @@ def _normalised(facts: HealthFacts) -> dict:
     return fields
 
 
-def summarise(parsed: ParsedMail, sender: str, recipients: list[str], facts: HealthFacts | None) -> dict:
-    """The small JSON summary the journal keeps beside the raw message."""
+def summarise(parsed: ParsedMail, sender: str, recipients: list[str], facts: HealthFacts | None,
+              report: MdnReport | None = None) -> dict:
+    """The small JSON summary the journal keeps beside the raw message (an MDN: the message it
+    acknowledges and its disposition)."""
     summary = {
         "from": sender,
         "to": recipients,
@@ -156,6 +190,9 @@ def summarise(parsed: ParsedMail, sender: str, recipients: list[str], facts: Hea
         "size": len(parsed.raw),
         "patient_mailbox": any(r.endswith("@" + PATIENT_MAIL_DOMAIN) for r in recipients),
     }
+    if report is not None:
+        summary.update(mdn=True, mdn_original_message_id=report.original_message_id,
+                       mdn_disposition=report.disposition, mdn_error_code=report.error_code)
     if facts is not None:
         summary.update(_normalised(facts))
         summary["patients"] = sorted(facts.patients)

@@ -1,0 +1,203 @@
+"""DSR scenario 1: « Retour à domicile après hospitalisation ».
+
+The hospital's discharge service sends its discharge letter (LDL-SES, CDA N3 in an IHE_XDM.ZIP,
+read receipt asked) to the SSIAD's mailbox. The DUI reads its mailbox and acknowledges the
+letter, lists it unread with its CDA metadata, and attaches it to the right usager only once
+INSi confirmed the identity; a second letter, for a person INSi does not know, stays in the
+worklist. The DUI then writes its own documents (DLU and FLUDT in CDA N3, auto-presentable; a
+CDA N1 with its PDF/A), feeds them to the DMP, and sends them to the GP found in the Annuaire
+Santé and to the usager's Mon espace santé mailbox. Every verdict rests on what the mocks saw:
+the IMAP reads, the MDN, the INSi calls, the DMP feeds, the messages — and, for what the DUI
+shows (worklist, usager's file), on its read actions compared with what the bench sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from banc.directory import default_directory
+from banc.population import identity_to_dict
+from banc.scenario.judge import RULES
+from banc.scenario.model import BenchActs, DuiActs, Expectation, Scenario
+from banc.scenario.runner import RunContext
+from banc.verdict import Finding
+from scenarios.usagers import fresh_identity, known_to_national_services, usager_values
+
+SEARCH = ("rechercherInsAvecTraitsIdentite",)
+SUBMISSION = ("smtp.submission",)
+
+
+def _inputs(context: RunContext) -> dict:
+    directory = default_directory()
+    nurse, gp = directory.person("infirmiere_coordinatrice"), directory.gp
+    usager, stranger = fresh_identity(context), fresh_identity(context, "inconnu")
+    return {
+        **usager_values(usager), **usager_values(stranger, "inconnu"),
+        "usager_traits": identity_to_dict(usager), "inconnu_traits": identity_to_dict(stranger),
+        "infirmiere": nurse.national_id, "infirmiere_nom": f"{nurse.given} {nurse.family}",
+        "infirmiere_bal": nurse.mailbox.address if nurse.mailbox else "",
+        "medecin_nom": gp.family, "medecin_prenom": gp.given,
+        "medecin_bal": gp.mailbox.address if gp.mailbox else "",
+    }
+
+
+# -- what the DUI shows, compared with what the bench sent ----------------------------------
+
+def _digits(value: Any, length: int) -> str:
+    return "".join(c for c in str(value or "") if c.isdigit())[:length]
+
+
+def _entry(documents: Any, document_id: str) -> Mapping | None:
+    if not isinstance(documents, list):
+        return None
+    return next((d for d in documents if isinstance(d, Mapping) and d.get("document") == document_id), None)
+
+
+def _shows_letter(result: Mapping[str, Any], context: RunContext, prefix: str = "lettre") -> list[Finding]:
+    """The worklist holds the letter the hospital sent, unread, with its CDA metadata: title,
+    creation date, author, usager concerned (SC.MSS.26.MS1)."""
+    values = context.values
+    document = str(values.get(f"{prefix}_document", ""))
+    entry = _entry(result.get("documents"), document)
+    if entry is None:
+        return [RULES.error("LISTE_DE_TRAVAIL", f"le document {document} envoyé par l'hôpital est absent de la "
+                            "liste de travail des documents non lus du DUI")]
+    wrong = []
+    if str(entry.get("titre", "")).strip().lower() != str(values.get(f"{prefix}_titre", "")).strip().lower():
+        wrong.append(f"titre « {entry.get('titre')} » au lieu de « {values.get(f'{prefix}_titre')} »")
+    if _digits(entry.get("date"), 12) != _digits(values.get(f"{prefix}_date"), 12):
+        wrong.append(f"date {entry.get('date')} au lieu de {values.get(f'{prefix}_date')}")
+    author = f"{entry.get('auteur', '')} {entry.get('auteur_nom', '')}".lower()
+    if str(values.get(f"{prefix}_auteur", "")).lower() not in author and \
+            str(values.get(f"{prefix}_auteur_nom", "")).lower() not in author:
+        wrong.append(f"auteur « {author.strip()} » au lieu de {values.get(f'{prefix}_auteur')}")
+    patient = f"{entry.get('ins', '')} {entry.get('usager_nom', '')}".upper()
+    if str(values.get(f"{prefix}_patient_ins", "")) not in patient and \
+            str(values.get(f"{prefix}_patient_nom", "")).upper() not in patient:
+        wrong.append("usager concerné absent")
+    if entry.get("lu") not in (False, 0, None):
+        wrong.append("document marqué lu")
+    return [RULES.error("LISTE_DE_TRAVAIL", f"liste de travail : {document} : {'; '.join(wrong)}")] if wrong else []
+
+
+def _stranger_letter_waits(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
+    """The letter of the person INSi does not know is still listed, attached to nobody."""
+    found = _shows_letter(result, context, "inconnue")
+    entry = _entry(result.get("documents"), str(context.values.get("inconnue_document", "")))
+    if entry is not None and entry.get("usager"):
+        found.append(RULES.error("RATTACHEMENT", f"le document {entry.get('document')}, dont INSi ne confirme pas "
+                                 f"l'identité, a été rattaché à l'usager {entry.get('usager')}"))
+    return found
+
+
+def _letter_in_file(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
+    """The usager's file holds the hospital letter once attached (SC.MSS.25.MS1)."""
+    document = str(context.values.get("lettre_document", ""))
+    if _entry(result.get("documents"), document) is None:
+        return [RULES.error("DOSSIER", f"la lettre de liaison {document} n'est pas dans le dossier de l'usager "
+                            f"{context.values.get('usager_ins')} après rattachement")]
+    return []
+
+
+def _letter_sent(prefix: str, traits: str) -> BenchActs:
+    return BenchActs(
+        f"{prefix}-envoyee", "L'hôpital envoie sa lettre de liaison de sortie (accusé de lecture demandé)", (),
+        service="mssante", action="envoyer_lettre_sortie",
+        params={"a": "{infirmiere_bal}", "usager": f"{{{traits}}}", "accuse": True},
+        remember={"message_id": f"{prefix}_message_id", "document": f"{prefix}_document",
+                  "titre": f"{prefix}_titre", "date": f"{prefix}_date", "auteur": f"{prefix}_auteur",
+                  "auteur_nom": f"{prefix}_auteur_nom", "patient_ins": f"{prefix}_patient_ins",
+                  "patient_nom": f"{prefix}_patient_nom"})
+
+
+def _fetched(prefix: str) -> Expectation:
+    return Expectation("mssante", ("imap.fetch",), "lecture IMAP du message de l'hôpital",
+                       where={"message_id": f"{{{prefix}_message_id}}"}, timeout=120)
+
+
+RECEIVING = (
+    *known_to_national_services(),
+    DuiActs(
+        id="connexion-psc", title="Connexion Pro Santé Connect de l'infirmière coordinatrice", requirements=(),
+        action="connexion_psc", params={"professionnel": "{infirmiere}"},
+        instruction="Connectez-vous au DUI avec Pro Santé Connect en tant que {infirmiere_nom} "
+                    "(identifiant e-CPS {infirmiere}).",
+        expect=(Expectation("psc", ("token",), "échange du code contre un jeton PSC", timeout=120),),
+    ),
+    _letter_sent("lettre", "usager_traits"),
+    DuiActs(
+        id="releve-lettre", title="Relève de la messagerie et accusé de lecture de la lettre",
+        requirements=("SC.MSS.26.MS1",), requires=("lettre-envoyee",), action="lire_messagerie",
+        instruction="Relevez la boîte MSSanté {infirmiere_bal} : la lettre de liaison de l'hôpital pour "
+                    "{usager_prenom} {usager_nom} doit être intégrée et son accusé de lecture envoyé.",
+        expect=(_fetched("lettre"),
+                Expectation("mssante", SUBMISSION, "accusé de lecture (MDN) de la lettre",
+                            where={"mdn_original_message_id": "{lettre_message_id}"}, timeout=120)),
+    ),
+    DuiActs(
+        id="liste-de-travail", title="La lettre en liste de travail des documents non lus",
+        requirements=("SC.MSS.26.MS1",), requires=("releve-lettre",), action="liste_de_travail",
+        instruction="Affichez la liste de travail des documents entrants non lus.",
+        result_checks=(_shows_letter,),
+    ),
+    DuiActs(
+        id="rattachement", title="Rattachement de la lettre à l'usager après vérification INSi",
+        requirements=("SC.INS.26.MS1", "SC.MSS.25.MS1"), requires=("liste-de-travail",),
+        action="rattacher_document", params={"document": "{lettre_document}", "ins": "{usager_ins}"},
+        instruction="Rattachez la lettre de liaison à l'usager {usager_prenom} {usager_nom} (INS {usager_ins}) "
+                    "en vérifiant son identité auprès d'INSi.",
+        expect=(Expectation("insi", SEARCH, "vérification INSi de l'identité du document",
+                            where={"patient_ins": "{usager_ins}"}, timeout=120),),
+    ),
+    DuiActs(
+        id="dossier-usager", title="La lettre est dans le dossier de l'usager",
+        requirements=("SC.MSS.25.MS1",), requires=("rattachement",), action="documents_usager",
+        params={"ins": "{usager_ins}"}, instruction="Ouvrez le dossier de l'usager {usager_prenom} {usager_nom}.",
+        result_checks=(_letter_in_file,),
+    ),
+    _letter_sent("inconnue", "inconnu_traits"),
+    DuiActs(
+        id="releve-inconnue", title="Relève d'une lettre pour une personne inconnue d'INSi",
+        requirements=("SC.MSS.26.MS1",), requires=("inconnue-envoyee",), action="lire_messagerie",
+        instruction="Relevez de nouveau la boîte MSSanté {infirmiere_bal}.",
+        expect=(_fetched("inconnue"),),
+    ),
+    DuiActs(
+        id="rattachement-non-verifie", title="Pas de rattachement quand INSi ne confirme pas l'identité",
+        requirements=("SC.INS.26.MS1", "SC.MSS.25.MS1"), requires=("releve-inconnue",),
+        action="rattacher_document", params={"document": "{inconnue_document}", "ins": "{inconnu_ins}"},
+        instruction="Tentez de rattacher la lettre reçue pour {inconnu_prenom} {inconnu_nom} (INS {inconnu_ins}) : "
+                    "INSi ne connaît pas cette identité, le DUI doit refuser.",
+        refusal_expected=True,
+        expect=(Expectation("insi", SEARCH, "vérification INSi de l'identité du document", timeout=120),),
+    ),
+    DuiActs(
+        id="rattachement-autre-usager", title="Pas de rattachement à un usager dont l'INS diffère",
+        requirements=("SC.MSS.25.MS1",), requires=("releve-inconnue",),
+        action="rattacher_document", params={"document": "{inconnue_document}", "ins": "{usager_ins}"},
+        instruction="Tentez de rattacher la lettre reçue pour {inconnu_prenom} {inconnu_nom} au dossier de "
+                    "{usager_prenom} {usager_nom} : le DUI doit refuser.",
+        refusal_expected=True,
+    ),
+    DuiActs(
+        id="inconnue-en-attente", title="La lettre non rattachée reste en liste de travail",
+        requirements=("SC.MSS.25.MS1", "SC.MSS.26.MS1"), requires=("releve-inconnue",),
+        action="liste_de_travail", instruction="Affichez la liste de travail des documents entrants non lus.",
+        result_checks=(_stranger_letter_waits,),
+    ),
+)
+
+
+SCENARIO = Scenario(
+    id="retour-domicile",
+    title="Retour à domicile après hospitalisation",
+    profile="DSR ESMS vague 1 — DUI domicile",
+    description=(
+        "La lettre de liaison de sortie de l'hôpital arrive par MSSanté : le DUI la relève, en accuse "
+        "lecture, la présente en liste de travail avec ses métadonnées, la rattache à l'usager après "
+        "vérification INSi (et refuse quand l'identité n'est pas confirmée), puis produit le DLU, la FLUDT "
+        "et un document N1, les verse au DMP et les envoie au médecin traitant et à l'usager."),
+    inputs=_inputs,
+    steps=RECEIVING,
+)
