@@ -23,8 +23,9 @@ from banc.directory import Professional, default_directory
 from banc.journal import Exchange
 from banc.mail.health import inspect_message
 from banc.mail.message import parse_mail
+from banc.population import identity_to_dict
 from banc.scenario.judge import RULES
-from banc.scenario.model import Check, DuiActs, Expectation, Scenario
+from banc.scenario.model import BenchActs, Check, DuiActs, Expectation, Scenario
 from banc.scenario.runner import RunContext
 from banc.verdict import Finding
 from scenarios import dmp
@@ -39,9 +40,11 @@ MENTION = "annule et remplace"
 def inputs(context: RunContext) -> dict:
     directory = default_directory()
     gp, nurse = directory.gp, directory.person("infirmiere_coordinatrice")
+    usager = fresh_identity(context)
     today = dt.datetime.now(dt.UTC).date().isoformat()
-    return {**usager_values(fresh_identity(context)), "infirmiere": nurse.national_id,
-            "infirmiere_nom": f"{nurse.given} {nurse.family}", "medecin_nom": gp.family,
+    return {**usager_values(usager), "usager_traits": identity_to_dict(usager),
+            "infirmiere": nurse.national_id, "infirmiere_nom": f"{nurse.given} {nurse.family}",
+            "infirmiere_bal": nurse.mailbox.address if nurse.mailbox else "", "medecin_nom": gp.family,
             "medecin_bal": gp.mailbox.address if gp.mailbox else "", "periode_debut": today, "periode_fin": today}
 
 
@@ -85,7 +88,8 @@ def _sender_id(address: str) -> str:
 
 def traffic_counts(context: RunContext, start: str, end: str) -> dict[str, list[tuple[str, str]]]:
     """(FINESS, RPPS) of every DMP feed the DMP accepted from the DUI and every MSSanté message
-    carrying a document the server accepted from it, whose UTC date is within [start, end].
+    carrying a document (not a read receipt) the server accepted from it, whose UTC date is
+    within [start, end].
 
     The FINESS is the structure the DUI is registered for (the DMP refuses a VIHF speaking for
     another one); the RPPS is the VIHF's professional for the DMP, the sender mailbox's owner
@@ -100,7 +104,8 @@ def traffic_counts(context: RunContext, start: str, end: str) -> dict[str, list[
              if e.summary.get("resultat") == "OK" and within(e)]
     sends = [(finess, _sender_id(str(e.summary.get("from", ""))))
              for e in context.journal.exchanges(service="mssante", operation="smtp.submission", dui=context.dui.name)
-             if e.status == "250" and (e.summary.get("documents") or e.summary.get("pdfs")) and within(e)]
+             if e.status == "250" and not e.summary.get("mdn") and (e.summary.get("documents") or e.summary.get("pdfs"))
+             and within(e)]
     return {"dmp": feeds, "mssante": sends}
 
 
@@ -126,6 +131,138 @@ def dashboard_matches_traffic(result: Mapping[str, Any], context: RunContext) ->
                     "TABLEAU_DE_BORD", f"{LABELS[nature]} du {start} au {end} ({key}) : le DUI affiche {shown}, "
                     f"les simulateurs en ont reçu {value}", requirements=REQ_DASHBOARD))
     return findings
+
+
+# -- incoming documents replaced then deleted by their sender (SC.MSS.23.MS1, SC.MSS.24.MS1) -----
+
+def _file(result: Mapping[str, Any]) -> dict[str, Mapping]:
+    documents = result.get("documents")
+    return {str(d.get("document")): d for d in documents if isinstance(d, Mapping)} if isinstance(documents, list) else {}
+
+
+def _traced(entry: Mapping, event: str) -> bool:
+    history = entry.get("historique")
+    return isinstance(history, list) and any(isinstance(h, Mapping) and h.get("evenement") == event for h in history)
+
+
+def shows_incoming_replacement(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
+    """The usager's file shows the hospital's new version as current, replacing the previous
+    one, which stays listed as replaced with the trace of its replacement."""
+    old, new = str(context.values.get("entrant_v1", "")), str(context.values.get("entrant_v2", ""))
+    shown = _file(result)
+    wrong = []
+    if new not in shown:
+        wrong.append(f"la nouvelle version {new} envoyée par l'hôpital est absente du dossier")
+    elif shown[new].get("etat") != "actif" or shown[new].get("remplace") != old:
+        wrong.append(f"la nouvelle version {new} est affichée « {shown[new].get('etat')} », remplaçant "
+                     f"« {shown[new].get('remplace')} » (attendu : actif, remplaçant {old})")
+    if old not in shown:
+        wrong.append(f"la version remplacée {old} a disparu du dossier : sa trace est perdue")
+    elif shown[old].get("etat") != "remplace" or not _traced(shown[old], "remplace"):
+        wrong.append(f"la version {old} est affichée « {shown[old].get('etat')} » sans trace de son "
+                     "remplacement (attendu : remplacé, tracé)")
+    return [RULES.error("ENTRANT_REMPLACE", "dossier de l'usager : " + " ; ".join(wrong))] if wrong else []
+
+
+def shows_incoming_deletion(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
+    """The document the hospital deleted is shown deleted with the trace of the deletion, and
+    the version it had replaced keeps its own history."""
+    old, deleted = str(context.values.get("entrant_v1", "")), str(context.values.get("entrant_v2", ""))
+    shown = _file(result)
+    wrong = []
+    if deleted not in shown:
+        wrong.append(f"le document supprimé {deleted} a disparu du dossier : sa trace est perdue")
+    elif shown[deleted].get("etat") != "supprime" or not _traced(shown[deleted], "supprime"):
+        wrong.append(f"le document {deleted} supprimé par l'hôpital est affiché « {shown[deleted].get('etat')} »"
+                     " sans trace de la suppression (attendu : supprimé, tracé)")
+    if old not in shown or not _traced(shown[old], "remplace"):
+        wrong.append(f"la version {old} n'a plus la trace de son remplacement")
+    return [RULES.error("ENTRANT_SUPPRIME", "dossier de l'usager : " + " ; ".join(wrong))] if wrong else []
+
+
+def _fetched(message: str, what: str) -> Expectation:
+    return Expectation("mssante", ("imap.fetch",), f"lecture IMAP {what}", where={"message_id": message},
+                       timeout=120)
+
+
+def _incoming() -> tuple:
+    reqs = ("SC.MSS.23.MS1", "SC.MSS.24.MS1")
+    read = "Relevez la boîte MSSanté {infirmiere_bal}."
+    return (
+        BenchActs("entrant-envoye", "L'hôpital envoie un compte rendu pour l'usager à l'infirmière", (),
+                  service="mssante", action="envoyer_lettre_sortie",
+                  params={"a": "{infirmiere_bal}", "usager": "{usager_traits}"},
+                  remember={"document": "entrant_v1", "message_id": "entrant_message"}),
+        DuiActs(id="releve-entrant", title="Relève du document de l'hôpital", requirements=reqs,
+                requires=("recherche-ins",), action="lire_messagerie", instruction=read,
+                expect=(_fetched("{entrant_message}", "du document de l'hôpital"),)),
+        DuiActs(id="rattachement-entrant", title="Document de l'hôpital rattaché à l'usager", requirements=(),
+                requires=("releve-entrant",), action="rattacher_document",
+                params={"document": "{entrant_v1}", "ins": "{usager_ins}"},
+                instruction="Rattachez le document {entrant_v1} reçu de l'hôpital au dossier de {usager_prenom} "
+                            "{usager_nom} (INS {usager_ins}) s'il n'y est pas déjà."),
+        BenchActs("entrant-remplace", "L'hôpital envoie une nouvelle version (« annule et remplace »)", (),
+                  service="mssante", action="envoyer_remplacement",
+                  params={"a": "{infirmiere_bal}", "document": "{entrant_v1}"},
+                  remember={"document": "entrant_v2", "message_id": "entrant_v2_message"}),
+        DuiActs(id="releve-remplacement", title="Relève de la nouvelle version", requirements=("SC.MSS.24.MS1",),
+                requires=("rattachement-entrant",), action="lire_messagerie", instruction=read,
+                expect=(_fetched("{entrant_v2_message}", "de la nouvelle version"),)),
+        DuiActs(id="remplacement-entrant-affiche", title="La nouvelle version remplace l'ancienne dans le dossier",
+                requirements=("SC.MSS.24.MS1",), requires=("releve-remplacement",), action="documents_usager",
+                params={"ins": "{usager_ins}"},
+                instruction="Ouvrez le dossier de {usager_prenom} {usager_nom} : le document {entrant_v2} y remplace "
+                            "{entrant_v1}, qui reste visible comme remplacé avec son historique ; joignez une capture.",
+                result_checks=(shows_incoming_replacement,)),
+        BenchActs("entrant-supprime", "L'hôpital demande la suppression de la nouvelle version", (),
+                  service="mssante", action="envoyer_suppression",
+                  params={"a": "{infirmiere_bal}", "document": "{entrant_v2}"},
+                  remember={"message_id": "entrant_suppression_message"}),
+        DuiActs(id="releve-suppression", title="Relève de la demande de suppression", requirements=reqs,
+                requires=("remplacement-entrant-affiche",), action="lire_messagerie", instruction=read,
+                expect=(_fetched("{entrant_suppression_message}", "de la demande de suppression"),)),
+        DuiActs(id="suppression-entrant-affichee", title="Le document supprimé par l'hôpital est tracé comme tel",
+                requirements=reqs, requires=("releve-suppression",), action="documents_usager",
+                params={"ins": "{usager_ins}"},
+                instruction="Ouvrez le dossier de {usager_prenom} {usager_nom} : le document {entrant_v2} y est "
+                            "marqué supprimé par l'hôpital, avec son historique ; joignez une capture.",
+                result_checks=(shows_incoming_deletion,)),
+    )
+
+
+# -- the usager's refusals (SC.MSS.15.MS1, SC.MSS.16.MS1) ---------------------------------------
+
+def _refusals() -> tuple:
+    to_usager = Expectation("mssante", SUBMISSION, "message à la messagerie Mon espace santé de l'usager",
+                            where={"patient_mailbox": "True"}, absent=True, timeout=60)
+    return (
+        DuiActs(id="refus-messagerie-citoyenne", title="L'usager refuse les envois à sa messagerie citoyenne",
+                requirements=(), requires=("recherche-ins",), action="refus_usager",
+                params={"ins": "{usager_ins}", "messagerie_citoyenne": True},
+                instruction="Enregistrez dans le dossier de {usager_prenom} {usager_nom} son refus de recevoir "
+                            "des documents dans sa messagerie de Mon espace santé."),
+        dmp.produce("produire-2", "document_v3", ("{medecin_bal}",)),
+        DuiActs(id="refus-citoyen-respecte", title="Refus respecté : rien vers Mon espace santé, le médecin reçoit",
+                requirements=("SC.MSS.15.MS1",), requires=("refus-messagerie-citoyenne", "produire-2"),
+                action="envoi_mssante",
+                params={"document": "{document_v3}", "destinataires": ["{medecin_bal}"], "usager": True},
+                instruction="Diffusez le document {document_v3} au Dr {medecin_nom} et à l'usager : l'usager a "
+                            "refusé sa messagerie citoyenne, seul le médecin doit le recevoir.",
+                expect=(Expectation("mssante", SUBMISSION, "message au médecin traitant",
+                                    where={"document_unique_id": "{document_v3}", "patient_mailbox": "False"},
+                                    timeout=180), to_usager)),
+        DuiActs(id="refus-mssante", title="L'usager refuse aussi les envois par MSSanté professionnelle",
+                requirements=(), requires=("recherche-ins",), action="refus_usager",
+                params={"ins": "{usager_ins}", "mssante": True},
+                instruction="Enregistrez le refus de {usager_prenom} {usager_nom} que ses documents soient "
+                            "envoyés aux professionnels par MSSanté."),
+        DuiActs(id="refus-pro-respecte", title="Refus respecté : aucun message aux professionnels",
+                requirements=("SC.MSS.16.MS1",), requires=("refus-mssante", "produire-2"), action="envoi_mssante",
+                params={"document": "{document_v3}", "destinataires": ["{medecin_bal}"]}, refusal_expected=True,
+                instruction="Tentez d'envoyer le document {document_v3} au Dr {medecin_nom} : le DUI doit s'y "
+                            "refuser, l'usager ayant refusé les envois MSSanté.",
+                expect=(Expectation("mssante", SUBMISSION, "message MSSanté du DUI", absent=True, timeout=60),)),
+    )
 
 
 # -- the steps -----------------------------------------------------------------------------------
@@ -193,6 +330,8 @@ SCENARIO = Scenario(
         dmp.unmask_hide_from_usager(),
         _replace(),
         dmp.status_change("suppression", "Suppression de la version corrigée au DMP", False, ("remplacement",)),
+        *_refusals(),
+        *_incoming(),
         _dashboard(),
     ),
 )
