@@ -243,7 +243,7 @@ def _refusals() -> tuple:
                             "des documents dans sa messagerie de Mon espace santé."),
         dmp.produce("produire-2", "document_v3", ("{medecin_bal}",)),
         DuiActs(id="refus-citoyen-respecte", title="Refus respecté : rien vers Mon espace santé, le médecin reçoit",
-                requirements=("SC.MSS.15.MS1",), requires=("refus-messagerie-citoyenne", "produire-2"),
+                requirements=("SC.MSS.15.MS1",), requires=("refus-messagerie-citoyenne", "produire-2", "envoi-medecin"),
                 action="envoi_mssante",
                 params={"document": "{document_v3}", "destinataires": ["{medecin_bal}"], "usager": True},
                 instruction="Diffusez le document {document_v3} au Dr {medecin_nom} et à l'usager : l'usager a "
@@ -257,7 +257,8 @@ def _refusals() -> tuple:
                 instruction="Enregistrez le refus de {usager_prenom} {usager_nom} que ses documents soient "
                             "envoyés aux professionnels par MSSanté."),
         DuiActs(id="refus-pro-respecte", title="Refus respecté : aucun message aux professionnels",
-                requirements=("SC.MSS.16.MS1",), requires=("refus-mssante", "produire-2"), action="envoi_mssante",
+                requirements=("SC.MSS.16.MS1",), requires=("refus-mssante", "produire-2", "envoi-medecin"),
+                action="envoi_mssante",
                 params={"document": "{document_v3}", "destinataires": ["{medecin_bal}"]}, refusal_expected=True,
                 instruction="Tentez d'envoyer le document {document_v3} au Dr {medecin_nom} : le DUI doit s'y "
                             "refuser, l'usager ayant refusé les envois MSSanté.",
