@@ -11,12 +11,6 @@ from banc.scenario.runs import Run
 from banc.scenario.verdicts import requirement_verdicts
 from scenarios.reference_dui import ReferenceDriver
 
-REFUSED_BEFORE_TRANSACTION = dict.fromkeys(("vihf-expire", "vihf-non-signe"), (
-    "le DMP simulé journalise un échange au VIHF refusé sous le nom de son gestionnaire "
-    "(provide_and_register) et sans patient, pas sous TD2.1 : l'étape échoue en « rien reçu » au lieu "
-    "de nommer la règle VIHF (à corriger dans simulators/dmp_mock/app.py)"))
-"""Faults whose failure is right but told as "rien reçu" until the DMP mock names the exchange."""
-
 
 def play(bench: RunningBench, scenarios: tuple[Scenario, ...], faults: tuple[str, ...] = ()) -> list[Run]:
     """One reference DUI (with `faults`) plays each scenario in turn, timeouts scaled down."""
