@@ -275,3 +275,17 @@ def test_refusal_expected_passes_only_on_a_refusal(bench, pki):
                  console=Console(quiet=True)).play(_scenario(step("refuse"), step("accepte")), DUI)
     assert [s.outcome for s in run.steps] == [Outcome.PASSED, Outcome.FAILED]
     assert run.steps[1].findings[0].requirements == ("SC.MSS.25.MS1",)
+
+
+def test_an_expectation_remembers_an_identifier_from_the_traffic(bench, pki):
+    journal, sheet, server = bench
+    journal.register_dui(DUI)
+    seen = Expectation("faux", ("recherche",), "recherche", timeout=3.0, remember={"patient_ins": "vu"})
+    later = Expectation("faux", ("recherche",), "recherche du même", where={"patient_ins": "{vu}"}, timeout=3.0)
+    scenario = _scenario(DuiActs("a", "A", ("SC.INS.26.MS1",), action="a", expect=(seen,)),
+                         DuiActs("b", "B", ("SC.INS.27.MS1",), action="a", expect=(later,)))
+    behaviours = {"a": lambda s, p, params: _call(s, p, ins="111111111111111"),
+                  "b": lambda s, p, params: _call(s, p, ins="111111111111111")}
+    run = Runner(journal, sheet, ScriptedDriver(server, pki, behaviours), console=Console(quiet=True)).play(scenario, DUI)
+    assert [s.outcome for s in run.steps] == [Outcome.PASSED, Outcome.PASSED]
+    assert RunStore(journal).get(run.id).inputs["vu"] == "111111111111111"
