@@ -275,15 +275,17 @@ class Runner:
             found, ids = judge(observation, context, step.requirements, time.monotonic() - began)
             findings += found
             evidence += ids
-        if isinstance(step, DuiActs):
-            for key, name in step.remember.items():
-                if status is not None and key in status.data:
-                    context.values[name] = status.data[key]
+        learnt: set[str] = set()
         for observation in observations:  # learnt from the traffic: wins over what a DUI said
             if observation.matched and not observation.expectation.absent:
                 for key, name in observation.expectation.remember.items():
                     if key in observation.matched[0].summary:
                         context.values[name] = observation.matched[0].summary[key]
+                        learnt.add(name)
+        if isinstance(step, DuiActs):
+            for key, name in step.remember.items():
+                if status is not None and key in status.data and name not in learnt:
+                    context.values[name] = status.data[key]
             if step.result_checks and not any(f.is_error for f in findings):
                 if status is None or status.state is not ActionState.DONE or not handle.signals_completion:
                     return (Outcome.AWAITING_PROOF, "ce que le DUI affiche n'est pas lisible par le pilote : "
