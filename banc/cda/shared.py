@@ -78,6 +78,7 @@ class Validation:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._callbacks: list[Callable[[Validation], None]] = []
+        self._waiting = 0
 
     # --- start-up ---------------------------------------------------------------------------
 
@@ -92,6 +93,11 @@ class Validation:
     @property
     def started(self) -> bool:
         return self._thread is not None
+
+    @property
+    def waiting(self) -> int:
+        """Documents received before validation was ready, waiting for their verdict now."""
+        return self._waiting
 
     def when_ready(self, callback: Callable[[Validation], None]) -> None:
         """Call `callback(self)` once ready (now, when it already is)."""
@@ -146,7 +152,15 @@ class Validation:
 
     def validate_root(self, root: etree._Element, *, volet: str | None = None, subject: str = "") -> Verdict:
         """The verdict of one document, waiting for the start-up when it is not over."""
-        self.start().ready.wait()
+        self.start()
+        if not self.ready.is_set():
+            with self._lock:
+                self._waiting += 1
+            try:
+                self.ready.wait()
+            finally:
+                with self._lock:
+                    self._waiting -= 1
         if self._client is not None:
             verdict = self._via_service(root, volet=volet, subject=subject)
             if verdict is not None:
@@ -204,8 +218,9 @@ class Validation:
         if not self.ready.is_set():
             where = ("service de validation partagé (compilation des schématrons s'il démarre)"
                      if self.mode == SERVICE else "ce processus (compilation des schématrons)")
+            waiting = f" ; {self._waiting} document(s) en attente de verdict" if self._waiting else ""
             return (f"validation CDA : en préparation dans le {where} ; "
-                    "un document reçu d'ici là attend son verdict")
+                    f"un document reçu d'ici là attend son verdict{waiting}")
         if self.where == SERVICE:
             notice = self._client.describe() if self._client is not None else None
             verb = "démarré" if self.started_service else "réutilisé"
