@@ -38,7 +38,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from banc.cda.package import AnsPackage, find_package
-from banc.paths import OWN_SCHEMATRONS, cache_dir
+from banc.paths import OWN_SCHEMATRONS, REPO_ROOT, cache_dir
 from banc.verdict import Verdict
 from banc.xml import DEFAULT_MAX_BYTES
 
@@ -368,8 +368,9 @@ class Client:
                 self.stop()  # started by other code or other rules: replace it
             log = cache_dir() / "validator.log"
             with log.open("ab") as out:
-                child = subprocess.Popen(
-                    [sys.executable, "-m", "banc.cda.service", "--ans", str(self.package.root)],
+                child = subprocess.Popen(  # from the checkout: `-m` imports this code, not another copy
+                    [sys.executable, "-m", "banc.cda.service", "--ans", os.path.abspath(self.package.root)],
+                    cwd=REPO_ROOT,
                     stdout=out,
                     stderr=out,
                     stdin=subprocess.DEVNULL,
