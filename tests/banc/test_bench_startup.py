@@ -3,7 +3,13 @@ are still judged: real servers, real clients (smtplib, the DMP's httpx ITI-41 cl
 
 from __future__ import annotations
 
+import os
+import queue
+import signal
 import smtplib
+import subprocess
+import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack
@@ -17,6 +23,7 @@ from banc.cda import service
 from banc.cda.package import find_package
 from banc.cda.rulesets import PROFILES
 from banc.mail.compose import HealthMessage
+from banc.paths import REPO_ROOT
 from banc.pki import TestPki
 from banc.population import cnam_test_identities
 from simulators.dmp_mock.client import DmpClient, minimal_cda
@@ -99,3 +106,27 @@ def test_documents_sent_while_validation_warms_are_judged(
             assert exchanges, f"{name}: nothing journaled with findings"
             rulesets = {f.ruleset for e in exchanges for f in e.findings}
             assert rulesets & ENGINE_RULESETS, f"{name}: no finding of the CDA engine in {rulesets}"
+
+
+def test_banc_demarrer_says_where_validation_runs(tmp_path: Path) -> None:
+    """The command lists its services, then says where CDA is validated, and when ready."""
+    command = [sys.executable, "-m", "banc", "demarrer", "dmp", "--ports-ephemeres", "--donnees", str(tmp_path)]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=dict(os.environ, BANC_VALIDATION="service"))
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 600
+        while not any(line.startswith("validation CDA : prête") for line in seen):
+            assert time.monotonic() < deadline and process.poll() is None, "".join(seen)
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                continue
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+    first = next(i for i, line in enumerate(seen) if line.startswith("validation CDA : "))
+    assert any(line.startswith("Services simulés démarrés en") for line in seen[:first])
+    assert "service de validation pid" in seen[-1]
