@@ -14,8 +14,8 @@ starting two. It exits after `DEFAULT_IDLE_SECONDS` without a request (30 min: i
 `banc service statut` lists the running ones (`running()`). The commands that use it say once
 where it runs and when it will stop (`describe`).
 
-`banc up` can keep it running with the mocks (`Client(package).ensure()` starts it, or run
-`serve()` in a thread); `python -m banc.cda.service` runs it in the foreground.
+The mocks of a bench use it too (`banc.cda.shared`), and a running bench keeps it alive with
+`POST /touch`; `python -m banc.cda.service` runs it in the foreground.
 """
 
 from __future__ import annotations
