@@ -18,6 +18,7 @@ the verdict says "non évalué" for the whole CDA rule set. `BANC_VALIDATION=pro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -144,9 +145,12 @@ class Validation:
 
     def _in_process_warm(self) -> None:
         from banc.cda import engine
+        from banc.cda.compiler import CompileError
 
-        engine().warm()
+        current = engine()
         self.where = IN_PROCESS
+        with contextlib.suppress(CompileError):  # the others still run: each verdict names it
+            current.warm()
 
     # --- validation -------------------------------------------------------------------------
 
