@@ -62,7 +62,7 @@ def _scenarios(context: DemoContext) -> list[Verdict]:
     from banc.bench import start_bench
     from banc.cli.run import register_everywhere
     from banc.scenario.drivers import DriverError, make_driver
-    from banc.scenario.report import to_html as run_html
+    from banc.scenario.report import build, write_reports
     from banc.scenario.runner import Console, Runner
     from banc.scenario.runs import RunStore
     from banc.scenario.verdicts import registered_scenarios
@@ -88,9 +88,7 @@ def _scenarios(context: DemoContext) -> list[Verdict]:
         store = RunStore(bench.journal)
         for scenario in scenarios.values():
             run = runner.play(scenario, profile)
-            folder = context.out / "executions" / run.id
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "rapport.html").write_text(run_html(run, bench.journal, store), encoding="utf-8")
+            write_reports(build(run, bench.journal, store), context.out / "executions" / run.id)
             verdicts += [_step_verdict(scenario.title, result) for result in run.steps]
         driver.close()
         print(f"journal des échanges : {os.path.abspath(bench.journal.path)} (banc journal --journal … liste)")

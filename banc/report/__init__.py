@@ -96,7 +96,7 @@ def to_text(verdicts: Sequence[Verdict]) -> str:
             lines.append(f"  volet : {record['volet_reason']}")
         for finding in verdict.findings:
             reqs = f" ({', '.join(finding.requirements)})" if finding.requirements else ""
-            lines.append(f"  {finding.severity:<7} [{finding.ruleset}] {finding.rule_id}{reqs}")
+            lines.append(f"  {finding.severity.label:<13} [{finding.ruleset}] {finding.rule_id}{reqs}")
             lines.append(f"          {finding.location}")
             lines.append(f"          {finding.message}")
         for item in verdict.not_evaluated:
