@@ -32,7 +32,6 @@ pytestmark = pytest.mark.slow
 
 REPOSITORY = Path(__file__).parents[3]
 SCHEMA = json.loads((REPOSITORY / "docs" / "schemas" / "execution.schema.json").read_text())
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -161,35 +160,30 @@ def test_redacted_pack_holds_no_name_or_ins_of_the_usager(bench, clean_run, tmp_
         assert hashlib.sha256(pack.read(entry["fichier"])).hexdigest() == entry["sha256"]
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium absent (/usr/bin/chromium) : apt-get install chromium")
 @pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
-def test_report_in_a_browser_nothing_overlaps_the_findings(bench, faulty_run, tmp_path, size) -> None:
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright absent (pip install playwright)")
+def test_report_in_a_browser_nothing_overlaps_the_findings(bench, faulty_run, tmp_path, browser, size) -> None:
     report = _rapport(bench, faulty_run, tmp_path / "rapport.html")
     out = REPOSITORY / "out"
     out.mkdir(exist_ok=True)
     width, height = size
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(report.as_uri())
-            assert page.evaluate("document.documentElement.scrollWidth") <= width
-            problems = page.evaluate(_OVERLAPS)
-            assert problems == [], problems
-            target = page.locator("table.exigences a[href^='#etape-']").first
-            href = target.get_attribute("href")
-            target.click()
-            assert page.evaluate("location.hash") == href
-            assert page.evaluate(f"document.querySelector('{href}').getBoundingClientRect().top") < height / 2
-            page.locator("svg.sequence a").first.click()
-            assert page.evaluate("location.hash").startswith("#echange-")
-            page.locator("#etape-mssante-envoi table.findings").first.scroll_into_view_if_needed()
-            page.screenshot(path=str(out / f"rapport-execution-{width}x{height}.png"))
-            page.screenshot(path=str(out / f"rapport-execution-{width}x{height}-page.png"), full_page=True)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        page.goto(report.as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        problems = page.evaluate(_OVERLAPS)
+        assert problems == [], problems
+        target = page.locator("table.exigences a[href^='#etape-']").first
+        href = target.get_attribute("href")
+        target.click()
+        assert page.evaluate("location.hash") == href
+        assert page.evaluate(f"document.querySelector('{href}').getBoundingClientRect().top") < height / 2
+        page.locator("svg.sequence a").first.click()
+        assert page.evaluate("location.hash").startswith("#echange-")
+        page.locator("#etape-mssante-envoi table.findings").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(out / f"rapport-execution-{width}x{height}.png"))
+        page.screenshot(path=str(out / f"rapport-execution-{width}x{height}-page.png"), full_page=True)
+    finally:
+        page.close()
     shutil.copy(report, out / "rapport-execution.html")
 
 
