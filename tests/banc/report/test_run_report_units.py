@@ -125,3 +125,18 @@ def test_html_report_speaks_french_severities_and_links_every_anchor(run, journa
 def test_severity_labels_are_french_and_values_unchanged() -> None:
     assert [s.label for s in Severity] == ["erreur", "avertissement", "information"]
     assert [str(s) for s in Severity] == ["error", "warning", "info"]
+
+
+def test_rapport_command_formats_and_usage_errors(run, journal, tmp_path, capsys) -> None:
+    from banc.cli import main
+
+    base = ["rapport", run.id, "--journal", str(journal.path)]
+    assert main([*base, "--masquer"]) == 2
+    assert "--masquer ne s'applique qu'au paquet de preuves" in capsys.readouterr().err
+    assert main(["rapport", "inconnue", "--journal", str(journal.path)]) == 2
+    assert "exécution « inconnue » introuvable" in capsys.readouterr().err
+    assert main([*base, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.lstrip("\ufeff").startswith("Profil;ID exigence;")
+    target = tmp_path / "fiche.xlsx"
+    assert main([*base, "--format", "xlsx", "--sortie", str(target)]) == 0
+    assert load_workbook(target)["Preuves"].max_row == 1 + len(build(run, journal).requirements)
