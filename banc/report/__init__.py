@@ -228,7 +228,7 @@ def _state(verdict: Verdict, heading: bool = False) -> str:
     return f"<span class='{_CSS[text]}'>{html.escape(text.upper() if heading else text)}</span>"
 
 
-def _framed(rendering: str) -> str:
+def framed_rendering(rendering: str) -> str:
     """The document's rendering in a sandboxed frame: its scripts (the stylesheet's table of
     contents) may run, in an opaque origin that cannot reach this report; `about:srcdoc` as
     base keeps its `#section` links inside the frame."""
@@ -314,6 +314,6 @@ def to_html(
             parts.append("</ul>")
         rendering = render(verdict) if render else None
         if rendering:
-            parts.append(_framed(rendering))
+            parts.append(framed_rendering(rendering))
     parts.append("</body></html>")
     return "\n".join(parts)

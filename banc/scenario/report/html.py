@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 from html import escape
 
+from banc.evidence import documents, exchange_files
 from banc.journal import UNKNOWN_DUI, Exchange
+from banc.report import framed_rendering
 from banc.scenario.report.messages import Part, request_parts, response_parts
 from banc.scenario.report.model import (
     CATEGORIES,
@@ -68,9 +70,10 @@ table.findings{table-layout:fixed} .findings code{overflow-wrap:anywhere}
 table.exigences td:first-child{white-space:nowrap;width:9.5rem} table.exigences td:nth-child(2){width:4rem}
 table.exigences td:nth-child(4){width:12rem} table.exigences td:nth-child(5),table.exigences td:nth-child(6){width:10rem}
 .none{color:#57606a;font-style:italic}
+iframe{width:100%;height:36rem;border:1px solid #d0d7de}
 footer{margin-top:2rem;font-size:.8rem;color:#57606a}
 @media (max-width:1100px){.exchange{grid-template-columns:minmax(0,1fr)} nav ol{columns:1}}
-@media print{body{max-width:none;padding:0;font-size:10pt} nav{display:none}
+@media print{body{max-width:none;padding:0;font-size:10pt} nav{display:none} iframe{display:none}
 .step{break-inside:auto;border:none;padding:0} .exchange{grid-template-columns:minmax(0,1fr)}
 pre{max-height:none;white-space:pre-wrap;word-break:break-all} a{color:inherit;text-decoration:none}
 .badge{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
@@ -180,7 +183,22 @@ def _exchange(step: StepView, exchange: Exchange, source: str, target: str) -> s
         + (f", certificat {escape(exchange.peer_certificate)}" if exchange.peer_certificate else "")
         + (f"<br>{escape(summary)}" if summary else "") + "</small></p>"
         + _parts("Requête", request_parts(exchange)) + _parts("Réponse", response_parts(exchange))
-        + "</div><div><h4>Constats sur cet échange</h4>" + _findings_table(findings) + "</div></article>")
+        + _documents(exchange) + "</div><div><h4>Constats sur cet échange</h4>" + _findings_table(findings) + "</div></article>")
+
+
+def _documents(exchange: Exchange) -> str:
+    """The CDA documents the exchange carried, rendered with the ANS package's stylesheet."""
+    from banc.cda.package import PackageError
+    from banc.cda.render import render_html
+
+    out = []
+    for document in documents(exchange_files(exchange)):
+        try:
+            rendering = render_html(document.data)
+        except PackageError as exc:
+            rendering = f"<p>Rendu indisponible : {escape(str(exc))}</p>"
+        out.append(f"<h4>{escape(document.description)}</h4>" + framed_rendering(rendering))
+    return "".join(out)
 
 
 def _step(step: StepView) -> str:

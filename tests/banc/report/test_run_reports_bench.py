@@ -75,6 +75,7 @@ def test_html_report_of_a_failed_run(bench, faulty_run, tmp_path) -> None:
     html = _rapport(bench, faulty_run, tmp_path / "rapport.html").read_text(encoding="utf-8")
     assert "<svg class=\"sequence\"" in html and "Jeton VIHF (assertion SAML 2.0)" in html
     assert "Métadonnées XDS (SubmitObjectsRequest)" in html and "Métadonnées XDS (METADATA.XML" in html
+    assert html.count("Rendu du document (feuille de style de l'ANS)") >= 2  # the CDA sent to the DMP and by mail
     for lane in ("DUI", "INSi", "DMP", "MSSanté", "Annuaire", "PSC"):
         assert f">{lane}</text>" in html
     # the finding is beside the exchange it cites
