@@ -160,27 +160,40 @@ def actors_of(exchange: Exchange) -> tuple[str, str]:
     return _SIMULATED_CLIENTS.get(exchange.operation, "Banc (simulateurs)"), service
 
 
-def step_exchanges(journal: Journal, run: Run, result: StepResult) -> list[Exchange]:
-    """The exchanges a step saw: its evidence, plus every exchange of the run's session
-    recorded while it was played (the DUI's other calls, the mocks' own traffic)."""
-    found: dict[int, Exchange] = {}
+def run_window(journal: Journal, run: Run) -> dict[int, Exchange]:
+    """The run's exchanges and the mocks' own traffic recorded among them (no run), read once
+    and bounded by the run's first and last exchange ids — a long `banc demarrer` session holds
+    many other runs' exchanges, with their bodies."""
+    found = {e.id or 0: e for e in journal.exchanges(run=run.id)}
+    ids = [*found, *(i for result in run.steps for i in result.evidence)]
+    if not ids:
+        return found
+    first, last = min(ids), max(ids)
     if run.session:
-        for exchange in journal.exchanges(session=run.session):
-            if (result.started_at <= exchange.started_at <= result.ended_at
-                    and exchange.run in (run.id, None)):
+        for exchange in journal.exchanges(session=run.session, since_id=first - 1, limit=last - first + 1):
+            if exchange.run in (run.id, None):
                 found[exchange.id or 0] = exchange
-    for exchange_id in result.evidence:
+    for exchange_id in ids:
         if exchange_id not in found and (exchange := journal.get(exchange_id)) is not None:
             found[exchange_id] = exchange
-    return [found[k] for k in sorted(found)]
+    return found
+
+
+def step_exchanges(window: dict[int, Exchange], result: StepResult) -> list[Exchange]:
+    """The exchanges a step saw: its evidence, plus every exchange of the run's window recorded
+    while it was played (the DUI's other calls, the mocks' own traffic)."""
+    chosen = {i for i, e in window.items() if result.started_at <= e.started_at <= result.ended_at}
+    chosen |= {i for i in result.evidence if i in window}
+    return [window[i] for i in sorted(chosen)]
 
 
 def build(run: Run, journal: Journal | None = None, store: RunStore | None = None) -> RunReport:
     scenario = registered_scenarios().get(run.scenario)
     proofs = store.proofs(run.id) if store else []
+    window = run_window(journal, run) if journal else {}
     steps = []
     for result in run.steps:
-        exchanges = step_exchanges(journal, run, result) if journal else []
+        exchanges = step_exchanges(window, result)
         steps.append(StepView(result, [Arrow(e, *actors_of(e)) for e in exchanges],
                               [p for p in proofs if p["step"] == result.step]))
     return RunReport(
