@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from banc.directory import default_directory
+from banc.journal import Exchange
 from banc.population import identity_to_dict
 from banc.scenario.judge import RULES
 from banc.scenario.model import BenchActs, DuiActs, Expectation, Scenario
@@ -189,6 +190,73 @@ RECEIVING = (
 )
 
 
+def _masked(exchange: Exchange, context: RunContext) -> list[Finding]:
+    """The feed asked masked from professionals carries the MASQUE_PS confidentiality code
+    (SC.DOC.01.MS1, SC.DOC.02.MS1)."""
+    if b"MASQUE_PS" in exchange.request:
+        return []
+    return [RULES.error("MASQUAGE", "versement demandé masqué aux professionnels, sans le code de "
+                        "confidentialité MASQUE_PS dans les métadonnées XDS")]
+
+
+def _produced(kind: str, slug: str) -> DuiActs:
+    return DuiActs(
+        id=f"produire-{slug}", title=f"Production du document {kind} de l'usager", requirements=(),
+        requires=("rattachement",), action="produire_document",
+        params={"ins": "{usager_ins}", "type": kind, "destinataires": ["{medecin_bal}"]},
+        instruction=f"Produisez le document {kind} de {{usager_prenom}} {{usager_nom}}, destiné au "
+                    "Dr {medecin_prenom} {medecin_nom}.",
+        remember={"document": f"{slug}_document"})
+
+
+def _fed(slug: str, requirements: tuple[str, ...], masked: bool = False) -> DuiActs:
+    return DuiActs(
+        id=f"dmp-{slug}", title=f"Versement au DMP ({slug.upper()}{', masqué aux professionnels' if masked else ''})",
+        requirements=requirements, requires=(f"produire-{slug}",), action="alimentation_dmp",
+        params={"ins": "{usager_ins}", "document": f"{{{slug}_document}}", **({"masque_ps": True} if masked else {})},
+        instruction=f"Versez le document {{{slug}_document}} au DMP de l'usager (INS {{usager_ins}})"
+                    + (", masqué aux professionnels de santé." if masked else "."),
+        expect=(Expectation("dmp", ("TD2.1",), "versement ITI-41 au DMP", where={
+            "patient_ins": "{usager_ins}", "document_unique_id": f"{{{slug}_document}}"},
+            checks=(_masked,) if masked else (), timeout=180),))
+
+
+def _sent(slug: str, requirements: tuple[str, ...], to_usager: bool = False) -> DuiActs:
+    who = "à la messagerie Mon espace santé de l'usager" if to_usager else "au médecin traitant"
+    return DuiActs(
+        id=f"envoi-{slug}-{'usager' if to_usager else 'medecin'}", title=f"Envoi MSSanté du {slug.upper()} {who}",
+        requirements=requirements, requires=(f"produire-{slug}", "annuaire-medecin"), action="envoi_mssante",
+        params={"document": f"{{{slug}_document}}", **({"usager": True} if to_usager
+                                                       else {"destinataires": ["{medecin_bal}"]})},
+        instruction=f"Envoyez le document {{{slug}_document}} par MSSanté {who}"
+                    + (" ({usager_ins}@patient.mssante.fr)." if to_usager else " ({medecin_bal})."),
+        expect=(Expectation("mssante", SUBMISSION, f"message MSSanté {who}", where={
+            "document_unique_id": f"{{{slug}_document}}", "patient_mailbox": str(to_usager)}, timeout=180),))
+
+
+PRODUCING = (
+    BenchActs("boite-patient", "L'usager a une messagerie Mon espace santé", (), service="mssante",
+              action="ajouter_boite_patient", params={"usager": "{usager_traits}"}),
+    DuiActs(
+        id="annuaire-medecin", title="Adresse MSSanté du médecin traitant (Annuaire Santé)",
+        requirements=("SC.ANN.01.MS1",), action="recherche_annuaire",
+        params={"nom": "{medecin_nom}", "prenom": "{medecin_prenom}"},
+        instruction="Recherchez le Dr {medecin_prenom} {medecin_nom} dans l'Annuaire Santé.",
+        expect=(Expectation("annuaire", ("search Practitioner",), "recherche d'un professionnel", timeout=120),),
+    ),
+    _produced("DLU", "dlu"),
+    _fed("dlu", ("SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.02.MS1")),
+    _sent("dlu", ("SC.MSS.17.MS1", "SC.DOC.04.MS1", "SC.DOC.07.MS1")),
+    _sent("dlu", ("SC.MSS.18.MS1",), to_usager=True),
+    _produced("FLUDT", "fludt"),
+    _fed("fludt", ("SC.DOC.01.MS1", "SC.DOC.02.MS1"), masked=True),
+    _sent("fludt", ("SC.DOC.07.MS1", "SC.DOC.08.MS1")),
+    _produced("N1", "n1"),
+    _fed("n1", ("SC.DMP.01.MS1",)),
+    _sent("n1", ("SC.DOC.03.MS1", "SC.DOC.06.MS1")),
+)
+
+
 SCENARIO = Scenario(
     id="retour-domicile",
     title="Retour à domicile après hospitalisation",
@@ -199,5 +267,5 @@ SCENARIO = Scenario(
         "vérification INSi (et refuse quand l'identité n'est pas confirmée), puis produit le DLU, la FLUDT "
         "et un document N1, les verse au DMP et les envoie au médecin traitant et à l'usager."),
     inputs=_inputs,
-    steps=RECEIVING,
+    steps=(*RECEIVING, *PRODUCING),
 )

@@ -27,7 +27,11 @@ class DocumentActions(DuiBase):
         recipients = () if "sans-destinataire" in self.faults else tuple(self._recipient(m) for m in mailboxes)
         ctx = DocumentContext(identity=identity, author=from_directory(self.nurse, self.directory.ssiad),
                               when=dt.datetime.now().replace(microsecond=0), seed=7, recipients=recipients)
-        options = {"datamatrix": False} if type == "N1" and "sans-datamatrix" in self.faults else {}
+        options: dict[str, object] = {}
+        if type == "N1" and "sans-datamatrix" in self.faults:
+            options["datamatrix"] = False
+        if type == "N1" and "sans-mentions-rgpd" in self.faults:
+            options["gdpr_footer"] = ""
         made = factory.generate(type, ctx, **options)
         self._keep(made, usager_id=usager.id, ins=ins, recipients=mailboxes)
         return {"document": made.document_id, "lot": made.set_id}
