@@ -101,6 +101,39 @@ def _letter_in_file(result: Mapping[str, Any], context: RunContext) -> list[Find
     return []
 
 
+def _state(entry: Mapping | None) -> str:
+    return str((entry or {}).get("etat", "")).lower().replace("é", "e")
+
+
+def _correction_applied(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
+    """The corrected letter supersedes the first one, which stays in the file as replaced
+    (SC.MSS.24.MS1: modified incoming documents are traced)."""
+    old_id, new_id = (str(context.values.get(k, "")) for k in ("lettre_document", "corrigee_document"))
+    old, new = _entry(result.get("documents"), old_id), _entry(result.get("documents"), new_id)
+    wrong = []
+    if new is None or _state(new) != "actif":
+        wrong.append(f"nouvelle version {new_id} absente du dossier ou non active ({_state(new) or 'absente'})")
+    if old is None:
+        wrong.append(f"version remplacée {old_id} disparue du dossier (aucune trace)")
+    elif _state(old) != "remplace":
+        wrong.append(f"version {old_id} encore « {_state(old)} » au lieu de remplacée")
+    return [RULES.error("REMPLACEMENT", "« annule et remplace » reçu de l'hôpital non appliqué : "
+                        + "; ".join(wrong))] if wrong else []
+
+
+def _deletion_applied(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
+    """The letter its sender deleted is shown deleted and kept as a trace (SC.MSS.23/24.MS1)."""
+    document = str(context.values.get("corrigee_document", ""))
+    entry = _entry(result.get("documents"), document)
+    if entry is None:
+        return [RULES.error("SUPPRESSION", f"document {document} supprimé par l'hôpital disparu du dossier : "
+                            "aucune trace de la suppression")]
+    if _state(entry) != "supprime":
+        return [RULES.error("SUPPRESSION", f"suppression demandée par l'hôpital non appliquée : {document} "
+                            f"est « {_state(entry)} »")]
+    return []
+
+
 def _letter_sent(prefix: str, traits: str) -> BenchActs:
     return BenchActs(
         f"{prefix}-envoyee", "L'hôpital envoie sa lettre de liaison de sortie (accusé de lecture demandé)", (),
@@ -183,7 +216,7 @@ RECEIVING = (
     ),
     DuiActs(
         id="inconnue-en-attente", title="La lettre non rattachée reste en liste de travail",
-        requirements=("SC.MSS.25.MS1", "SC.MSS.26.MS1"), requires=("releve-inconnue",),
+        requirements=("SC.MSS.25.MS1",), requires=("releve-inconnue",),
         action="liste_de_travail", instruction="Affichez la liste de travail des documents entrants non lus.",
         result_checks=(_stranger_letter_waits,),
     ),
@@ -250,10 +283,73 @@ PRODUCING = (
     _sent("dlu", ("SC.MSS.18.MS1",), to_usager=True),
     _produced("FLUDT", "fludt"),
     _fed("fludt", ("SC.DOC.01.MS1", "SC.DOC.02.MS1"), masked=True),
-    _sent("fludt", ("SC.DOC.07.MS1", "SC.DOC.08.MS1")),
+    _sent("fludt", ("SC.DOC.08.MS1",)),
     _produced("N1", "n1"),
     _fed("n1", ("SC.DMP.01.MS1",)),
     _sent("n1", ("SC.DOC.03.MS1", "SC.DOC.06.MS1")),
+)
+
+
+UPDATES = (
+    BenchActs("correction-envoyee", "L'hôpital envoie une version corrigée de sa lettre (« annule et remplace »)",
+              (), requires=("rattachement",), service="mssante", action="envoyer_remplacement",
+              params={"a": "{infirmiere_bal}", "document": "{lettre_document}"},
+              remember={"document": "corrigee_document", "message_id": "corrigee_message_id"}),
+    DuiActs(
+        id="releve-correction", title="Relève de la lettre corrigée", requirements=("SC.MSS.24.MS1",),
+        requires=("correction-envoyee",), action="lire_messagerie",
+        instruction="Relevez la boîte MSSanté {infirmiere_bal} : la lettre corrigée remplace la première.",
+        expect=(_fetched("corrigee"),)),
+    DuiActs(
+        id="dossier-correction", title="La lettre corrigée remplace la première, tracée",
+        requirements=("SC.MSS.24.MS1",), requires=("releve-correction",), action="documents_usager",
+        params={"ins": "{usager_ins}"},
+        instruction="Ouvrez le dossier de {usager_prenom} {usager_nom} : la première lettre apparaît remplacée.",
+        result_checks=(_correction_applied,)),
+    BenchActs("suppression-envoyee", "L'hôpital demande la suppression de sa lettre", (),
+              requires=("correction-envoyee",), service="mssante", action="envoyer_suppression",
+              params={"a": "{infirmiere_bal}", "document": "{corrigee_document}"},
+              remember={"message_id": "suppression_message_id"}),
+    DuiActs(
+        id="releve-suppression", title="Relève de la demande de suppression", requirements=("SC.MSS.23.MS1",),
+        requires=("suppression-envoyee",), action="lire_messagerie",
+        instruction="Relevez la boîte MSSanté {infirmiere_bal} : l'hôpital supprime sa lettre.",
+        expect=(_fetched("suppression"),)),
+    DuiActs(
+        id="dossier-suppression", title="La lettre supprimée est signalée comme telle et tracée",
+        requirements=("SC.MSS.23.MS1", "SC.MSS.24.MS1"), requires=("releve-suppression",),
+        action="documents_usager", params={"ins": "{usager_ins}"},
+        instruction="Ouvrez le dossier de {usager_prenom} {usager_nom} : la lettre apparaît supprimée.",
+        result_checks=(_deletion_applied,)),
+)
+
+
+def _refusal(slug: str, flag: str, what: str) -> DuiActs:
+    return DuiActs(
+        id=f"refus-{slug}", title=f"L'usager refuse les envois par {what}", requirements=(),
+        requires=("rattachement",), action="refus_usager", params={"ins": "{usager_ins}", flag: True},
+        instruction=f"Enregistrez que {{usager_prenom}} {{usager_nom}} refuse les envois par {what}.")
+
+
+REFUSALS = (
+    _refusal("messagerie-citoyenne", "messagerie_citoyenne", "sa messagerie de Mon espace santé"),
+    DuiActs(
+        id="refus-usager-respecte", title="Rien n'est envoyé à l'usager qui l'a refusé",
+        requirements=("SC.MSS.15.MS1",), requires=("refus-messagerie-citoyenne", "produire-dlu"),
+        action="envoi_mssante", params={"document": "{dlu_document}", "usager": True}, refusal_expected=True,
+        instruction="Tentez d'envoyer le DLU à la messagerie de Mon espace santé de l'usager : le DUI doit "
+                    "refuser (refus enregistré).",
+        expect=(Expectation("mssante", SUBMISSION, "message à la messagerie de l'usager", absent=True,
+                            where={"patient_mailbox": "True"}, timeout=60),)),
+    _refusal("mssante", "mssante", "MSSanté professionnelle"),
+    DuiActs(
+        id="refus-mssante-respecte", title="Rien n'est envoyé aux professionnels quand l'usager l'a refusé",
+        requirements=("SC.MSS.16.MS1",), requires=("refus-mssante", "produire-dlu"),
+        action="envoi_mssante", params={"document": "{dlu_document}", "destinataires": ["{medecin_bal}"]},
+        refusal_expected=True,
+        instruction="Tentez d'envoyer le DLU au Dr {medecin_nom} : le DUI doit refuser (refus enregistré).",
+        expect=(Expectation("mssante", SUBMISSION, "message MSSanté à un professionnel", absent=True,
+                            where={"patient_mailbox": "False"}, timeout=60),)),
 )
 
 
@@ -264,8 +360,10 @@ SCENARIO = Scenario(
     description=(
         "La lettre de liaison de sortie de l'hôpital arrive par MSSanté : le DUI la relève, en accuse "
         "lecture, la présente en liste de travail avec ses métadonnées, la rattache à l'usager après "
-        "vérification INSi (et refuse quand l'identité n'est pas confirmée), puis produit le DLU, la FLUDT "
-        "et un document N1, les verse au DMP et les envoie au médecin traitant et à l'usager."),
+        "vérification INSi (et refuse quand l'identité n'est pas confirmée), applique la correction puis la "
+        "suppression envoyées par l'hôpital, produit le DLU, la FLUDT "
+        "et un document N1, les verse au DMP et les envoie au médecin traitant et à l'usager, puis respecte "
+        "ses refus d'envoi."),
     inputs=_inputs,
-    steps=(*RECEIVING, *PRODUCING),
+    steps=(*RECEIVING, *UPDATES, *PRODUCING, *REFUSALS),
 )
