@@ -262,7 +262,7 @@ class ReceivingActions(MailTransport):
         except (RuntimeError, ActionImpossible) as exc:
             raise ActionImpossible(f"identité du document non confirmée par INSi ({exc}) : "
                                    "rattachement refusé, document laissé en liste de travail") from None
-        if answer.get("statut") != "qualifiee" or answer.get("ins") != ins:
+        if str(answer.get("statut", "")).replace("é", "e") != "qualifiee" or answer.get("ins") != ins:
             raise ActionImpossible(f"INSi renvoie {answer.get('ins') or 'aucune identité'} pour les traits du "
                                    f"document, pas {ins} : rattachement refusé")
         usager = self.store.usager_by_ins(ins)
