@@ -146,7 +146,7 @@ def _letter_sent(prefix: str, traits: str) -> BenchActs:
 
 
 def _fetched(prefix: str) -> Expectation:
-    return Expectation("mssante", ("imap.fetch",), "lecture IMAP du message de l'hôpital",
+    return Expectation("mssante", ("imap.fetch", "imap.fetch.message"), "lecture IMAP du message de l'hôpital",
                        where={"message_id": f"{{{prefix}_message_id}}"}, timeout=120)
 
 

@@ -67,3 +67,17 @@ def test_the_usager_gets_a_mon_espace_sante_mailbox_only_when_qualified(running,
     with pytest.raises(ControlError) as refused:
         plane.act("ajouter_boite_patient", usager=identity_to_dict(provisional))
     assert refused.value.status == 422 and "qualifiée" in refused.value.message
+
+
+def test_a_fetch_of_several_messages_is_journaled_per_message(running, plane, usager, pki) -> None:
+    import imaplib
+
+    sent = [plane.act("envoyer_lettre_sortie", usager=identity_to_dict(usager)) for _ in range(2)]
+    (box,) = sent[0]["livre"]
+    with imaplib.IMAP4_SSL("127.0.0.1", running.imap.port, ssl_context=pki.client_context(), timeout=30) as imap:
+        imap.authenticate("XOAUTH2", lambda _: (f"user={box}\x01auth=Bearer "
+                                                f"{running.token_for(box)}\x01\x01").encode())
+        imap.select("INBOX")
+        imap.fetch("1:*", "(BODY.PEEK[])")
+    per_message = {e.summary["message_id"] for e in running.journal.exchanges(operation="imap.fetch.message")}
+    assert {s["message_id"] for s in sent} <= per_message
