@@ -74,10 +74,6 @@ def announces_replacement(document: str) -> Check:
 
 # -- dashboard (SC.TBB.01.MS1) -------------------------------------------------------------------
 
-def _day(exchange: Exchange) -> str:
-    return dt.datetime.fromtimestamp(exchange.started_at, dt.UTC).date().isoformat()
-
-
 def _sender_id(address: str) -> str:
     """National id of the professional owning a mailbox (the bench's directory feeds the Annuaire)."""
     directory = default_directory()
@@ -86,50 +82,60 @@ def _sender_id(address: str) -> str:
     return owner.national_id if isinstance(owner, Professional) else ""
 
 
-def traffic_counts(context: RunContext, start: str, end: str) -> dict[str, list[tuple[str, str]]]:
+def traffic_counts(context: RunContext) -> dict[str, list[tuple[str, str]]]:
     """(FINESS, RPPS) of every DMP feed the DMP accepted from the DUI and every MSSanté message
-    carrying a document (not a read receipt) the server accepted from it, whose UTC date is
-    within [start, end].
+    carrying a document (not a read receipt) the server accepted from it, during this run.
 
     The FINESS is the structure the DUI is registered for (the DMP refuses a VIHF speaking for
     another one); the RPPS is the VIHF's professional for the DMP, the sender mailbox's owner
     for MSSanté."""
-    finess = context.dui.structure_id
-
-    def within(exchange: Exchange) -> bool:
-        return start <= _day(exchange) <= end
-
+    finess, run = context.dui.structure_id, context.run.id
     feeds = [(finess, str(e.summary.get("acteur", "")))
-             for e in context.journal.exchanges(service="dmp", operation="TD2.1", dui=context.dui.name)
-             if e.summary.get("resultat") == "OK" and within(e)]
+             for e in context.journal.exchanges(service="dmp", operation="TD2.1", dui=context.dui.name, run=run)
+             if e.summary.get("resultat") == "OK"]
     sends = [(finess, _sender_id(str(e.summary.get("from", ""))))
-             for e in context.journal.exchanges(service="mssante", operation="smtp.submission", dui=context.dui.name)
-             if e.status == "250" and not e.summary.get("mdn") and (e.summary.get("documents") or e.summary.get("pdfs"))
-             and within(e)]
+             for e in context.journal.exchanges(service="mssante", operation="smtp.submission",
+                                                dui=context.dui.name, run=run)
+             if e.status == "250" and not e.summary.get("mdn") and (e.summary.get("documents") or e.summary.get("pdfs"))]
     return {"dmp": feeds, "mssante": sends}
 
 
 LABELS = {"dmp": "alimentations DMP", "mssante": "envois MSSanté"}
 
 
+def _counts(reported: Any) -> dict[str, Counter] | None:
+    """A nature's counts as the DUI shows them (total, per FINESS, per RPPS), or None."""
+    if not isinstance(reported, Mapping):
+        return None
+    by = {key: Counter({str(k): v for k, v in dict(reported.get(key) or {}).items() if isinstance(v, int)})
+          for key in ("par_finess", "par_rpps") if isinstance(reported.get(key) or {}, Mapping)}
+    total = reported.get("total")
+    return {"total": Counter({"": total}) if isinstance(total, int) else Counter(), **by}
+
+
 def dashboard_matches_traffic(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
-    """The DUI's counts per nature, FINESS and RPPS equal what the simulators received."""
+    """What the DUI's counts per nature, FINESS and RPPS grew by since the run's first reading
+    (`tableau_initial_*`) equals what the simulators received from it during the run — history
+    before the run (other runs, the DUI's own past) cancels out."""
     start, end = str(context.values["periode_debut"]), str(context.values["periode_fin"])
     findings = []
-    for nature, rows in traffic_counts(context, start, end).items():
-        reported = result.get(nature)
-        if not isinstance(reported, Mapping):
+    for nature, rows in traffic_counts(context).items():
+        now, before = _counts(result.get(nature)), _counts(context.values.get(f"tableau_initial_{nature}"))
+        if now is None or before is None:
             findings.append(RULES.error("TABLEAU_DE_BORD", f"tableau de bord sans comptes « {nature} » "
                                         f"({LABELS[nature]})", requirements=REQ_DASHBOARD))
             continue
-        expected = {"total": len(rows), "par_finess": dict(Counter(f for f, _ in rows)),
-                    "par_rpps": dict(Counter(r for _, r in rows))}
+        expected = {"total": Counter({"": len(rows)}) if rows else Counter(),
+                    "par_finess": Counter(f for f, _ in rows), "par_rpps": Counter(r for _, r in rows)}
         for key, value in expected.items():
-            shown = reported.get(key)
-            if (dict(shown) if isinstance(shown, Mapping) else shown) != value:
+            grown = now.get(key, Counter()) - before.get(key, Counter())
+            if grown != value:
+                shown = grown.get("", 0) if key == "total" else dict(grown)
+                received = len(rows) if key == "total" else dict(value)
                 findings.append(RULES.error(
-                    "TABLEAU_DE_BORD", f"{LABELS[nature]} du {start} au {end} ({key}) : le DUI affiche {shown}, "
-                    f"les simulateurs en ont reçu {value}", requirements=REQ_DASHBOARD))
+                    "TABLEAU_DE_BORD", f"{LABELS[nature]} du {start} au {end} ({key}) : pendant l'exécution, le "
+                    f"tableau du DUI a augmenté de {shown}, les simulateurs en ont reçu {received}",
+                    requirements=REQ_DASHBOARD))
     return findings
 
 
@@ -302,10 +308,21 @@ def _replace() -> DuiActs:
         remember={"document": "document_v2"})
 
 
+def _dashboard_before() -> DuiActs:
+    return DuiActs(
+        id="tableau-de-bord-initial", title="Tableau de bord avant les alimentations et envois de l'exécution",
+        requirements=REQ_DASHBOARD, action="tableau_de_bord",
+        params={"debut": "{periode_debut}", "fin": "{periode_fin}"},
+        instruction="Affichez le tableau de bord du {periode_debut} au {periode_fin} et joignez-en une capture "
+                    "(point de départ des comptes de l'exécution).",
+        remember={"dmp": "tableau_initial_dmp", "mssante": "tableau_initial_mssante"})
+
+
 def _dashboard() -> DuiActs:
     return DuiActs(
         id="tableau-de-bord", title="Tableau de bord des alimentations DMP et envois MSSanté",
-        requirements=REQ_DASHBOARD, requires=("alimentation", "envoi-medecin"), action="tableau_de_bord",
+        requirements=REQ_DASHBOARD, requires=("tableau-de-bord-initial", "alimentation", "envoi-medecin"),
+        action="tableau_de_bord",
         params={"debut": "{periode_debut}", "fin": "{periode_fin}"},
         instruction="Affichez le tableau de bord du {periode_debut} au {periode_fin} : nombre d'alimentations "
                     "du DMP et d'envois MSSanté, par FINESS et par RPPS ; joignez-en une capture.",
@@ -323,6 +340,7 @@ SCENARIO = Scenario(
     steps=(
         *known_to_national_services(),
         _connexion(),
+        _dashboard_before(),
         dmp.search_ins(),
         dmp.produce("produire", "document_v1", ("{medecin_bal}",)),
         dmp.feed(),

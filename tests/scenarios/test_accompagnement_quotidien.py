@@ -5,6 +5,7 @@ a real comparison with the simulators' journal."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,20 +42,30 @@ def test_the_scenario_passes_on_observed_traffic(bench: RunningBench) -> None:
         "SC.DMP.02.MS1", "SC.MSS.20.MS1", "SC.DOC.01.MS1", "SC.DOC.02.MS1", "SC.TBB.01.MS1"}
 
 
-def test_the_dashboard_check_compares_with_the_journal(bench: RunningBench) -> None:
+def test_the_dashboard_check_compares_what_grew_during_the_run_with_its_traffic(bench: RunningBench) -> None:
     (run,) = play(bench, (quotidien.SCENARIO,))
     context = type("Context", (), {})()
-    context.journal, context.values = bench.journal, run.inputs
+    context.journal, context.values = bench.journal, dict(run.inputs)
     context.dui = type("Dui", (), {"name": run.dui, "structure_id": "999"})()
-    counted = quotidien.traffic_counts(context, run.inputs["periode_debut"], run.inputs["periode_fin"])
+    context.run = run
+    counted = quotidien.traffic_counts(context)
     assert counted["dmp"] and counted["mssante"]
-    one_less = {"total": len(counted["dmp"]) - 1, "par_finess": {"999": len(counted["dmp"]) - 1},
-                "par_rpps": {}}
+    history = {"total": 40, "par_finess": {"999": 40}, "par_rpps": {"810000000001": 40}}  # the DUI's past
+    context.values["tableau_initial_dmp"] = history
+    context.values["tableau_initial_mssante"] = {"total": 0, "par_finess": {}, "par_rpps": {}}
+    rpps = dict(Counter(r for _, r in counted["dmp"]))
+    one_less = {"total": 40 + len(counted["dmp"]) - 1, "par_finess": {"999": 40 + len(counted["dmp"]) - 1},
+                "par_rpps": {"810000000001": 40, **rpps}}
     findings = quotidien.dashboard_matches_traffic({"dmp": one_less}, context)
     messages = " ".join(f.message for f in findings)
-    assert "alimentations DMP" in messages and f"les simulateurs en ont reçu {len(counted['dmp'])}" in messages
+    assert f"a augmenté de {len(counted['dmp']) - 1}, les simulateurs en ont reçu {len(counted['dmp'])}" in messages
     assert "sans comptes « mssante »" in messages
     assert all(f.requirements == quotidien.REQ_DASHBOARD for f in findings)
+    exact = {**one_less, "total": one_less["total"] + 1, "par_finess": {"999": 40 + len(counted["dmp"])}}
+    assert not quotidien.dashboard_matches_traffic(
+        {"dmp": exact, "mssante": {"total": len(counted["mssante"]),
+                                   "par_finess": {"999": len(counted["mssante"])},
+                                   "par_rpps": dict(Counter(r for _, r in counted["mssante"]))}}, context)
 
 
 EXPECTED = {

@@ -123,3 +123,20 @@ def _deleted_archive(document) -> bytes:
     submission = dataclasses.replace(
         submission, documents=[dataclasses.replace(d, status=DELETED) for d in submission.documents])
     return build_xdm(submission, [XdmDocument("DOC0001.XML", document.xml)])
+
+
+def test_a_store_of_another_schema_version_is_set_aside_not_half_read(tmp_path):
+    import sqlite3
+
+    from scenarios.reference_dui.store import SCHEMA_VERSION, ReferenceStore
+
+    old = tmp_path / "dui-reference.sqlite"
+    with sqlite3.connect(old) as db:
+        db.execute("CREATE TABLE documents (id TEXT PRIMARY KEY)")  # an earlier schema, version 0
+    store = ReferenceStore(old)
+    assert store.worklist() == []
+    assert (tmp_path / "dui-reference.v0.sqlite").exists()
+    with sqlite3.connect(old) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    ReferenceStore(old).worklist()  # same version: reopened as it is
+    assert not (tmp_path / "dui-reference.v2.sqlite").exists()

@@ -201,7 +201,9 @@ def _documents(exchange: Exchange) -> str:
     return "".join(out)
 
 
-def _step(step: StepView) -> str:
+def step_section(step: StepView) -> str:
+    """One step of the report: outcome, diagram, findings, proofs, its exchanges (also shown
+    alone by the notebooks)."""
     result = step.result
     kind = category(result.outcome)
     out = [f"<section class='step' id='{step_anchor(result.step)}'>"
@@ -241,7 +243,7 @@ def to_html(report: RunReport) -> str:
         + "<p>Chaque diagramme montre les échanges enregistrés au journal pendant l'étape ; en bleu, ceux "
           "sur lesquels repose le verdict, en rouge ceux que le simulateur a jugés non conformes. Un clic "
           "mène au message.</p>"
-        + "".join(_step(s) for s in report.steps)
+        + "".join(step_section(s) for s in report.steps)
         + (f"<h2 id='preuves'>Preuves manuelles jointes</h2><ul>{proofs}</ul>" if proofs else "")
         + "<footer>Verdicts tirés des seuls échanges observés par les simulateurs du banc. « Réussi » n'est "
           "dit que d'une exigence dont toutes les étapes ont réussi ; une preuve manuelle reste à juger par "
