@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_runs import failure_text, play, red_and_others
 
 from banc.bench import RunningBench, start_bench
 from banc.scenario.model import Outcome
 from banc.scenario.verdicts import requirement_verdicts
 from scenarios import accompagnement_quotidien as quotidien
 from scenarios import tour
+from scenarios.reference_dui.measure import play
 
 pytestmark = pytest.mark.slow
 
@@ -66,31 +66,3 @@ def test_the_dashboard_check_compares_what_grew_during_the_run_with_its_traffic(
         {"dmp": exact, "mssante": {"total": len(counted["mssante"]),
                                    "par_finess": {"999": len(counted["mssante"])},
                                    "par_rpps": dict(Counter(r for _, r in counted["mssante"]))}}, context)
-
-
-EXPECTED = {
-    "sans-rplc": ({"SC.DMP.02.MS1", "SC.MSS.20.MS1"}, "sans association RPLC"),
-    "sans-confidentialite": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.01.MS1", "SC.DOC.02.MS1"},
-                             "confidentialityCode"),
-    "metadonnees-contradictoires": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.02.MS1"}, "creationTime"),
-    "vihf-expire": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "expir"),
-    "vihf-autre-patient": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "patient_ins : attendu"),
-    "tableau-de-bord-faux": ({"SC.TBB.01.MS1"}, "les simulateurs en ont reçu"),
-    "vihf-non-signe": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "sign"),
-    "oid-ins-faux": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "OID"),
-    "sans-destinataire": ({"SC.DOC.04.MS1", "SC.MSS.17.MS1"}, "informationRecipient"),
-    "sans-datamatrix": ({"SC.DOC.03.MS1", "SC.MSS.17.MS1"}, "datamatrix"),
-    "sans-xdm": ({"SC.MSS.17.MS1"}, "XDM"),
-    "insi-mauvaise-authentification": ({"SC.INS.26.MS1", "SC.INS.27.MS1"}, "INSI"),
-}
-"""Fault → (requirements red over this scenario and the tour, what the failure must say)."""
-
-
-@pytest.mark.parametrize("fault", sorted(EXPECTED))
-def test_each_fault_turns_red_exactly_its_requirements(bench: RunningBench, fault: str) -> None:
-    runs = play(bench, SCENARIOS, (fault,))
-    red, others, outcomes = red_and_others(runs)
-    expected, reason = EXPECTED[fault]
-    assert red == expected, (outcomes, failure_text(runs))
-    assert others <= {Outcome.PASSED, Outcome.SKIPPED}, outcomes
-    assert reason.lower() in failure_text(runs).lower()

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_runs import failure_text, play, red_and_others
 
 from banc.bench import RunningBench, start_bench
 from banc.scenario.model import Outcome
 from banc.scenario.verdicts import requirement_verdicts
 from scenarios import dmp, tour
+from scenarios.reference_dui.measure import play
 from simulators.dmp_mock.models import DELETED, DEPRECATED
 
 pytestmark = pytest.mark.slow
@@ -45,31 +45,3 @@ def test_the_dmp_scenario_passes_on_observed_dmp_exchanges(bench: RunningBench) 
     assert store.document(unique_id=run.inputs["document_v1"]).status == DEPRECATED
     assert store.document(unique_id=run.inputs["document_v2"]).status == DELETED
     assert {v.outcome for v in requirement_verdicts(run)} == {Outcome.PASSED}
-
-
-EXPECTED = {
-    "sans-rplc": ({"SC.DMP.02.MS1"}, "sans association RPLC"),
-    "sans-confidentialite": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.01.MS1", "SC.DOC.02.MS1"},
-                             "confidentialityCode"),
-    "metadonnees-contradictoires": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.02.MS1"}, "creationTime"),
-    "vihf-expire": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "expir"),
-    "vihf-autre-patient": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "patient_ins : attendu"),
-    "vihf-non-signe": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "sign"),
-    "oid-ins-faux": ({"SC.DMP.01.MS1", "SC.DMP.04.MS1"}, "OID"),
-    "sans-destinataire": ({"SC.DOC.04.MS1", "SC.MSS.17.MS1"}, "informationRecipient"),
-    "sans-datamatrix": ({"SC.DOC.03.MS1", "SC.MSS.17.MS1"}, "datamatrix"),
-    "sans-xdm": ({"SC.MSS.17.MS1"}, "XDM"),
-    "insi-mauvaise-authentification": ({"SC.INS.26.MS1", "SC.INS.27.MS1"}, "INSI"),
-    "tableau-de-bord-faux": (set(), ""),
-}
-"""Fault → (requirements red over this scenario and the tour, what the failure must say)."""
-
-
-@pytest.mark.parametrize("fault", sorted(EXPECTED))
-def test_each_dmp_fault_turns_red_exactly_its_requirements(bench: RunningBench, fault: str) -> None:
-    runs = play(bench, SCENARIOS, (fault,))
-    red, others, outcomes = red_and_others(runs)
-    expected, reason = EXPECTED[fault]
-    assert red == expected, (outcomes, failure_text(runs))
-    assert others <= {Outcome.PASSED, Outcome.SKIPPED}, outcomes
-    assert reason.lower() in failure_text(runs).lower()  # "" : nothing red, nothing to name
