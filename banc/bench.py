@@ -6,15 +6,21 @@ points `banc.simulators`), starts them in dependency order on the chosen address
 opens a journal session and writes the configuration sheet (`banc.sheet`). A port already
 taken stops nothing half-way: what was started is stopped and the error names the service and
 the option that changes its port.
+
+It does not wait for the CDA engine: the mocks that judge CDA (DMP, MSSanté) start the
+process's shared validation in the background (`banc.cda.shared`: the warm validation service,
+reused by every later bench). `bench.validation.ready` says when it is; a document received
+before waits for its verdict. The bench keeps the service alive while it runs.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from banc.cda.shared import Validation, ValidationModeError
 from banc.control import ControlPlane, admin_token
 from banc.journal import Journal
 from banc.mocks import DEFAULT_PORTS, MockContext, RunningMock, available
@@ -34,7 +40,9 @@ class RunningBench:
     mocks: dict[str, RunningMock]
     sheet: BenchSheet
     session: str
+    validation: Validation
     sheet_files: dict[str, Path] = field(default_factory=dict)
+    _release: Callable[[], None] = lambda: None
 
     @property
     def journal(self) -> Journal:
@@ -48,6 +56,7 @@ class RunningBench:
     def stop(self) -> None:
         for mock in reversed(list(self.mocks.values())):
             mock.stop()
+        self._release()
         self.journal.end_session(self.session)
 
     def __enter__(self) -> RunningBench:
@@ -113,10 +122,18 @@ def start_bench(
     insecure: bool = False,
     label: str = "banc",
     sheet_dir: Path | None = None,
+    validation: str | None = None,
 ) -> RunningBench:
     """Start the mocks and write the sheet. `ports=None` means the fixed default ports; `{}`
     ephemeral ones (tests). `public_host` (default: the first server name, else localhost) is
-    what URLs name; every server name is put in the server certificate."""
+    what URLs name; every server name is put in the server certificate. `validation`:
+    `service` (default, or `BANC_VALIDATION`) or `processus` (the engine in this process)."""
+    import banc.cda
+
+    try:
+        shared = banc.cda.shared(validation)
+    except ValidationModeError as exc:
+        raise BenchError(str(exc)) from None
     data_dir = data_dir or cache_dir() / "simulators"
     data_dir.mkdir(parents=True, exist_ok=True)
     public = public_host or (server_names[0] if server_names else "localhost")
@@ -137,6 +154,8 @@ def start_bench(
         admin_token=context.admin_token, session=session, host=host, public_host=public,
         server_names=pki.server_names(), pid=os.getpid(), data=describe(pki),
     )
-    bench = RunningBench(context, {m.name: m for m in running}, sheet, session)
+    bench = RunningBench(context, {m.name: m for m in running}, sheet, session, shared)
+    if shared.started:
+        bench._release = shared.hold()
     bench.sheet_files = sheet.write(sheet_dir or data_dir)
     return bench

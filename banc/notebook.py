@@ -14,23 +14,28 @@ import html
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-
-from lxml import etree
 
 from banc.bench import RunningBench, start_bench
 from banc.dui import DuiProfile
 from banc.journal import Exchange, Journal
 from banc.requirements import catalogue, describe
 from banc.scenario.drivers import make_driver
-from banc.scenario.model import Outcome, Scenario
+from banc.scenario.model import Outcome, Scenario, fill, kind_of
+from banc.scenario.report import REPORT_FILES, RunReport, build, write_reports
+from banc.scenario.report.html import STYLE, step_section
+from banc.scenario.report.messages import request_parts, response_parts
+from banc.scenario.report.model import StepView
+from banc.scenario.report.sequence import sequence_svg
 from banc.scenario.runner import Console, Runner
 from banc.scenario.runs import Run, RunStore, StepResult
 from banc.scenario.verdicts import registered_scenarios, requirement_verdicts
 from banc.sheet import BenchSheet, SheetError, default_path
 from banc.verdict import Verdict
-from banc.xml import XmlInputError, parse_untrusted
 
+_SEQUENCE_STYLE = "".join(line for line in STYLE.splitlines() if line.startswith(".sequence"))
+"""The diagram's own rules of the report's stylesheet (all scoped to `.sequence`)."""
 _COLOURS = {Outcome.PASSED: "#1b7f3b", Outcome.FAILED: "#b3261e", Outcome.AWAITING_PROOF: "#8a5a00",
             Outcome.PROOF_ATTACHED: "#8a5a00"}
 
@@ -130,19 +135,53 @@ class PlayedRun:
         return Html("<table><thead><tr><th>Échange</th><th>Service</th><th>Opération</th><th>Résumé</th>"
                     f"<th>Constats du simulateur</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
-    def write_reports(self, folder: str | Path) -> dict[str, Path]:
-        """The run's HTML, JSON and JUnit reports in `folder/<run id>/`, as `banc jouer` writes them."""
-        from banc.scenario.report import to_html, to_json, to_junit
+    @cached_property
+    def report(self) -> RunReport:
+        """The run's report model: what `banc rapport` renders, and what the notebook shows."""
+        return build(self.run, self.journal, RunStore(self.journal))
 
+    def write_reports(self, folder: str | Path) -> dict[str, Path]:
+        """Every report of the run in `folder/<run id>/`, as `banc jouer` writes them."""
         target = Path(folder) / self.run.id
-        target.mkdir(parents=True, exist_ok=True)
-        store = RunStore(self.journal)
-        paths = {"html": target / "rapport.html", "json": target / "rapport.json",
-                 "junit": target / "rapport.junit.xml"}
-        paths["html"].write_text(to_html(self.run, self.journal, store), encoding="utf-8")
-        paths["json"].write_text(to_json(self.run, store), encoding="utf-8")
-        paths["junit"].write_text(to_junit(self.run), encoding="utf-8")
-        return {kind: path.resolve() for kind, path in paths.items()}
+        write_reports(self.report, target)
+        return {name: (target / name).resolve() for name in REPORT_FILES}
+
+    def diagram(self, step: str) -> Html:
+        """The step's exchanges as a sequence diagram (inline SVG, kept by the HTML export)."""
+        view = self._view(step)
+        return Html(f"<style>{_SEQUENCE_STYLE}</style>"
+                    + sequence_svg(view.arrows, view.evidence, lambda i: f"journal-{i}"))
+
+    def step_detail(self, step: str, height: str = "32em") -> Html:
+        """The report's section of the step (exchanges, messages, rendered documents, findings)
+        in a frame, so its stylesheet does not touch the notebook's page."""
+        page = (f"<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><style>{STYLE}</style></head>"
+                f"<body>{step_section(self._view(step))}</body></html>")
+        return Html(f"<iframe title='détail de l’étape' style='width:100%;height:{height};border:1px solid #ccc' "
+                    f"srcdoc=\"{html.escape(page, quote=True)}\"></iframe>")
+
+    def story(self) -> Html:
+        """Each step as a trainer tells it: who acts, what the DUI had to do, what was observed."""
+        parts = []
+        for result in self.run.steps:
+            step = self.scenario.step(result.step)
+            colour = _COLOURS.get(result.outcome, "#555")
+            said = fill(getattr(step, "instruction", ""), self.run.inputs)
+            parts.append(
+                f"<h4>{result.position + 1}. {html.escape(result.title)} — "
+                f"<span style='color:{colour}'>{html.escape(str(result.outcome))}</span></h4>"
+                f"<p><i>{html.escape(kind_of(step))}</i> — exigences : "
+                f"{html.escape(', '.join(result.requirements) or 'aucune (préparation)')}"
+                + (f"<br>Consigne : {html.escape(str(said))}" if said else "")
+                + (f"<br>{html.escape(result.reason)}" if result.reason else "") + "</p>"
+                + str(self.diagram(result.step)))
+        return Html("".join(parts))
+
+    def _view(self, step: str) -> StepView:
+        found = next((v for v in self.report.steps if v.result.step == step), None)
+        if found is None:
+            raise NotebookCheckFailed([f"étape « {step} » absente de l'exécution {self.run.id}"])
+        return found
 
     # -- judging ---------------------------------------------------------------------------
     def require_conform(self) -> str:
@@ -184,12 +223,14 @@ def exchange_table(exchanges: Iterable[Exchange]) -> Html:
 
 
 def raw_view(exchange: Exchange, limit: int = 20_000) -> Html:
-    """The exchange as received and as answered, side by side, with the simulator's findings."""
-    def block(title: str, body: bytes) -> str:
-        text = _readable(body)
-        cut = f"\n… ({len(text) - limit} caractères de plus)" if len(text) > limit else ""
-        return (f"<div><b>{title}</b><pre style='white-space:pre-wrap;font-size:80%;max-height:28em;"
-                f"overflow:auto;background:#f6f6f6;padding:0.4em'>{html.escape(text[:limit] + cut)}</pre></div>")
+    """The exchange as received and as answered, side by side, with the simulator's findings
+    (messages split and pretty-printed as in the run report: MTOM, VIHF, XDS, mails, XDM)."""
+    def block(title: str, parts: list) -> str:
+        shown = "".join(
+            f"<details{' open' if part.key else ''}><summary>{html.escape(part.title)}</summary>"
+            f"<pre style='white-space:pre-wrap;font-size:80%;max-height:28em;overflow:auto;background:#f6f6f6;"
+            f"padding:0.4em'>{html.escape(_cut(part.text, limit))}</pre></details>" for part in parts)
+        return f"<div><b>{title}</b>{shown or '<p><i>vide</i></p>'}</div>"
 
     findings = "".join(f"<li><b>{html.escape(f.rule_id)}</b> ({html.escape(str(f.severity))}) "
                        f"{html.escape(', '.join(f.requirements))} : {html.escape(f.message)}"
@@ -197,24 +238,12 @@ def raw_view(exchange: Exchange, limit: int = 20_000) -> Html:
     return Html(f"<h4>journal:{exchange.id} — {html.escape(exchange.service)} {html.escape(exchange.operation)}"
                 f" — DUI {html.escape(exchange.dui or 'inconnu')}</h4>"
                 f"<div style='display:grid;grid-template-columns:1fr 1fr;gap:0.6em'>"
-                f"{block('Reçu par le simulateur', exchange.request)}{block('Réponse', exchange.response)}</div>"
+                f"{block('Reçu par le simulateur', request_parts(exchange))}{block('Réponse', response_parts(exchange))}</div>"
                 f"<p><b>Constats</b></p><ul>{findings or '<li>aucun</li>'}</ul>")
 
 
-def _readable(body: bytes) -> str:
-    """Bodies as text; XML indented (hardened parser), binary parts named, not dumped."""
-    if not body:
-        return "(vide)"
-    start = body.lstrip()[:1]
-    if start == b"<":
-        try:
-            return etree.tostring(parse_untrusted(body, what="le message"), pretty_print=True, encoding="unicode")
-        except XmlInputError:
-            pass  # not XML after all (an MTOM package…): shown as text
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("latin-1")
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}\n… ({len(text) - limit} caractères de plus)"
 
 
 class Html:

@@ -17,9 +17,21 @@ from xml.sax.saxutils import escape, quoteattr
 
 
 class Severity(StrEnum):
+    """Stored and serialised as the English values (JSON, journal, SVRL roles); shown to users
+    only through `label`, so every command and report spells a severity the same French way."""
+
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
+
+    @property
+    def label(self) -> str:
+        """The French word users read: « erreur », « avertissement », « information »."""
+        return _SEVERITY_LABELS[self]
+
+
+_SEVERITY_LABELS = {Severity.ERROR: "erreur", Severity.WARNING: "avertissement",
+                    Severity.INFO: "information"}
 
 
 @dataclass(frozen=True)

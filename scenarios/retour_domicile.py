@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from banc.directory import default_directory
+from banc.journal import Exchange
 from banc.population import identity_to_dict
 from banc.scenario.judge import RULES
 from banc.scenario.model import BenchActs, DuiActs, Expectation, Scenario
@@ -100,6 +101,39 @@ def _letter_in_file(result: Mapping[str, Any], context: RunContext) -> list[Find
     return []
 
 
+def _state(entry: Mapping | None) -> str:
+    return str((entry or {}).get("etat", "")).lower().replace("é", "e")
+
+
+def _correction_applied(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
+    """The corrected letter supersedes the first one, which stays in the file as replaced
+    (SC.MSS.24.MS1: modified incoming documents are traced)."""
+    old_id, new_id = (str(context.values.get(k, "")) for k in ("lettre_document", "corrigee_document"))
+    old, new = _entry(result.get("documents"), old_id), _entry(result.get("documents"), new_id)
+    wrong = []
+    if new is None or _state(new) != "actif":
+        wrong.append(f"nouvelle version {new_id} absente du dossier ou non active ({_state(new) or 'absente'})")
+    if old is None:
+        wrong.append(f"version remplacée {old_id} disparue du dossier (aucune trace)")
+    elif _state(old) != "remplace":
+        wrong.append(f"version {old_id} encore « {_state(old)} » au lieu de remplacée")
+    return [RULES.error("REMPLACEMENT", "« annule et remplace » reçu de l'hôpital non appliqué : "
+                        + "; ".join(wrong))] if wrong else []
+
+
+def _deletion_applied(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
+    """The letter its sender deleted is shown deleted and kept as a trace (SC.MSS.23/24.MS1)."""
+    document = str(context.values.get("corrigee_document", ""))
+    entry = _entry(result.get("documents"), document)
+    if entry is None:
+        return [RULES.error("SUPPRESSION", f"document {document} supprimé par l'hôpital disparu du dossier : "
+                            "aucune trace de la suppression")]
+    if _state(entry) != "supprime":
+        return [RULES.error("SUPPRESSION", f"suppression demandée par l'hôpital non appliquée : {document} "
+                            f"est « {_state(entry)} »")]
+    return []
+
+
 def _letter_sent(prefix: str, traits: str) -> BenchActs:
     return BenchActs(
         f"{prefix}-envoyee", "L'hôpital envoie sa lettre de liaison de sortie (accusé de lecture demandé)", (),
@@ -112,7 +146,7 @@ def _letter_sent(prefix: str, traits: str) -> BenchActs:
 
 
 def _fetched(prefix: str) -> Expectation:
-    return Expectation("mssante", ("imap.fetch",), "lecture IMAP du message de l'hôpital",
+    return Expectation("mssante", ("imap.fetch", "imap.fetch.message"), "lecture IMAP du message de l'hôpital",
                        where={"message_id": f"{{{prefix}_message_id}}"}, timeout=120)
 
 
@@ -182,10 +216,140 @@ RECEIVING = (
     ),
     DuiActs(
         id="inconnue-en-attente", title="La lettre non rattachée reste en liste de travail",
-        requirements=("SC.MSS.25.MS1", "SC.MSS.26.MS1"), requires=("releve-inconnue",),
+        requirements=("SC.MSS.25.MS1",), requires=("releve-inconnue",),
         action="liste_de_travail", instruction="Affichez la liste de travail des documents entrants non lus.",
         result_checks=(_stranger_letter_waits,),
     ),
+)
+
+
+def _masked(exchange: Exchange, context: RunContext) -> list[Finding]:
+    """The feed asked masked from professionals carries the MASQUE_PS confidentiality code
+    (SC.DOC.01.MS1, SC.DOC.02.MS1)."""
+    if b"MASQUE_PS" in exchange.request:
+        return []
+    return [RULES.error("MASQUAGE", "versement demandé masqué aux professionnels, sans le code de "
+                        "confidentialité MASQUE_PS dans les métadonnées XDS")]
+
+
+def _produced(kind: str, slug: str) -> DuiActs:
+    return DuiActs(
+        id=f"produire-{slug}", title=f"Production du document {kind} de l'usager", requirements=(),
+        requires=("rattachement",), action="produire_document",
+        params={"ins": "{usager_ins}", "type": kind, "destinataires": ["{medecin_bal}"]},
+        instruction=f"Produisez le document {kind} de {{usager_prenom}} {{usager_nom}}, destiné au "
+                    "Dr {medecin_prenom} {medecin_nom}.",
+        remember={"document": f"{slug}_document"})
+
+
+def _fed(slug: str, requirements: tuple[str, ...], masked: bool = False) -> DuiActs:
+    return DuiActs(
+        id=f"dmp-{slug}", title=f"Versement au DMP ({slug.upper()}{', masqué aux professionnels' if masked else ''})",
+        requirements=requirements, requires=(f"produire-{slug}",), action="alimentation_dmp",
+        params={"ins": "{usager_ins}", "document": f"{{{slug}_document}}", **({"masque_ps": True} if masked else {})},
+        instruction=f"Versez le document {{{slug}_document}} au DMP de l'usager (INS {{usager_ins}})"
+                    + (", masqué aux professionnels de santé." if masked else "."),
+        expect=(Expectation("dmp", ("TD2.1",), "versement ITI-41 au DMP", where={
+            "patient_ins": "{usager_ins}", "document_unique_id": f"{{{slug}_document}}"},
+            checks=(_masked,) if masked else (), timeout=180),))
+
+
+def _sent(slug: str, requirements: tuple[str, ...], to_usager: bool = False) -> DuiActs:
+    who = "à la messagerie Mon espace santé de l'usager" if to_usager else "au médecin traitant"
+    return DuiActs(
+        id=f"envoi-{slug}-{'usager' if to_usager else 'medecin'}", title=f"Envoi MSSanté du {slug.upper()} {who}",
+        requirements=requirements, requires=(f"produire-{slug}", "annuaire-medecin"), action="envoi_mssante",
+        params={"document": f"{{{slug}_document}}", **({"usager": True} if to_usager
+                                                       else {"destinataires": ["{medecin_bal}"]})},
+        instruction=f"Envoyez le document {{{slug}_document}} par MSSanté {who}"
+                    + (" ({usager_ins}@patient.mssante.fr)." if to_usager else " ({medecin_bal})."),
+        expect=(Expectation("mssante", SUBMISSION, f"message MSSanté {who}", where={
+            "document_unique_id": f"{{{slug}_document}}", "patient_mailbox": str(to_usager)}, timeout=180),))
+
+
+PRODUCING = (
+    BenchActs("boite-patient", "L'usager a une messagerie Mon espace santé", (), service="mssante",
+              action="ajouter_boite_patient", params={"usager": "{usager_traits}"}),
+    DuiActs(
+        id="annuaire-medecin", title="Adresse MSSanté du médecin traitant (Annuaire Santé)",
+        requirements=("SC.ANN.01.MS1",), action="recherche_annuaire",
+        params={"nom": "{medecin_nom}", "prenom": "{medecin_prenom}"},
+        instruction="Recherchez le Dr {medecin_prenom} {medecin_nom} dans l'Annuaire Santé.",
+        expect=(Expectation("annuaire", ("search Practitioner",), "recherche d'un professionnel", timeout=120),),
+    ),
+    _produced("DLU", "dlu"),
+    _fed("dlu", ("SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.02.MS1")),
+    _sent("dlu", ("SC.MSS.17.MS1", "SC.DOC.04.MS1", "SC.DOC.07.MS1")),
+    _sent("dlu", ("SC.MSS.18.MS1",), to_usager=True),
+    _produced("FLUDT", "fludt"),
+    _fed("fludt", ("SC.DOC.01.MS1", "SC.DOC.02.MS1"), masked=True),
+    _sent("fludt", ("SC.DOC.08.MS1",)),
+    _produced("N1", "n1"),
+    _fed("n1", ("SC.DMP.01.MS1",)),
+    _sent("n1", ("SC.DOC.03.MS1", "SC.DOC.06.MS1")),
+)
+
+
+UPDATES = (
+    BenchActs("correction-envoyee", "L'hôpital envoie une version corrigée de sa lettre (« annule et remplace »)",
+              (), requires=("rattachement",), service="mssante", action="envoyer_remplacement",
+              params={"a": "{infirmiere_bal}", "document": "{lettre_document}"},
+              remember={"document": "corrigee_document", "message_id": "corrigee_message_id"}),
+    DuiActs(
+        id="releve-correction", title="Relève de la lettre corrigée", requirements=("SC.MSS.24.MS1",),
+        requires=("correction-envoyee",), action="lire_messagerie",
+        instruction="Relevez la boîte MSSanté {infirmiere_bal} : la lettre corrigée remplace la première.",
+        expect=(_fetched("corrigee"),)),
+    DuiActs(
+        id="dossier-correction", title="La lettre corrigée remplace la première, tracée",
+        requirements=("SC.MSS.24.MS1",), requires=("releve-correction",), action="documents_usager",
+        params={"ins": "{usager_ins}"},
+        instruction="Ouvrez le dossier de {usager_prenom} {usager_nom} : la première lettre apparaît remplacée.",
+        result_checks=(_correction_applied,)),
+    BenchActs("suppression-envoyee", "L'hôpital demande la suppression de sa lettre", (),
+              requires=("correction-envoyee",), service="mssante", action="envoyer_suppression",
+              params={"a": "{infirmiere_bal}", "document": "{corrigee_document}"},
+              remember={"message_id": "suppression_message_id"}),
+    DuiActs(
+        id="releve-suppression", title="Relève de la demande de suppression", requirements=("SC.MSS.23.MS1",),
+        requires=("suppression-envoyee",), action="lire_messagerie",
+        instruction="Relevez la boîte MSSanté {infirmiere_bal} : l'hôpital supprime sa lettre.",
+        expect=(_fetched("suppression"),)),
+    DuiActs(
+        id="dossier-suppression", title="La lettre supprimée est signalée comme telle et tracée",
+        requirements=("SC.MSS.23.MS1", "SC.MSS.24.MS1"), requires=("releve-suppression",),
+        action="documents_usager", params={"ins": "{usager_ins}"},
+        instruction="Ouvrez le dossier de {usager_prenom} {usager_nom} : la lettre apparaît supprimée.",
+        result_checks=(_deletion_applied,)),
+)
+
+
+def _refusal(slug: str, flag: str, what: str) -> DuiActs:
+    return DuiActs(
+        id=f"refus-{slug}", title=f"L'usager refuse les envois par {what}", requirements=(),
+        requires=("rattachement",), action="refus_usager", params={"ins": "{usager_ins}", flag: True},
+        instruction=f"Enregistrez que {{usager_prenom}} {{usager_nom}} refuse les envois par {what}.")
+
+
+REFUSALS = (
+    _refusal("messagerie-citoyenne", "messagerie_citoyenne", "sa messagerie de Mon espace santé"),
+    DuiActs(
+        id="refus-usager-respecte", title="Rien n'est envoyé à l'usager qui l'a refusé",
+        requirements=("SC.MSS.15.MS1",), requires=("refus-messagerie-citoyenne", "produire-dlu"),
+        action="envoi_mssante", params={"document": "{dlu_document}", "usager": True}, refusal_expected=True,
+        instruction="Tentez d'envoyer le DLU à la messagerie de Mon espace santé de l'usager : le DUI doit "
+                    "refuser (refus enregistré).",
+        expect=(Expectation("mssante", SUBMISSION, "message à la messagerie de l'usager", absent=True,
+                            where={"patient_mailbox": "True"}, timeout=60),)),
+    _refusal("mssante", "mssante", "MSSanté professionnelle"),
+    DuiActs(
+        id="refus-mssante-respecte", title="Rien n'est envoyé aux professionnels quand l'usager l'a refusé",
+        requirements=("SC.MSS.16.MS1",), requires=("refus-mssante", "produire-dlu"),
+        action="envoi_mssante", params={"document": "{dlu_document}", "destinataires": ["{medecin_bal}"]},
+        refusal_expected=True,
+        instruction="Tentez d'envoyer le DLU au Dr {medecin_nom} : le DUI doit refuser (refus enregistré).",
+        expect=(Expectation("mssante", SUBMISSION, "message MSSanté à un professionnel", absent=True,
+                            where={"patient_mailbox": "False"}, timeout=60),)),
 )
 
 
@@ -196,8 +360,10 @@ SCENARIO = Scenario(
     description=(
         "La lettre de liaison de sortie de l'hôpital arrive par MSSanté : le DUI la relève, en accuse "
         "lecture, la présente en liste de travail avec ses métadonnées, la rattache à l'usager après "
-        "vérification INSi (et refuse quand l'identité n'est pas confirmée), puis produit le DLU, la FLUDT "
-        "et un document N1, les verse au DMP et les envoie au médecin traitant et à l'usager."),
+        "vérification INSi (et refuse quand l'identité n'est pas confirmée), applique la correction puis la "
+        "suppression envoyées par l'hôpital, produit le DLU, la FLUDT "
+        "et un document N1, les verse au DMP et les envoie au médecin traitant et à l'usager, puis respecte "
+        "ses refus d'envoi."),
     inputs=_inputs,
-    steps=RECEIVING,
+    steps=(*RECEIVING, *UPDATES, *PRODUCING, *REFUSALS),
 )

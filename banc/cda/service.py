@@ -14,8 +14,8 @@ starting two. It exits after `DEFAULT_IDLE_SECONDS` without a request (30 min: i
 `banc service statut` lists the running ones (`running()`). The commands that use it say once
 where it runs and when it will stop (`describe`).
 
-`banc up` can keep it running with the mocks (`Client(package).ensure()` starts it, or run
-`serve()` in a thread); `python -m banc.cda.service` runs it in the foreground.
+The mocks of a bench use it too (`banc.cda.shared`), and a running bench keeps it alive with
+`POST /touch`; `python -m banc.cda.service` runs it in the foreground.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from banc.cda.package import AnsPackage, find_package
-from banc.paths import OWN_SCHEMATRONS, cache_dir
+from banc.paths import OWN_SCHEMATRONS, REPO_ROOT, cache_dir
 from banc.verdict import Verdict
 from banc.xml import DEFAULT_MAX_BYTES
 
@@ -65,8 +65,12 @@ def fingerprint() -> str:
 
 
 def state_file(package: AnsPackage) -> Path:
-    """Where the service of this package content publishes its address (one per user cache)."""
-    return cache_dir() / f"validator-{_content_key(package)}.json"
+    """Where the service of this package content and code publishes its address.
+
+    The code fingerprint is part of the name: a bench still running older code (or another
+    checkout) keeps its own service instead of having it stopped under its feet by a newer one.
+    """
+    return cache_dir() / f"validator-{_content_key(package)}-{fingerprint()}.json"
 
 
 def _content_key(package: AnsPackage) -> str:
@@ -181,6 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
             threading.Thread(target=self.server.shutdown, daemon=True).start()
             return
         self.server.touch()
+        if self.path == "/touch":  # a running bench keeps it warm for its DUI's next document
+            self._reply(200, {"ok": True, "pid": os.getpid()})
+            return
         try:
             length = int(self.headers.get("Content-Length", "0"))
         except ValueError:
@@ -361,8 +368,9 @@ class Client:
                 self.stop()  # started by other code or other rules: replace it
             log = cache_dir() / "validator.log"
             with log.open("ab") as out:
-                subprocess.Popen(
-                    [sys.executable, "-m", "banc.cda.service", "--ans", str(self.package.root)],
+                child = subprocess.Popen(  # from the checkout: `-m` imports this code, not another copy
+                    [sys.executable, "-m", "banc.cda.service", "--ans", os.path.abspath(self.package.root)],
+                    cwd=REPO_ROOT,
                     stdout=out,
                     stderr=out,
                     stdin=subprocess.DEVNULL,
@@ -378,6 +386,10 @@ class Client:
                     self._state = state
                     self.started = True
                     return state
+                if child.poll() is not None:  # it died (no package, no memory): say so now
+                    raise ServiceError(
+                        f"le service de validation s'est arrêté au démarrage (code {child.returncode}, "
+                        f"journal : {log})")
         raise ServiceError(f"le service de validation n'a pas démarré (journal : {log})")
 
     def describe(self) -> str | None:
@@ -402,6 +414,19 @@ class Client:
                 detail = reply.text[:200]
             raise ServiceError(f"service de validation : HTTP {reply.status_code} {detail}")
         return Verdict.from_dict(reply.json())
+
+    def touch(self) -> bool:
+        """Count as activity without validating (a running bench's heartbeat); False when the
+        service does not answer (it will be started again by the next document)."""
+        state = self._state or self._read_state()
+        if not state:
+            return False
+        try:
+            reply = self._client.post(f"http://127.0.0.1:{state['port']}/touch",
+                                      headers={"X-Banc-Token": state["token"]}, timeout=5)
+        except (self._httpx.HTTPError, KeyError):
+            return False
+        return reply.status_code == 200
 
     def stop(self) -> bool:
         """Stop this package's service (`banc service arreter` stops every one: `stop_all`)."""

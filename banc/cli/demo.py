@@ -2,13 +2,21 @@
 
 The steps validate the official ANS examples and the TDDUI example, then start every registered
 simulator and play every registered scenario (entry points `banc.simulators` and
-`banc.scenarios`: `banc` imports neither package). Each step returns verdicts; the report shows
-every step's narrative and verdicts, with the documents rendered beside them.
+`banc.scenarios`: `banc` imports neither package). Document steps return verdicts, shown with
+the reason of each (the official examples are not home-care documents: why each one is not
+conform is said on its line); scenario runs get their own reports under `executions/`, linked
+from the demo's report and never counted as documents.
+
+Exit codes (README « Codes de sortie »): 0 every scenario run against the reference DUI is
+conform and every example was judged; 1 a scenario run is not conform (or none could be
+played); 3 the validator failed on an example; 2 usage error (no ANS package).
 """
 
 from __future__ import annotations
 
 import argparse
+import html
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -18,8 +26,21 @@ from pathlib import Path
 from banc.cli import UsageError
 from banc.cli.vocabulary import option
 from banc.paths import reference_path
-from banc.report import to_html, to_json, to_junit_xml
+from banc.report import is_internal_error, is_official, to_html, to_json, to_junit_xml, why
 from banc.verdict import Finding, Verdict
+
+EXIT_RUN_NOT_CONFORM, EXIT_VALIDATOR_FAILED = 1, 3
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A scenario run of the demo, as its report line: where its own reports are."""
+
+    run_id: str
+    title: str
+    conform: bool
+    counts: dict[str, int]
+    report: Path
 
 
 @dataclass
@@ -28,6 +49,7 @@ class DemoContext:
     validate: Callable[..., Verdict]
     documents: dict[str, Path]
     """Subject → file, so the report can render what was validated."""
+    runs: list[RunSummary]
 
 
 @dataclass(frozen=True)
@@ -62,7 +84,7 @@ def _scenarios(context: DemoContext) -> list[Verdict]:
     from banc.bench import start_bench
     from banc.cli.run import register_everywhere
     from banc.scenario.drivers import DriverError, make_driver
-    from banc.scenario.report import to_html as run_html
+    from banc.scenario.report import build, write_reports
     from banc.scenario.runner import Console, Runner
     from banc.scenario.runs import RunStore
     from banc.scenario.verdicts import registered_scenarios
@@ -79,7 +101,6 @@ def _scenarios(context: DemoContext) -> list[Verdict]:
     shutil.rmtree(work, ignore_errors=True)
     for stale in context.out.glob("journal.sqlite*"):
         stale.unlink()
-    verdicts: list[Verdict] = []
     with start_bench(data_dir=work, journal_path=context.out / "journal.sqlite", ports={},
                      label="démonstration") as bench:
         profile = driver.default_profile(bench.sheet)  # type: ignore[attr-defined]
@@ -88,28 +109,46 @@ def _scenarios(context: DemoContext) -> list[Verdict]:
         store = RunStore(bench.journal)
         for scenario in scenarios.values():
             run = runner.play(scenario, profile)
-            folder = context.out / "executions" / run.id
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "rapport.html").write_text(run_html(run, bench.journal, store), encoding="utf-8")
-            verdicts += [_step_verdict(scenario.title, result) for result in run.steps]
+            report = build(run, bench.journal, store)
+            path = write_reports(report, context.out / "executions" / run.id)
+            context.runs.append(RunSummary(run.id, scenario.title, report.conform, report.counts(), path))
         driver.close()
         print(f"journal des échanges : {os.path.abspath(bench.journal.path)} (banc journal --journal … liste)")
-    return verdicts
+    return []
 
 
-def _step_verdict(title: str, result) -> Verdict:
-    """A scenario step as a verdict of the demo report: only a passed step is conform."""
-    from banc.scenario.model import Outcome
-    from banc.verdict import NotEvaluated
+def _runs_html(out: Path, runs: list[RunSummary]) -> str:
+    """The table of the scenario runs, each linked to its own report."""
+    if not runs:
+        return ""
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td><a href='{esc(r.report.relative_to(out).as_posix())}'>{esc(r.title)}</a><br>"
+        f"<small>{esc(r.run_id)}</small></td><td><span class='{'ok' if r.conform else 'ko'}'>"
+        f"{'conforme' if r.conform else 'non conforme'}</span></td>"
+        f"<td>{esc(', '.join(f'{n} {c}' for c, n in r.counts.items() if n))}</td></tr>" for r in runs)
+    return ("<h2>Exécutions des scénarios</h2><p>Chaque exécution a son propre rapport (exigences, diagrammes "
+            "de séquence, messages, constats), sa fiche de référencement et son JUnit dans executions/.</p>"
+            "<table><tr><th>Scénario</th><th>Verdict</th><th>Exigences du catalogue</th></tr>" + rows + "</table>")
 
-    verdict = Verdict(f"{title} — {result.title}", list(result.findings), details={
-        "résultat": str(result.outcome), "exigences": list(result.requirements),
-        "échanges": [f"journal:{e}" for e in result.evidence]})
-    if result.outcome is Outcome.FAILED and verdict.conform:
-        verdict.findings.append(Finding("SCN.ECHEC", result.reason, requirements=result.requirements))
-    elif result.outcome is not Outcome.PASSED and result.outcome is not Outcome.FAILED:
-        verdict.not_evaluated.append(NotEvaluated("scénario", f"{result.outcome} : {result.reason}"))
-    return verdict
+
+def official_reasons() -> Callable[[Verdict], str]:
+    """The "why" of each example, completed by what the official ANS pipeline reports on the
+    same example (reference `official-verdicts.json`, when present): an official rule set that
+    fails here is compared with the official run of the same rules."""
+    oracle_path = reference_path("official-verdicts.json")
+    oracle = json.loads(oracle_path.read_text(encoding="utf-8")) if oracle_path else {}
+
+    def reason(verdict: Verdict) -> str:
+        text = why(verdict)
+        known = oracle.get(Path(verdict.subject).name)
+        if known and any(is_official(f.ruleset) for f in verdict.errors):
+            official = {name: len(errors) for name, errors in known["errors"].items() if errors}
+            text += (" ; la chaîne officielle de l'ANS relève sur cet exemple : "
+                     + (", ".join(f"{n} erreur(s) {name}" for name, n in official.items()) or "aucune erreur"))
+        return text
+
+    return reason
 
 
 STEPS: list[DemoStep] = [
@@ -135,7 +174,7 @@ STEPS: list[DemoStep] = [
         "le DUI de référence du banc, piloté par le protocole de pilotage publié, joue chaque "
         "scénario enregistré (tour des services, qualification de l'INS). Chaque étape est jugée "
         "d'après les échanges enregistrés au journal ; le rapport de chaque exécution est dans "
-        "executions/.",
+        "executions/ (tableau ci-dessous).",
         _scenarios,
     ),
 ]
@@ -160,19 +199,23 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     out = Path(args.sortie)
     out.mkdir(parents=True, exist_ok=True)
-    context = DemoContext(out, _backend(package, args.in_process), {})
+    context = DemoContext(out, _backend(package, args.in_process), {}, [])
     verdicts: list[Verdict] = []
     narrative: list[tuple[str, str]] = []
     for number, step in enumerate(STEPS, 1):
         print(f"étape {number}/{len(STEPS)} : {step.title}")
         results = step.run(context)
         verdicts.extend(results)
-        conform = sum(v.conform for v in results)
-        narrative.append((f"Étape {number} — {step.title}", f"{step.text} Résultat : {conform}/{len(results)} conforme(s)."))
-        print(f"  {conform}/{len(results)} conforme(s)")
-        for verdict in results:
-            if not verdict.conform and step.run is _scenarios:
-                print(f"  NON CONFORME : {verdict.subject} — {verdict.errors[0].message}")
+        if step.run is _scenarios:
+            conform = sum(r.conform for r in context.runs)
+            outcome = f"{conform}/{len(context.runs)} exécution(s) conforme(s)"
+        else:
+            outcome = f"{sum(v.conform for v in results)}/{len(results)} document(s) conforme(s)"
+        narrative.append((f"Étape {number} — {step.title}", f"{step.text} Résultat : {outcome}."))
+        print(f"  {outcome}")
+    for summary in context.runs:
+        if not summary.conform:
+            print(f"  NON CONFORME : {summary.title} — rapport {summary.report}")
     report = out / "rapport.html"
     report.write_text(
         to_html(
@@ -180,6 +223,8 @@ def _run(args: argparse.Namespace) -> int:
             title="Banc Ségur — démonstration",
             steps=narrative,
             render=lambda v: render_html(context.documents[v.subject]) if v.subject in context.documents else None,
+            reason=official_reasons(),
+            extra=_runs_html(out, context.runs),
         ),
         encoding="utf-8",
     )
@@ -190,4 +235,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if not args.in_process and (ending := notice()):
         print(ending)
-    return 0
+    if any(is_internal_error(v) for v in verdicts):
+        return EXIT_VALIDATOR_FAILED
+    played = context.runs and all(r.conform for r in context.runs)
+    return 0 if played and not any(v.subject == "Scénarios" for v in verdicts) else EXIT_RUN_NOT_CONFORM

@@ -149,5 +149,5 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"{verdict.subject} : {'accepté' if check.accepted else 'REFUSÉ'}"
               + (f" (signé par {check.signer_subject})" if check.signer_subject else ""))
         for finding in check.findings:
-            print(f"  [{finding.severity}] {finding.rule_id} : {finding.message}")
+            print(f"  [{finding.severity.label}] {finding.rule_id} : {finding.message}")
     return 0 if check.accepted else 1

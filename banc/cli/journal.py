@@ -94,7 +94,7 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  {key} : {value}")
     for finding in exchange.findings:
         reqs = f" [{', '.join(finding.requirements)}]" if finding.requirements else ""
-        print(f"  {finding.severity.upper():<7} {finding.rule_id}{reqs} : {finding.message}")
+        print(f"  {finding.severity.label:<13} {finding.rule_id}{reqs} : {finding.message}")
     if not exchange.findings:
         print("  aucun constat")
     return 0

@@ -90,7 +90,7 @@ def _check(args: argparse.Namespace) -> int:
     else:
         for f in findings:
             reqs = f" ({', '.join(f.requirements)})" if f.requirements else ""
-            print(f"{f.severity.value.upper():<8} {f.rule_id}{reqs} : {f.message}")
+            print(f"{f.severity.label:<13} {f.rule_id}{reqs} : {f.message}")
         errors = sum(1 for f in findings if f.is_error)
         print(f"{path.name} : {errors} erreur(s), {len(findings) - errors} autre(s) constat(s)")
     return 1 if any(f.is_error for f in findings) else 0

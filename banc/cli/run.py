@@ -3,8 +3,9 @@
 `banc jouer SCENARIO --dui PROFIL --pilote manual|http|reference` plays a scenario against a
 DUI. It attaches to the bench a `banc demarrer` is running (its configuration sheet: `--fiche`,
 `BANC_FICHE`, or the last one written), or starts the simulators in this process for the run.
-Exit codes: 0 every requirement passed (or omitted), 1 a requirement failed or was not
-evaluated, 4 manual proofs are awaited (nothing failed), 2 usage error.
+Exit codes (README « Codes de sortie »): 0 every requirement passed (or omitted), 1 a
+requirement failed, was skipped or not evaluated, 4 manual proofs are awaited (nothing failed),
+2 usage error.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from banc.dui import DuiProfile, ProfileError
 from banc.journal import Journal
 from banc.scenario.drivers import DriverError, make_driver
 from banc.scenario.model import Outcome
-from banc.scenario.report import to_html, to_json, to_junit
+from banc.scenario.report import build, write_reports
 from banc.scenario.runner import Console, Runner
 from banc.scenario.runs import RunStore
 from banc.scenario.verdicts import coverage_matrix, registered_scenarios, requirement_verdicts
@@ -157,17 +158,13 @@ def _play(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         finally:
             driver.close()
-        store = RunStore(journal)
-        folder = Path(args.sortie) / run.id
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "rapport.html").write_text(to_html(run, journal, store), encoding="utf-8")
-        (folder / "rapport.json").write_text(to_json(run, store), encoding="utf-8")
-        (folder / "rapport.junit.xml").write_text(to_junit(run), encoding="utf-8")
+        report = write_reports(build(run, journal, RunStore(journal)), Path(args.sortie) / run.id)
     verdicts = requirement_verdicts(run)
     print(f"\nExécution {run.id} — {run.status}. Verdict par exigence :")
     for verdict in verdicts:
         print(f"  {verdict.requirement:<16} {verdict.outcome}")
-    print(f"Rapport : {(folder / 'rapport.html').resolve()}")
+    print(f"Rapport : {report.resolve()} (et JSON, JUnit, fiche de référencement xlsx/csv à côté ; "
+          f"paquet de preuves : banc rapport {run.id} --paquet)")
     if args.couverture:
         _print_coverage(scenarios.values())
     outcomes = {v.outcome for v in verdicts}

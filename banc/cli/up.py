@@ -76,6 +76,10 @@ def _up(args: argparse.Namespace) -> int:
           f"page : {bench.sheet_files['html']})")
     print(f"Journal des échanges : {bench.journal.path} (session {bench.session})")
     print(f"AC de test à installer dans le DUI : {bench.context.pki.ca_cert}")
+    if bench.validation.started:  # prepared in the background: say where, and when it is ready
+        print(bench.validation.describe(), flush=True)
+        if not bench.validation.ready.is_set():
+            bench.validation.when_ready(lambda validation: print(validation.describe(), flush=True))
     print("Échanges reçus (heure, service, opération, DUI, verdict) :", flush=True)
     stop = threading.Event()
     watcher = threading.Thread(target=watch, args=(bench.journal, stop, bench.journal.last_id()),

@@ -78,6 +78,10 @@ class Expectation:
     timeout: float = 120.0
     from_dui: bool = True
     count: int = 1
+    remember: Mapping[str, str] = field(default_factory=dict)
+    """Summary field → run value name, taken from the first matching exchange: identifiers
+    learnt from the traffic itself (the uniqueId of the document the DUI fed), so later steps
+    can name them whatever the driver — an operator gives the bench no identifiers."""
     absent: bool = False
     """The exchange must NOT be observed while the step is played (e.g. nothing sent to an
     usager who refused). Only meaningful beside a positive expectation or a DUI action that

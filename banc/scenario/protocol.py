@@ -93,13 +93,16 @@ ACTIONS: tuple[ProtocolAction, ...] = (
                    "et nouveau message MSSanté à ses destinataires mentionnant qu'il annule et remplace "
                    "le précédent ; résultat : « document » (le nouveau).",
                    {"document": _DOCUMENT_ID, "motif": _STRING}, ("document",), optional=False),
-    ProtocolAction("supprimer_document", "Suppression d'un document envoyé",
-                   "Le DUI supprime du DMP un document qu'il y avait versé (TD3.3) et en informe ses "
-                   "destinataires.", {"document": _DOCUMENT_ID}, ("document",), optional=False),
+    ProtocolAction("supprimer_document", "Suppression (ou archivage) d'un document versé",
+                   "Le DUI supprime du DMP un document qu'il y avait versé (TD3.3c, statut Deleted) ou, si "
+                   "« archiver » est vrai, l'archive (TD3.3d, statut Archived).",
+                   {"document": _DOCUMENT_ID, "archiver": {"type": "boolean"}}, ("document",), optional=False),
     ProtocolAction("envoi_mssante", "Envoi MSSanté",
                    "Le DUI envoie le document de l'usager par MSSanté (archive IHE XDM) aux professionnels "
                    "nommés et, si « usager » est vrai, à la messagerie citoyenne de l'usager à INS "
-                   "qualifié — sauf refus enregistré de l'usager. Sans « document », le dernier produit.",
+                   "qualifié — sauf refus enregistré de l'usager (statut impossible quand ses refus ne "
+                   "laissent aucun destinataire). Sans « document », le dernier produit. Résultat : "
+                   "« document », « messages » (Message-ID par envoi : professionnels, usager).",
                    {"destinataires": _MAILBOXES, "destinataire": {**_STRING, "format": "email",
                                                                   "description": "un seul destinataire"},
                     "usager": {"type": "boolean"}, "document": _DOCUMENT_ID}, optional=False),
@@ -118,17 +121,28 @@ ACTIONS: tuple[ProtocolAction, ...] = (
     ProtocolAction("lire_messagerie", "Relève de la messagerie",
                    "Le DUI relève ses boîtes MSSanté et intègre les documents reçus : rattachés à l'usager "
                    "quand son INS est vérifié, en liste de travail sinon ; nouvelles versions et "
-                   "suppressions appliquées et tracées. Résultat : « integres », « en_attente ».", {}),
+                   "suppressions appliquées et tracées ; accusé de lecture (MDN) envoyé quand l'expéditeur le "
+                   "demande. Résultat : « integres » (identifiants des documents), « en_attente » (non "
+                   "rattachés), « messages », « accuses » (MDN/DSN reçus).", {}),
     ProtocolAction("rattacher_document", "Rattachement d'un document entrant",
                    "Le DUI rattache un document entrant à un usager après vérification de l'identité "
-                   "(SC.MSS.25.MS1) ; refusé (statut impossible) quand l'identité ne concorde pas.",
+                   "(SC.MSS.25.MS1) : l'INS du document doit être celui demandé et, si l'usager n'a pas "
+                   "d'identité qualifiée concordante, INSi doit le confirmer (SC.INS.26.MS1) ; refusé (statut "
+                   "impossible) sinon, le document restant en liste de travail.",
                    {"document": _DOCUMENT_ID, "ins": _INS}, ("document", "ins")),
     ProtocolAction("liste_de_travail", "Liste de travail des documents non lus (lecture)",
                    "Le DUI donne sa liste de travail des documents entrants non lus avec leurs métadonnées "
-                   "CDA (SC.MSS.26.MS1).", {}),
+                   "CDA (SC.MSS.26.MS1). Résultat : « documents », liste d'objets avec « document » "
+                   "(identifiant), « titre », « type », « date » (création), « auteur » (identifiant "
+                   "national), « auteur_nom », « organisation », « version », « usager_nom », "
+                   "« usager_prenom », « usager_naissance », « ins » (du document), « usager » (INS de "
+                   "l'usager rattaché ou null), « lu ».", {}),
     ProtocolAction("documents_usager", "Documents du dossier de l'usager (lecture)",
                    "Le DUI donne les documents du dossier de l'usager, produits et reçus, avec leur état "
-                   "(actif, remplacé, supprimé) et leur historique (SC.MSS.24.MS1).", {"ins": _INS}, ("ins",)),
+                   "(actif, remplacé, supprimé) et leur historique (SC.MSS.24.MS1). Résultat : « documents », "
+                   "mêmes champs que la liste de travail plus « etat » (actif, remplace, supprime), "
+                   "« remplace » (identifiant remplacé), « sens » (produit, recu) et « historique ».",
+                   {"ins": _INS}, ("ins",)),
     ProtocolAction("tableau_de_bord", "Tableau de bord (lecture)",
                    "Le DUI donne ses comptes d'alimentations DMP et d'envois MSSanté sur la période, par "
                    "FINESS et par RPPS (SC.TBB.01.MS1).", {"debut": _DATE, "fin": _DATE}),

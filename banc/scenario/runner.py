@@ -173,7 +173,7 @@ class Runner:
                 result = StepResult(step.id, step.title, kind_of(step), outcome, step.requirements,
                                     reason, tuple(evidence), findings, started, time.time(), position)
                 self.store.save_step(run, result)
-                if isinstance(step, BenchActs | DuiActs):
+                if isinstance(step, BenchActs | DuiActs | Expect):
                     self._save_values(run, context)
                 self.console.result(result)
         except KeyboardInterrupt:
@@ -275,9 +275,16 @@ class Runner:
             found, ids = judge(observation, context, step.requirements, time.monotonic() - began)
             findings += found
             evidence += ids
+        learnt: set[str] = set()
+        for observation in observations:  # learnt from the traffic: wins over what a DUI said
+            if observation.matched and not observation.expectation.absent:
+                for key, name in observation.expectation.remember.items():
+                    if key in observation.matched[0].summary:
+                        context.values[name] = observation.matched[0].summary[key]
+                        learnt.add(name)
         if isinstance(step, DuiActs):
             for key, name in step.remember.items():
-                if status is not None and key in status.data:
+                if status is not None and key in status.data and name not in learnt:
                     context.values[name] = status.data[key]
             if step.result_checks and not any(f.is_error for f in findings):
                 if status is None or status.state is not ActionState.DONE or not handle.signals_completion:

@@ -162,6 +162,12 @@ class RunStore:
         keys = ("step", "name", "size", "note", "attached_at")
         return [dict(zip(keys, row, strict=True)) for row in self._db().execute(sql, params)]
 
+    def proof_contents(self, run_id: str) -> list[tuple[str, str, bytes]]:
+        """(step, file name, bytes) of every proof attached to a run, for the evidence pack."""
+        rows = self._db().execute("SELECT step, name, content FROM run_proofs WHERE run = ? ORDER BY rowid",
+                                  (run_id,))
+        return [(step, name, bytes(content)) for step, name, content in rows]
+
     def get(self, run_id: str) -> Run | None:
         row = self._db().execute(
             "SELECT id, scenario, dui, driver, status, started_at, session, ended_at, inputs"

@@ -1,8 +1,10 @@
 """From a run to requirement verdicts, and from the scenario definitions to the coverage matrix.
 
 A requirement's verdict in a run combines the outcomes of every step that declares it (or whose
-error findings cite it): one
-failed step fails it; a step that could not be judged (skipped, not evaluated) leaves it not
+error findings cite it): one failed step fails it — when its errors cite the requirement (a
+step judging one message for several requirements fails only those its errors cite: missing
+X-MSS headers fail SC.MSS.17.MS1, not the document's SC.DOC.04.MS1 checked on the same
+message), or when it failed without a finding; a step that could not be judged (skipped, not evaluated) leaves it not
 evaluated; a manual proof awaited or attached is said as such; it is passed only when every
 step that verifies it passed. Omitted steps do not count, unless all are omitted.
 """
@@ -50,15 +52,22 @@ def requirement_verdicts(run: Run) -> list[RequirementVerdict]:
             by_requirement.setdefault(requirement, []).append(result)
     verdicts = []
     for requirement, results in by_requirement.items():
-        counted = [r for r in results if r.outcome is not Outcome.OMITTED]
-        if not counted:
-            outcome = Outcome.OMITTED
-        else:
-            outcome = next(o for o in _PRECEDENCE if any(r.outcome is o for r in counted))
+        counted = [_outcome_for(requirement, r) for r in results if r.outcome is not Outcome.OMITTED]
+        outcome = Outcome.OMITTED if not counted else next(o for o in _PRECEDENCE if o in counted)
         verdicts.append(RequirementVerdict(
             requirement, outcome, tuple(r.step for r in results),
             tuple(sorted({e for r in results for e in r.evidence}))))
     return sorted(verdicts, key=lambda v: v.requirement)
+
+
+def _outcome_for(requirement: str, result) -> Outcome:
+    """A step's outcome as far as one of its requirements goes."""
+    if result.outcome is not Outcome.FAILED:
+        return result.outcome
+    errors = [f for f in result.findings if f.is_error]
+    if not errors or any(requirement in f.requirements or not f.requirements for f in errors):
+        return Outcome.FAILED
+    return Outcome.PASSED  # the step failed for other requirements' errors only
 
 
 class Coverage(StrEnum):

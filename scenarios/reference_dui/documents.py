@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import replace
 
 from banc.directory import Organisation, Professional
@@ -26,8 +27,13 @@ class DocumentActions(DuiBase):
         mailboxes = list(destinataires or [self.directory.gp.mailbox.address if self.directory.gp.mailbox else ""])
         recipients = () if "sans-destinataire" in self.faults else tuple(self._recipient(m) for m in mailboxes)
         ctx = DocumentContext(identity=identity, author=from_directory(self.nurse, self.directory.ssiad),
-                              when=dt.datetime.now().replace(microsecond=0), seed=7, recipients=recipients)
-        options = {"datamatrix": False} if type == "N1" and "sans-datamatrix" in self.faults else {}
+                              when=dt.datetime.now().replace(microsecond=0), seed=secrets.randbelow(2**31),
+                              recipients=recipients)  # a fresh seed: a new document id every time
+        options: dict[str, object] = {}
+        if type == "N1" and "sans-datamatrix" in self.faults:
+            options["datamatrix"] = False
+        if type == "N1" and "sans-mentions-rgpd" in self.faults:
+            options["gdpr_footer"] = ""
         made = factory.generate(type, ctx, **options)
         self._keep(made, usager_id=usager.id, ins=ins, recipients=mailboxes)
         return {"document": made.document_id, "lot": made.set_id}

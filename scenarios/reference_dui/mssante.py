@@ -11,10 +11,12 @@ from dataclasses import replace
 from banc.documents.base import GeneratedDocument
 from banc.identity import PATIENT_MAIL_DOMAIN, IdentityStatus, patient_mail_address
 from banc.mail.compose import HealthMessage
+from banc.mail.senders import pdf_copy
 from scenarios.reference_dui.base import ActionImpossible
 from scenarios.reference_dui.documents import DocumentActions
 from scenarios.reference_dui.receiving import ReceivingActions
 from scenarios.reference_dui.store import Usager
+from scenarios.reference_dui.stylesheet import presented
 
 X_MSS_HEADERS = ("X-MSS-CODECDA", "X-MSS-INS", "X-MSS-NIL")
 REPLACEMENT_BODY = ("Bonjour,\n\nVeuillez trouver ci-joint la nouvelle version du document. Elle ANNULE ET "
@@ -100,12 +102,14 @@ class MssanteActions(ReceivingActions, DocumentActions):
     def _send_message(self, made: GeneratedDocument, recipients: list[str], replaces: str | None) -> str:
         sender = self.personal_mailbox
         message_id = f"<{secrets.token_hex(12)}@dui-reference.banc-segur.test>"
-        message = HealthMessage(sender=sender, recipients=recipients, cda=made.xml, pdf=made.pdf,
-                                message_id=message_id)
+        cda, archive = (made.xml, None) if "sans-feuille-de-style" in self.faults else presented(made)
+        # a structured CDA travels with its PDF/A-1 copy (the usager's mailbox requires it: SC.MSS.18.MS1)
+        message = HealthMessage(sender=sender, recipients=recipients, cda=cda, xdm=archive,
+                                pdf=made.pdf or pdf_copy(made), message_id=message_id)
         if replaces:
             message = replace(message, body=REPLACEMENT_BODY.format(replaces=replaces))
         if "sans-xdm" in self.faults:
-            message = replace(message, cda=None)  # the PDF alone, no IHE_XDM.ZIP
+            message = replace(message, cda=None, xdm=None)  # the PDF alone, no IHE_XDM.ZIP
         if "sans-en-tetes-xmss" in self.faults:
             message = replace(message, omit_headers=X_MSS_HEADERS)
         self.submit(sender, recipients, message.build())

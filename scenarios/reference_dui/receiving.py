@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from banc.identity import IdentityStatus
 from banc.mail.health import XDM_NAME
 from banc.mail.message import ParsedMail, parse_mail
@@ -37,6 +39,8 @@ class Incoming:
     header: HeaderFacts
     content: bytes
     deleted: bool
+    birth_place: str = ""
+    """INSEE code of the birth place (recordTarget's birthplace county): an INS trait."""
 
 
 @dataclass
@@ -61,12 +65,18 @@ def _iso_birth(birth_time: str) -> str:
     return f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}" if len(digits) == 8 and digits.isdigit() else ""
 
 
-def _details(header: HeaderFacts) -> dict:
+def _birth_place(root: etree._Element) -> str:
+    return (root.findtext("h:recordTarget/h:patientRole/h:patient/h:birthplace/h:place/h:addr/h:county",
+                          namespaces={"h": "urn:hl7-org:v3"}) or "").strip()
+
+
+def _details(header: HeaderFacts, birth_place: str) -> dict:
     author = header.authors[0] if header.authors else None
     person = author.person if author else None
     return {"code": header.type_code.code if header.type_code else "", "ins_oid": header.ins_oid or "",
             "usager_nom": header.patient_family, "usager_prenom": header.patient_given,
             "usager_sexe": header.sex, "usager_naissance": _iso_birth(header.birth_time),
+            "usager_lieu": birth_place,
             "auteur_nom": " ".join(p for p in ((person.given, person.family) if person else ()) if p),
             "organisation": author.institutions[0].name if author and author.institutions else ""}
 
@@ -143,9 +153,10 @@ class ReceivingActions(MailTransport):
                     if content is None or entry.mime_type != "text/xml":
                         continue
                     try:
-                        header = header_facts(parse_untrusted(content, what=entry.uri))
+                        root = parse_untrusted(content, what=entry.uri)
                     except XmlInputError as exc:
                         raise _NotIntegrable(906, f"{entry.uri} illisible : {exc}") from None
+                    header = header_facts(root)
                     if not header.ins:
                         raise _NotIntegrable(903, f"{entry.uri} ne porte pas d'INS")
                     if not all((header.patient_family, header.patient_given, header.birth_time, header.sex)):
@@ -153,7 +164,7 @@ class ReceivingActions(MailTransport):
                     metadata_ins = entry.patient_id.split("^")[0] if entry.patient_id else ""
                     if metadata_ins and metadata_ins != header.ins:
                         raise _NotIntegrable(904, f"INS {metadata_ins} de METADATA.XML ≠ INS {header.ins} du CDA")
-                    found.append(Incoming(header, content, entry.status == DELETED))
+                    found.append(Incoming(header, content, entry.status == DELETED, _birth_place(root)))
         if len({d.header.ins for d in found}) > 1:
             raise _NotIntegrable(906, "plusieurs usagers dans le même message")
         return found
@@ -172,7 +183,7 @@ class ReceivingActions(MailTransport):
             raise _NotIntegrable(901, f"{sender} remplace un document reçu de {replaced.expediteur}")
         if replaced is not None and "ignore-remplacement-entrant" in self.faults:
             replaced = None  # the mistake: the new version is one more document, the old stays
-        details = _details(header)
+        details = _details(header, incoming.birth_place)
         usager = replaced.usager if replaced is not None else self._matching_usager(header.ins or "", details)
         author = header.authors[0].person if header.authors and header.authors[0].person else None
         stored = self.store.add_document(
@@ -234,7 +245,8 @@ class ReceivingActions(MailTransport):
                 usager = self.store.save_usager(
                     ins=ins, oid=details.get("ins_oid", ""), nom=details["usager_nom"],
                     prenom=details["usager_prenom"], sexe=details["usager_sexe"],
-                    naissance=details["usager_naissance"], lieu="", statut=IdentityStatus.QUALIFIEE.value)
+                    naissance=details["usager_naissance"], lieu=details.get("usager_lieu", ""),
+                    statut=IdentityStatus.QUALIFIEE.value)
             else:
                 usager = self._verified(ins, details)
         self.store.update_document(stored.id, usager=usager.id)
@@ -245,11 +257,12 @@ class ReceivingActions(MailTransport):
         """INSi's word on the document's identity (traits search): the usager, qualified."""
         try:
             answer = self.recherche_ins(details["usager_nom"], details["usager_prenom"],  # type: ignore[attr-defined]
-                                        details["usager_sexe"], details["usager_naissance"])
+                                        details["usager_sexe"], details["usager_naissance"],
+                                        details.get("usager_lieu", ""))
         except (RuntimeError, ActionImpossible) as exc:
             raise ActionImpossible(f"identité du document non confirmée par INSi ({exc}) : "
                                    "rattachement refusé, document laissé en liste de travail") from None
-        if answer.get("statut") != "qualifiee" or answer.get("ins") != ins:
+        if str(answer.get("statut", "")).replace("é", "e") != "qualifiee" or answer.get("ins") != ins:
             raise ActionImpossible(f"INSi renvoie {answer.get('ins') or 'aucune identité'} pour les traits du "
                                    f"document, pas {ins} : rattachement refusé")
         usager = self.store.usager_by_ins(ins)

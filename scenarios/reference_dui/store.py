@@ -72,6 +72,23 @@ CREATE TABLE IF NOT EXISTS activite (
 """
 
 
+SCHEMA_VERSION = 2
+"""Bumped with every change of `SCHEMA`: an older file is set aside, never half-read."""
+
+
+def _set_aside_if_outdated(path: Path) -> None:
+    """The reference DUI's data is test data: a store written by another version of the schema
+    is renamed `*.v<N>.sqlite` (kept, not deleted) and a new one is started."""
+    if not path.exists():
+        return
+    with sqlite3.connect(path) as db:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.replace(path.with_suffix(f".v{version}.sqlite"))
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -129,7 +146,10 @@ class ReferenceStore:
     """Typed access to the reference DUI's SQLite file."""
 
     def __init__(self, path: Path | str) -> None:
+        path = Path(path)
+        _set_aside_if_outdated(path)
         self.db = ThreadLocalDatabase(path, schema=SCHEMA, pragmas=("foreign_keys=ON",))
+        self.db.connection().execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _sql(self) -> sqlite3.Connection:
         return self.db.connection()

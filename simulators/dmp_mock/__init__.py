@@ -7,7 +7,6 @@ Python API scenarios drive it with (`mock.store.add_patient(...)`, `mock.documen
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,16 +78,6 @@ class DmpMock:
         self.store.close()
 
 
-def _warm_cda_engine() -> None:
-    """Compile the official rule sets in the background: the first ITI-41 must not wait ~20 s."""
-    try:
-        import banc.cda
-
-        banc.cda.engine().warm()
-    except Exception:  # the package may be absent: validation then reports 'not evaluated'
-        return
-
-
 def launch(context: MockContext, *, settings: DmpSettings | None = None,
            documents_per_patient: int = 2) -> DmpMock:
     """Start the DMP mock over TLS requiring the DUI's organisation certificate (plain HTTP
@@ -99,8 +88,10 @@ def launch(context: MockContext, *, settings: DmpSettings | None = None,
     app = DmpApp(store, context.journal, context.pki, settings)
     if context.insecure:  # no TLS, no client certificate to check (explicit demo mode only)
         app.settings.authenticate_callers = False
-    if app.settings.validate_cda:
-        threading.Thread(target=_warm_cda_engine, name="dmp-cda-warm", daemon=True).start()
+    if app.settings.validate_cda:  # in the background; the first ITI-41 waits for it if needed
+        import banc.cda
+
+        banc.cda.shared().start()
     control = DmpControl(store, app.duis, documents_per_patient=documents_per_patient)
     served = JournalMiddleware(with_control(app, control, context.admin_token), context.journal, SERVICE)
     # the control plane is reached without a client certificate: the TLS layer asks for one

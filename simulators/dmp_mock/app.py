@@ -65,6 +65,15 @@ def normalised(summary: dict) -> dict:
     return {**summary, **extra}
 
 
+def _patient_of(vihf: VihfCheck) -> dict:
+    """The patient a refused token names, when it could be read: the journal then says whose
+    record the refused request was for."""
+    claims = vihf.claims
+    if claims is None or not claims.patient_ins:
+        return {}
+    return {"patient": claims.patient_ins, "patient_oid": claims.patient_oid}
+
+
 class DmpApp(PatientTransactions, DocumentTransactions):
     """Routes every request to its transaction and journals the exchange."""
 
@@ -160,18 +169,19 @@ class DmpApp(PatientTransactions, DocumentTransactions):
                                   [*relaxed, *routing], status=500, label="action non supportée"))
         relaxed += routing
         handler = self.handlers[action]
-        operation = handler.__name__
+        operation = rules.TRANSACTIONS.get(action, handler.__name__)
         vihf = self._check_token(request.assertion)
+        refused_summary = {"operation": operation, **_patient_of(vihf)}
         if not vihf.accepted:
             raise Refused(Outcome(faults.fault_from_findings(vihf.findings, kind="security"),
                                   relaxed + vihf.findings, status=500, label="VIHF refusé",
-                                  summary={"operation": operation}))
+                                  summary=refused_summary))
         assert vihf.claims is not None
         caller = self._check_caller(cert, vihf)
         if any(f.is_error for f in caller):
             raise Refused(Outcome(faults.fault_from_findings(caller, kind="denied"),
                                   relaxed + vihf.findings + caller, status=500, label="appelant refusé",
-                                  summary={"operation": operation}))
+                                  summary=refused_summary))
         relaxed += caller
         auth = (self.store.authorization(vihf.claims.patient_ins, vihf.claims.subject_nameid)
                 if vihf.claims.patient_ins else None)

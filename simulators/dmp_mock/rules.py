@@ -110,6 +110,19 @@ SERVICES: dict[str, str] = {
 }
 """Canonical action → service it belongs to (the actions the mock answers)."""
 
+TRANSACTIONS: dict[str, str] = {
+    HL7_ACTION + "PRPA_IN201307UV02": "TD0.2", HL7_ACTION + "PRPA_IN201305UV02": "TD0.5",
+    HL7_ACTION + "PRPA_IN201311UV02": "TD1.1", HL7_ACTION + "PRPA_IN201314UV02": "TD1.x",
+    PAT_ACTION + "patientList": "TD0.4", PAT_ACTION + "createPatientAccess": "TD1.5a",
+    PAT_ACTION + "patientOTPUpdate": "TD1.5b", PAT_ACTION + "updatePatientAccess": "TD1.5d",
+    HAB_ACTION + "setAuthorization": "TD0.3", HAB_ACTION + "listAuthorizationByPatient": "TD1.6",
+    "urn:ihe:iti:2007:RegistryStoredQuery": "TD3.1", "urn:ihe:iti:2010:UpdateDocumentSet": "TD3.3",
+    "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b": "TD2.1", "urn:ihe:iti:2007:RetrieveDocumentSet": "TD3.2",
+}
+"""Canonical action → the DMP transaction it names in the journal when refused before its handler
+(VIHF or caller refused): a scenario waiting for a TD2.1 then sees the refusal, not "rien reçu".
+Handlers refine it (an ITI-18 may be TD3.1 or TD3.3a; a PRPA_IN201307 TD0.2 or TD0.1…)."""
+
 BODY_ACTIONS: dict[str, str] = {
     **{f"{{urn:hl7-org:v3}}{a.removeprefix(HL7_ACTION)}": a for a in SERVICES if a.startswith(HL7_ACTION)},
     **{f"{{urn:si-dmp-patients}}{a.removeprefix(PAT_ACTION)}": a for a in SERVICES if a.startswith(PAT_ACTION)},

@@ -4,8 +4,6 @@ simulated correspondents. See docs/mssante-mock.md."""
 
 from __future__ import annotations
 
-import threading
-
 from banc.mocks import MockContext
 from simulators.mssante_mock.app import MssanteMock, from_context
 
@@ -15,9 +13,10 @@ __all__ = ["MssanteMock", "launch"]
 def launch(context: MockContext) -> MssanteMock:
     """Entry point of `banc up` (group `banc.simulators`); CDA validation by `banc.cda` is on.
 
-    The rule sets are compiled in the background from now on, so that the DUI's first message
-    is not held for the compilation (~30 s) while its SMTP client waits."""
-    from banc.cda import engine, validate_root
+    The process's shared validation is started in the background (`banc.cda.shared`): the
+    mock listens at once, and a message that arrives before validation is ready waits for its
+    verdict rather than being passed unjudged."""
+    import banc.cda
 
-    threading.Thread(target=engine().warm, name="mssante-cda-warm", daemon=True).start()
-    return from_context(context, validate_cda=validate_root)
+    banc.cda.shared().start()
+    return from_context(context, validate_cda=banc.cda.validate_root)

@@ -229,6 +229,11 @@ class MssImapServer(Rfc3501Server):
             summary["message_id"] = message_ids[0]
         self._record("imap.fetch", request=(self.transcript[-1] if self.transcript else "").encode(),
                      summary=summary)
+        if len(results) > 1:  # one record per message read, so a scenario can expect a given one
+            for (_seq, msg), message_id in zip(read, message_ids, strict=True):
+                if message_id:
+                    self._record("imap.fetch.message", summary={
+                        "folder": self.mbox.folder, "uid": msg.getUID(), "message_id": message_id})
 
     def dispatchCommand(self, tag: bytes, cmd: bytes, rest: bytes, uid: Any = None) -> None:
         if len(self.transcript) < 200:

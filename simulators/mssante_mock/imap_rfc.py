@@ -13,12 +13,14 @@ never a dropped connection, a hang or a Python message:
   or oversized literal (`{-5}` hung the connection) get `BAD`/`NO [TOOBIG]`;
 - APPEND without a flag list, COPY to a missing folder (`NO [TRYCREATE]`), STORE and
   EXPUNGE on a read-only folder (`NO [READ-ONLY]`);
-- header SEARCH keys compare text (Twisted compared str with bytes), BODYSTRUCTURE without
-  the quotes Twisted leaves in parameter values.
+- header SEARCH keys compare text (Twisted compared str with bytes), a SEARCH that matches
+  nothing still answers `* SEARCH` (§7.2.5), BODYSTRUCTURE without the quotes Twisted leaves
+  in parameter values.
 """
 
 from __future__ import annotations
 
+import copy
 import imaplib
 import time
 from typing import Any
@@ -31,6 +33,8 @@ from simulators.mssante_mock.rules import MAILBOX_LIMIT_BYTES
 
 MAX_SEARCH_DEPTH = 32
 """Parenthesised SEARCH groups nested deeper are refused (Twisted parses them recursively)."""
+SEARCH_CHUNK = 50
+"""Messages a SEARCH filters per reactor turn."""
 MAX_LITERAL = MAILBOX_LIMIT_BYTES
 """Largest literal accepted (APPEND of a message): the mailbox limit, beyond it NO [TOOBIG]."""
 _SETS_SEEN = ("rfc822", "rfc822text")
@@ -267,6 +271,28 @@ class Rfc3501Server(imap4.IMAP4Server):
             raise imap4.IllegalQueryError("HEADER attend un nom d'en-tête et une valeur (RFC 3501 §6.4.4)")
         header = query.pop(0)
         return self._contains(msg, header, query.pop(0))
+
+    def _IMAP4Server__cbManualSearch(self, result: list, tag: bytes, mbox: Any, query: list, uid: int,
+                                     searchResults: list[bytes] | None = None) -> None:
+        """Twisted writes no untagged SEARCH when nothing matches, so imaplib's `search()`
+        returned `[None]`: RFC 3501 §7.2.5 wants `* SEARCH` with no number (imaplib: `[b'']`).
+
+        Messages are filtered `SEARCH_CHUNK` at a time, one reactor turn each, so that a
+        large mailbox does not stall the other sessions (Twisted's own pace was 5)."""
+        found = [] if searchResults is None else searchResults
+        if result:
+            last_sequence, last_uid = result[-1][0], result[-1][1].getUID()
+            for sequence, msg in result[:SEARCH_CHUNK]:
+                if self._searchFilter(copy.deepcopy(query), sequence, msg, last_sequence, last_uid):
+                    found.append(b"%d" % (msg.getUID() if uid else sequence))
+        if len(result) > SEARCH_CHUNK:
+            from twisted.internet import reactor
+
+            reactor.callLater(0, self._IMAP4Server__cbManualSearch, result[SEARCH_CHUNK:], tag, mbox,
+                              query, uid, found)
+            return
+        self.sendUntaggedResponse(b" ".join([b"SEARCH", *found]))
+        self.sendPositiveResponse(tag, b"SEARCH completed")
 
     def _IMAP4Server__ebSearch(self, failure: Any, tag: bytes) -> None:
         """A malformed SEARCH is the client's error: answer BAD with the reason, without the

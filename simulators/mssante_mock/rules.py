@@ -21,6 +21,7 @@ from banc.mail.health import (
 from banc.mail.message import ParsedMail
 from banc.mail.reports import MdnReport, read_mdn
 from banc.verdict import Finding
+from simulators.mssante_mock import presentation
 from simulators.mssante_mock.auth import CHANNEL_REQUIREMENTS
 from simulators.mssante_mock.auth import RULES as AUTH_RULES
 from simulators.mssante_mock.models import MailboxRecord, MailStore
@@ -35,8 +36,8 @@ def check_submission(
     smtputf8: bool = False,
 ) -> list[Finding]:
     """Every finding about a message submitted by the DUI."""
-    return check_health_message(parsed, recipients, facts, validate_cda=validate_cda,
-                                smtputf8=smtputf8)
+    return [*check_health_message(parsed, recipients, facts, validate_cda=validate_cda, smtputf8=smtputf8),
+            *presentation.check_self_presenting(facts)]
 
 
 REQ_RECEIPT = ("SC.MSS.26.MS1",)

@@ -10,16 +10,12 @@ from pathlib import Path
 import pytest
 
 from banc.bench import RunningBench, start_bench
-from banc.cli.run import register_everywhere
-from banc.scenario.model import Outcome, Scenario
-from banc.scenario.runner import Console, Runner
-from banc.scenario.runs import Run
+from banc.scenario.model import Outcome
 from banc.scenario.verdicts import requirement_verdicts
-from scenarios import retour_domicile, tour
-from scenarios.reference_dui import ReferenceDriver
+from scenarios import retour_domicile
+from scenarios.reference_dui.measure import play
 
 pytestmark = pytest.mark.slow
-SCENARIOS = (retour_domicile.SCENARIO, tour.SCENARIO)
 
 
 @pytest.fixture(scope="module")
@@ -27,18 +23,6 @@ def bench(tmp_path_factory: pytest.TempPathFactory, pki, reference: Path) -> Ite
     with start_bench(data_dir=tmp_path_factory.mktemp("retour"), pki_dir=pki.directory, ports={},
                      label="retour à domicile") as running:
         yield running
-
-
-def play(bench: RunningBench, scenarios: tuple[Scenario, ...], faults: tuple[str, ...] = ()) -> list[Run]:
-    driver = ReferenceDriver(faults)
-    try:
-        profile = driver.default_profile(bench.sheet)
-        register_everywhere(profile, bench.journal, bench.sheet, bench.planes())
-        runner = Runner(bench.journal, bench.sheet, driver, console=Console(quiet=True),
-                        planes=bench.planes(), timeout_scale=0.2)
-        return [runner.play(scenario, profile) for scenario in scenarios]
-    finally:
-        driver.close()
 
 
 def test_scenario_passes_against_the_reference_dui(bench: RunningBench) -> None:

@@ -102,7 +102,11 @@ def test_exit_codes_and_formats(example_files: dict, tmp_path: Path, capsys: pyt
     junit = tmp_path / "r.xml"
     assert main(["validate", "--format", "junit", "--out", str(junit), failing]) == 1
     suite = etree.parse(str(junit)).getroot()
-    assert suite.get("failures") == "1" and suite.find("testcase/failure") is not None
+    # one testcase per document × rule set: the volet's, the DSR's and the N1 checks fail
+    failed = {case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None}
+    assert failed == {"CI-SIS_IMG-CR-IMG_2024.01", "dsr", "n1"} and suite.get("failures") == "3"
+    assert all(len(case.findall("failure")) <= 1 for case in suite.iter("testcase"))
+    assert suite.get("tests") == str(len(list(suite.iter("testcase")))) and suite.get("errors") == "0"
     page = tmp_path / "r.html"
     assert main(["validate", "--format", "html", "--out", str(page), conform, failing]) == 1
     html = page.read_text(encoding="utf-8")

@@ -120,7 +120,10 @@ def test_every_outcome_with_requirements_and_evidence(bench, pki):
     assert all(s.requirements for s in run.steps)
     assert run.status == WAITING
     verdicts = {v.requirement: v.outcome for v in requirement_verdicts(run)}
-    assert verdicts["SC.INS.26.MS1"] is Outcome.FAILED  # one passed step, one failed: failed
+    # "faute" failed for its exchange's SC.DOC.04.MS1 error only: SC.INS.26.MS1, which it also
+    # verifies, passed there as in "bon"; SC.INS.27.MS1 ("mauvais patient") failed
+    assert verdicts["SC.INS.26.MS1"] is Outcome.PASSED
+    assert verdicts["SC.INS.27.MS1"] is Outcome.FAILED
     assert verdicts["SC.DOC.04.MS1"] is Outcome.FAILED  # cited by the mock's finding only
     assert verdicts["SC.DMP.01.MS1"] is Outcome.SKIPPED
     assert verdicts["SC.MSS.14.MS1"] is Outcome.OMITTED
@@ -275,3 +278,35 @@ def test_refusal_expected_passes_only_on_a_refusal(bench, pki):
                  console=Console(quiet=True)).play(_scenario(step("refuse"), step("accepte")), DUI)
     assert [s.outcome for s in run.steps] == [Outcome.PASSED, Outcome.FAILED]
     assert run.steps[1].findings[0].requirements == ("SC.MSS.25.MS1",)
+
+
+def test_an_expectation_remembers_an_identifier_from_the_traffic(bench, pki):
+    journal, sheet, server = bench
+    journal.register_dui(DUI)
+    seen = Expectation("faux", ("recherche",), "recherche", timeout=3.0, remember={"patient_ins": "vu"})
+    later = Expectation("faux", ("recherche",), "recherche du même", where={"patient_ins": "{vu}"}, timeout=3.0)
+    scenario = _scenario(DuiActs("a", "A", ("SC.INS.26.MS1",), action="a", expect=(seen,)),
+                         DuiActs("b", "B", ("SC.INS.27.MS1",), action="a", expect=(later,)))
+    behaviours = {"a": lambda s, p, params: _call(s, p, ins="111111111111111"),
+                  "b": lambda s, p, params: _call(s, p, ins="111111111111111")}
+    run = Runner(journal, sheet, ScriptedDriver(server, pki, behaviours), console=Console(quiet=True)).play(scenario, DUI)
+    assert [s.outcome for s in run.steps] == [Outcome.PASSED, Outcome.PASSED]
+    assert RunStore(journal).get(run.id).inputs["vu"] == "111111111111111"
+
+
+def test_a_failed_step_fails_only_the_requirements_its_errors_cite():
+    from banc.scenario.runs import Run, StepResult
+
+    def result(step, outcome, findings=()):
+        return StepResult(step, step, "le DUI agit", outcome, ("SC.MSS.17.MS1", "SC.DOC.04.MS1"), "",
+                          (), list(findings))
+
+    headers = Finding("MSS.XMSS", "en-têtes X-MSS absents", requirements=("SC.MSS.17.MS1",))
+    run = Run("r", "essai", "dui-a", "script", "terminé", 0.0, steps=[
+        result("envoi", Outcome.FAILED, [headers]),
+        result("rien", Outcome.PASSED),
+    ])
+    verdicts = {v.requirement: v.outcome for v in requirement_verdicts(run)}
+    assert verdicts == {"SC.MSS.17.MS1": Outcome.FAILED, "SC.DOC.04.MS1": Outcome.PASSED}
+    run.steps.append(result("muet", Outcome.FAILED))  # failed with no finding: every requirement fails
+    assert {v.outcome for v in requirement_verdicts(run)} == {Outcome.FAILED}
