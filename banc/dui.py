@@ -12,6 +12,7 @@ Example profile (`mon-dui.toml`):
 
     nom = "mon-dui"
     type_structure = "SSIAD"          # SSIAD, SAAD ou SPASAD
+    fonctions_facultatives = []       # fonctions « PEUT » du DSR que le DUI offre, ex. ["tableau-de-bord-agenda"]
     libelle = "DUI Exemple 4.2"
     editeur = "Éditeur Exemple"
 
@@ -62,6 +63,9 @@ from cryptography import x509
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 MAILBOX_AUTH = ("xoauth2", "certificat")
 STRUCTURE_TYPES = ("SSIAD", "SAAD", "SPASAD")
+FEATURES = ("tableau-de-bord-agenda",)
+"""Optional (PEUT) DSR functions a profile may declare: `tableau-de-bord-agenda` is the
+dashboard of agenda and liaison-book sends (SC.TBB.02.MS1)."""
 
 
 class ProfileError(ValueError):
@@ -104,6 +108,9 @@ class DuiProfile:
     automation_url: str = ""
     structure_type: str = "SSIAD"
     """SSIAD, SAAD or SPASAD: steps that apply to one type only are omitted for the others."""
+    features: tuple[str, ...] = ()
+    """Optional DSR functions (PEUT) the DUI offers: a step about one it does not declare is
+    omitted, not failed (`FEATURES` lists them)."""
 
     def __post_init__(self) -> None:
         if not NAME_PATTERN.match(self.name):
@@ -112,6 +119,10 @@ class DuiProfile:
         if self.structure_type not in STRUCTURE_TYPES:
             raise ProfileError(f"type de structure « {self.structure_type} » inconnu "
                                f"(attendu : {', '.join(STRUCTURE_TYPES)})")
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown:
+            raise ProfileError(f"fonction(s) facultative(s) inconnue(s) : {', '.join(unknown)} "
+                               f"(connues : {', '.join(FEATURES)})")
         for mailbox in self.mailboxes:
             if mailbox.auth not in MAILBOX_AUTH:
                 raise ProfileError(
@@ -137,7 +148,7 @@ class DuiProfile:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["mailboxes"] = [asdict(m) for m in self.mailboxes]
-        for key in ("psc_redirect_uris", "vihf_certificates", "client_certificates"):
+        for key in ("psc_redirect_uris", "vihf_certificates", "client_certificates", "features"):
             data[key] = list(data[key])
         return data
 
@@ -146,7 +157,7 @@ class DuiProfile:
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
         values["mailboxes"] = tuple(Mailbox(**m) for m in data.get("mailboxes", ()))
-        for key in ("psc_redirect_uris", "vihf_certificates", "client_certificates"):
+        for key in ("psc_redirect_uris", "vihf_certificates", "client_certificates", "features"):
             values[key] = tuple(data.get(key, ()))
         return cls(**values)
 
@@ -212,6 +223,7 @@ class DuiProfile:
             annuaire_api_key=str(annuaire.get("cle_api", "")),
             automation_url=str(automation.get("url", "")),
             structure_type=str(data.get("type_structure", "SSIAD")).upper(),
+            features=tuple(str(f) for f in data.get("fonctions_facultatives", ())),
         )
 
 

@@ -25,7 +25,7 @@ from banc.mail.health import inspect_message
 from banc.mail.message import parse_mail
 from banc.population import identity_to_dict
 from banc.scenario.judge import RULES
-from banc.scenario.model import BenchActs, Check, DuiActs, Expectation, Scenario
+from banc.scenario.model import BenchActs, Check, DuiActs, Expectation, ManualProof, Scenario
 from banc.scenario.runner import RunContext
 from banc.verdict import Finding
 from scenarios import dmp
@@ -318,6 +318,17 @@ def _dashboard_before() -> DuiActs:
         remember={"dmp": "tableau_initial_dmp", "mssante": "tableau_initial_mssante"})
 
 
+def _agenda_dashboard() -> ManualProof:
+    """SC.TBB.02.MS1 is a PEUT: no simulated service carries agenda or liaison-book sends, so
+    nothing in the traffic can prove it; a DUI declaring the function attaches its screen."""
+    return ManualProof(
+        id="tableau-de-bord-agenda", title="Tableau de bord des envois d'agenda et de cahier de liaison",
+        requirements=("SC.TBB.02.MS1",), feature="tableau-de-bord-agenda",
+        instruction="Joignez une capture du tableau de bord des envois d'agenda et de cahier de liaison du "
+                    "{periode_debut} au {periode_fin}, par FINESS et par RPPS, où figurent la période et "
+                    "les comptes.")
+
+
 def _dashboard() -> DuiActs:
     return DuiActs(
         id="tableau-de-bord", title="Tableau de bord des alimentations DMP et envois MSSanté",
@@ -352,5 +363,6 @@ SCENARIO = Scenario(
         *_refusals(),
         *_incoming(),
         _dashboard(),
+        _agenda_dashboard(),
     ),
 )

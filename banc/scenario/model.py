@@ -103,6 +103,9 @@ class Step:
     """Ids of earlier steps that must have passed; otherwise this step is SKIPPED."""
     applies_to: tuple[str, ...] = ()
     """Structure types (SSIAD, SAAD, SPASAD) the step applies to; empty: all. Else OMITTED."""
+    feature: str = ""
+    """An optional (PEUT) DSR function (`banc.dui.FEATURES`) the step is about: OMITTED for a
+    DUI whose profile does not declare it."""
 
 
 @dataclass(frozen=True)

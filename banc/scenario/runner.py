@@ -189,6 +189,9 @@ class Runner:
     def _play_step(self, step: AnyStep, context: RunContext, since: int) -> tuple[Outcome, str, list, list[int]]:
         if step.applies_to and context.dui.structure_type not in step.applies_to:
             return Outcome.OMITTED, f"ne s'applique qu'à : {', '.join(step.applies_to)}", [], []
+        if step.feature and step.feature not in context.dui.features:
+            return (Outcome.OMITTED, f"fonction facultative « {step.feature} » non déclarée par le DUI "
+                    "(fonctions_facultatives du profil)", [], [])
         unmet = [r for r in step.requires
                  if (done := context.run.result(r)) is None or done.outcome is not Outcome.PASSED]
         if unmet:

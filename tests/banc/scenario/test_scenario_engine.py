@@ -310,3 +310,18 @@ def test_a_failed_step_fails_only_the_requirements_its_errors_cite():
     assert verdicts == {"SC.MSS.17.MS1": Outcome.FAILED, "SC.DOC.04.MS1": Outcome.PASSED}
     run.steps.append(result("muet", Outcome.FAILED))  # failed with no finding: every requirement fails
     assert {v.outcome for v in requirement_verdicts(run)} == {Outcome.FAILED}
+
+
+def test_a_step_about_an_optional_function_is_omitted_unless_the_dui_declares_it(bench, pki):
+    from dataclasses import replace
+
+    journal, sheet, server = bench
+    journal.register_dui(DUI)
+    step = ManualProof("agenda", "Tableau de bord de l'agenda", ("SC.TBB.02.MS1",),
+                       feature="tableau-de-bord-agenda", instruction="Joignez la capture.")
+    runner = Runner(journal, sheet, ScriptedDriver(server, pki, {}), console=Console(quiet=True))
+    assert runner.play(_scenario(step), DUI).steps[0].outcome is Outcome.OMITTED
+    offering = replace(DUI, features=("tableau-de-bord-agenda",))
+    assert runner.play(_scenario(step), offering).steps[0].outcome is Outcome.AWAITING_PROOF
+    coverage = {row.requirement: row.coverage for row in coverage_matrix([_scenario(step)])}
+    assert coverage["SC.TBB.02.MS1"] is Coverage.MANUAL
