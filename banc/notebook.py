@@ -34,6 +34,9 @@ from banc.scenario.verdicts import registered_scenarios, requirement_verdicts
 from banc.sheet import BenchSheet, SheetError, default_path
 from banc.verdict import Verdict
 
+_TABLE = ("<style>table.banc th,table.banc td{text-align:left;vertical-align:top;padding:.2em .5em}"
+          "table.banc{border-collapse:collapse}table.banc tr{border-bottom:1px solid #ddd}</style>")
+"""Jupyter's own stylesheet right-aligns table cells; the notebooks' tables read left to right."""
 _SEQUENCE_STYLE = "".join(line for line in STYLE.splitlines() if line.startswith(".sequence"))
 """The diagram's own rules of the report's stylesheet (all scoped to `.sequence`)."""
 _COLOURS = {Outcome.PASSED: "#1b7f3b", Outcome.FAILED: "#b3261e", Outcome.AWAITING_PROOF: "#8a5a00",
@@ -107,7 +110,7 @@ class PlayedRun:
                         f"{html.escape(_summary(verdict.requirement))}</small></td>"
                         f"<td style='color:{colour};font-weight:bold'>{html.escape(str(verdict.outcome))}</td>"
                         f"<td>{html.escape(', '.join(verdict.steps))}</td><td><small>{proofs}</small></td></tr>")
-        return Html(f"<table><thead><tr><th>Exigence</th><th>Verdict</th><th>Étapes</th><th>Preuves</th>"
+        return Html(_TABLE + "<table class='banc'><thead><tr><th>Exigence</th><th>Verdict</th><th>Étapes</th><th>Preuves</th>"
                     f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
     def step_table(self) -> Html:
@@ -121,7 +124,7 @@ class PlayedRun:
                         f"<td>{html.escape(', '.join(result.requirements) or '—')}</td>"
                         f"<td><small>{html.escape(result.reason)}{'<br>' if findings else ''}{findings}"
                         f"</small></td></tr>")
-        return Html(f"<table><thead><tr><th>Étape</th><th>Résultat</th><th>Exigences</th><th>Détail</th>"
+        return Html(_TABLE + "<table class='banc'><thead><tr><th>Étape</th><th>Résultat</th><th>Exigences</th><th>Détail</th>"
                     f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
     def step_exchanges(self, step: str) -> Html:
@@ -132,7 +135,7 @@ class PlayedRun:
                 for e in self.exchanges(step)]
         if not rows:
             return Html("<p><i>Aucun échange retenu comme preuve pour cette étape.</i></p>")
-        return Html("<table><thead><tr><th>Échange</th><th>Service</th><th>Opération</th><th>Résumé</th>"
+        return Html(_TABLE + "<table class='banc'><thead><tr><th>Échange</th><th>Service</th><th>Opération</th><th>Résumé</th>"
                     f"<th>Constats du simulateur</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
     @cached_property
@@ -218,7 +221,7 @@ def exchange_table(exchanges: Iterable[Exchange]) -> Html:
                     f"<td>{html.escape(e.service)}</td><td>{html.escape(e.operation)}</td>"
                     f"<td>{html.escape(e.dui or 'DUI inconnu')}</td><td>{html.escape(e.run or '—')}</td>"
                     f"<td>{html.escape(str(e.summary.get('patient_ins', '—')))}</td><td>{verdict}</td></tr>")
-    return Html("<table><thead><tr><th>Échange</th><th>Heure</th><th>Service</th><th>Opération</th><th>DUI</th>"
+    return Html(_TABLE + "<table class='banc'><thead><tr><th>Échange</th><th>Heure</th><th>Service</th><th>Opération</th><th>DUI</th>"
                 f"<th>Exécution</th><th>INS</th><th>Verdict</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 

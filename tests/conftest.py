@@ -1,8 +1,10 @@
-"""Shared fixtures: the reference artefacts, a session-wide test PKI, a fresh journal, mock contexts."""
+"""Shared fixtures: the reference artefacts, a session-wide test PKI, a fresh journal, mock contexts,
+and a headless Chromium (Debian's /usr/bin/chromium driven by Playwright; tests using it skip,
+saying why, without it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,20 @@ def mock_context(
         return MockContext(journal=Journal(folder / "journal.sqlite"), pki=pki, data_dir=folder)
 
     return make
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium absent (/usr/bin/chromium) : apt-get install chromium")
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright absent (pip install playwright)")
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM),
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            yield launched
+        finally:
+            launched.close()

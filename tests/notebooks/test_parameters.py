@@ -4,6 +4,7 @@ fails the notebook with a French message naming the requirement and the step (no
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
 import nbformat
@@ -71,3 +72,27 @@ def test_the_validator_notebook_fails_naming_the_rule_when_the_verdict_is_not_th
     assert "dsr-ins-present" in text and "SC.DOC.03.MS1" in text
     assert "\x1b[" not in text
     assert _error(_run("40_valider_un_document.ipynb", tmp_path, FICHIER=str(mutated), ATTENDU="non conforme")) is None
+
+
+def test_a_scenario_notebook_reads_well_as_static_html(tmp_path: Path, reference: Path, browser) -> None:
+    """The trainer's notebook exported to HTML (what `jupyter nbconvert --to html` writes) keeps
+    the sequence diagrams and the verdict table; a screenshot goes to out/."""
+    from nbconvert import HTMLExporter
+
+    notebook = _run("10_retour_domicile.ipynb", tmp_path, DELAIS=0.2)
+    assert _error(notebook) is None
+    page, _ = HTMLExporter().from_notebook_node(notebook)
+    assert len(re.findall(r'<svg[^>]*class="sequence"', page)) >= 10  # the export reorders attributes
+    assert "<th>Exigence</th><th>Verdict</th>" in page and "SC.MSS.26.MS1" in page
+    exported = tmp_path / "10_retour_domicile.html"
+    exported.write_text(page, encoding="utf-8")
+    shots = Path(__file__).resolve().parents[2] / "out"
+    shots.mkdir(exist_ok=True)
+    view = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        view.goto(exported.as_uri())
+        assert view.locator("svg.sequence").count() >= 10
+        assert view.locator("text=Verdict par exigence").count() >= 1
+        view.screenshot(path=str(shots / "carnet-10-retour-domicile.png"), full_page=False)
+    finally:
+        view.close()
