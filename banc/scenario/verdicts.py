@@ -52,7 +52,7 @@ def requirement_verdicts(run: Run) -> list[RequirementVerdict]:
             by_requirement.setdefault(requirement, []).append(result)
     verdicts = []
     for requirement, results in by_requirement.items():
-        counted = [_outcome_for(requirement, r) for r in results if r.outcome is not Outcome.OMITTED]
+        counted = [outcome_for(requirement, r) for r in results if r.outcome is not Outcome.OMITTED]
         outcome = Outcome.OMITTED if not counted else next(o for o in _PRECEDENCE if o in counted)
         verdicts.append(RequirementVerdict(
             requirement, outcome, tuple(r.step for r in results),
@@ -60,8 +60,9 @@ def requirement_verdicts(run: Run) -> list[RequirementVerdict]:
     return sorted(verdicts, key=lambda v: v.requirement)
 
 
-def _outcome_for(requirement: str, result) -> Outcome:
-    """A step's outcome as far as one of its requirements goes."""
+def outcome_for(requirement: str, result) -> Outcome:
+    """A step's outcome as far as one of its requirements goes (reports use it per
+    requirement × step, the verdicts combine it over the steps)."""
     if result.outcome is not Outcome.FAILED:
         return result.outcome
     errors = [f for f in result.findings if f.is_error]

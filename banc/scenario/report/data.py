@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from banc.scenario.model import Outcome
 from banc.scenario.report.model import RunReport
 from banc.scenario.runs import StepResult
+from banc.scenario.verdicts import outcome_for
 from banc.verdict import Finding
 
 SCHEMA_ID = "banc-segur/execution/1"
@@ -99,12 +100,13 @@ def to_junit(report: RunReport) -> str:
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=f"{run.scenario}.{result.step}",
                                  name=requirement, time=f"{max(result.ended_at - result.started_at, 0):.3f}")
-            kind = _JUNIT_KIND.get(result.outcome)
+            outcome = outcome_for(requirement, result)
+            kind = _JUNIT_KIND.get(outcome)
             if kind is None:
                 continue
             counts[{"failure": "failures", "error": "errors", "skipped": "skipped"}[kind]] += 1
-            message = f"{result.outcome} : {result.reason}" if result.reason else str(result.outcome)
-            element = ET.SubElement(case, kind, message=message, type=str(result.outcome))
+            message = f"{outcome} : {result.reason}" if result.reason else str(outcome)
+            element = ET.SubElement(case, kind, message=message, type=str(outcome))
             if kind != "skipped":
                 element.text = "\n".join(finding_line(f) for f in result.findings) or result.reason
     for key, value in counts.items():
