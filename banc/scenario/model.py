@@ -114,7 +114,8 @@ class BenchActs(Step):
     action: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
     remember: Mapping[str, str] = field(default_factory=dict)
-    """Result key → run value name: facts the bench's actor returns for later steps."""
+    """Result key (dotted for a nested answer: "demande.message_id") → run value name: facts the
+    bench's actor returns for later steps."""
     expect: tuple[Expectation, ...] = ()
 
 

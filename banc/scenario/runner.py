@@ -204,8 +204,9 @@ class Runner:
             except ControlError as exc:
                 return Outcome.NOT_EVALUATED, f"le banc n'a pas pu agir : {exc.message}", [], []
             for key, name in step.remember.items():
-                if key in answer:
-                    context.values[name] = answer[key]
+                found = _dig(answer, key)
+                if found is not None:
+                    context.values[name] = found
             if not step.expect:
                 return Outcome.PASSED, "", [], []
             return self._wait(step, step.expect, context, since, handle=None)
@@ -301,3 +302,11 @@ class Runner:
             return Outcome.FAILED, first.message, findings, evidence
         return Outcome.PASSED, "", findings, evidence
 
+
+def _dig(answer: Any, dotted: str) -> Any:
+    """The value at `dotted` ("demande.message_id") of a control-plane answer, None if absent."""
+    for part in dotted.split("."):
+        if not isinstance(answer, dict) or part not in answer:
+            return None
+        answer = answer[part]
+    return answer

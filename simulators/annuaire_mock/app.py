@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from banc.directory import Directory
+from banc.directory import Directory, Professional
 from banc.recording import note
 from banc.verdict import Finding
 from simulators.annuaire_mock import faults, rules, wire
@@ -34,6 +34,9 @@ class AnnuaireConfig:
     directory: Directory
     store: AnnuaireStore
     api_keys: set[str] = field(default_factory=lambda: {DEFAULT_API_KEY})
+    added: list[Professional] = field(default_factory=list)
+    """Professionals published through the control plane since the launch: in the FHIR store
+    and in every extraction served after (the open data of the day)."""
     public_url: str = ""  # https://localhost:<port>, set once the server listens
 
 
@@ -131,8 +134,11 @@ def build_app(config: AnnuaireConfig) -> Starlette:
                       wire.bundle(base(request), rtype, pairs, page))
 
     async def extraction(request: Request) -> Response:
-        name, payload = wire.extraction_zip(config.directory, dt.datetime.now())
-        summary = {"file": name, "bytes": len(payload)}
+        name, payload = wire.extraction_zip(config.directory, dt.datetime.now(), extra=config.added)
+        summary: dict = {"file": name, "bytes": len(payload)}
+        key = request.headers.get("esante-api-key")
+        if key:  # open data needs no key; a DUI that sends its own is attributed by it
+            summary["api_key"] = key
         return answer(request, "extraction PS_LibreAcces", [], summary, payload,
                       "application/zip",
                       {"Content-Disposition": f'attachment; filename="{name}"'})

@@ -32,6 +32,7 @@ class AnnuaireControl:
         """The directory of the launch again (added professionals gone), the default key only."""
         self.config.api_keys.clear()
         self.config.api_keys.add(DEFAULT_API_KEY)
+        self.config.added.clear()
         self.config.store.refill(seed.resources(self.config.directory))
 
     def seed(self, **params: Any) -> dict:
@@ -57,7 +58,8 @@ class AnnuaireControl:
         return {
             "ajouter_professionnel": Action(
                 "publie un professionnel dans l'API FHIR (rpps, nom, prenom, sexe, profession, "
-                "specialite, bal, organisation) ; l'extraction PS_LibreAcces n'est pas modifiée",
+                "specialite, bal, organisation) ; les extractions PS_LibreAcces servies ensuite le "
+                "contiennent aussi (une ligne par activité : avec une organisation)",
                 self.add_professional),
             "ajouter_cle_api": Action("accepte une clé ESANTE-API-KEY (cle)", self.add_key),
             "revoquer_cle_api": Action("révoque une clé ESANTE-API-KEY (cle)", self.revoke_key),
@@ -92,6 +94,7 @@ class AnnuaireControl:
             mailbox=Mailbox(bal, "PER", "8" + rpps) if bal else None,
         )
         self.config.store.put([seed.practitioner(prof), *seed.practitioner_roles(prof)])
+        self.config.added.append(prof)
         return {"rpps": rpps, "identifiant_national": prof.national_id,
                 "roles": len(prof.activities), "bal": bal or None}
 

@@ -10,9 +10,10 @@ import io
 import json
 import uuid
 import zipfile
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
-from banc.directory import Directory
+from banc.directory import Directory, Professional
 from simulators.annuaire_mock.models import REFERENCE_TARGETS, Criterion, Page, Query
 from simulators.annuaire_mock.rules import RESULT_PARAMETERS
 
@@ -129,10 +130,11 @@ _AUTHORITY = {"10": "CNOM/CNOM/CNOM", "21": "CNOP/CNOP/CNOP", "60": "ONI/ONI/ONI
               "70": "CNOMK/CNOMK/CNOMK"}
 
 
-def personne_activite_lines(directory: Directory) -> list[str]:
-    """One line per (professional, activity), pipe-separated, each ending with '|'."""
+def personne_activite_lines(directory: Directory, extra: Iterable[Professional] = ()) -> list[str]:
+    """One line per (professional, activity), pipe-separated, each ending with '|' (`extra`:
+    professionals published since the directory was built, their organisations the directory's)."""
     lines = ["|".join(PERSONNE_ACTIVITE_COLUMNS) + "|"]
-    for prof in directory.professionals:
+    for prof in [*directory.professionals, *extra]:
         if not prof.active:
             continue
         civility = "Monsieur" if prof.civility == "M" else "Madame"
@@ -159,10 +161,11 @@ def personne_activite_lines(directory: Directory) -> list[str]:
     return lines
 
 
-def extraction_zip(directory: Directory, stamp: dt.datetime) -> tuple[str, bytes]:
+def extraction_zip(directory: Directory, stamp: dt.datetime,
+                   extra: Iterable[Professional] = ()) -> tuple[str, bytes]:
     """(file name, ZIP bytes) of `PS_LibreAcces_<AAAAMMJJhhmm>.zip` as the real service serves it."""
     ts = stamp.strftime("%Y%m%d%H%M")
-    text = "\n".join(personne_activite_lines(directory)) + "\n"
+    text = "\n".join(personne_activite_lines(directory, extra)) + "\n"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"PS_LibreAcces_Personne_activite_{ts}.txt", text.encode("utf-8"))

@@ -297,6 +297,14 @@ class DmpClient:
     def td02(self, ins: str) -> httpx.Response:
         return self.post("urn:hl7-org:v3:PRPA_IN201307UV02", hl7_query(ins), ins)
 
+    def web_access(self, ins: str, page: str = "DossierPatient",
+                   assertion: etree._Element | None = None) -> httpx.Response:
+        """TD0.9: the contextual web access posts the signed VIHF (base64, form field `vihf`)
+        to the page of the patient's DMP, over the same client certificate as the services."""
+        token = etree.tostring(assertion if assertion is not None else self.vihf(ins))
+        return self.http.post(f"{self.base_url}/AccesDirect/{page}/{ins}",
+                              data={"vihf": base64.b64encode(token).decode()})
+
     def set_authorization(self, ins: str, action: str = "AJOUT") -> httpx.Response:
         payload = etree.Element(f"{{{wire.HAB}}}setAuthorization", nsmap={None: wire.HAB})
         etree.SubElement(payload, f"{{{wire.HAB}}}action").text = action

@@ -1,20 +1,23 @@
 """The DMP mock's control plane (`banc.control.ControlPlane`): state, reset, seed, DUI
-registration, and what other actors do in the DMP (a patient's DMP created, a professional
-authorised).
+registration, and what other actors do in the DMP (a patient's DMP created, with the documents the hospital
+and the GP already fed; a professional authorised).
 
 A registered DUI becomes a `rules.RegisteredDui`: its TLS client certificates, the certificates
 that sign its VIHF and its structure; the DMP then accepts its calls (`rules.check_caller`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from banc.control import Action, ControlError
+from banc.documents.header import paris_zone
 from banc.dui import DuiProfile, fingerprint
+from banc.identity import Identity
 from simulators.dmp_mock import rules
 from simulators.dmp_mock.core import SERVICE
 from simulators.dmp_mock.models import APPROVED, Authorization, DmpStore, Patient
-from simulators.dmp_mock.seed import seed_store
+from simulators.dmp_mock.seed import seed_documents, seed_store
 
 
 class DmpControl:
@@ -62,18 +65,30 @@ class DmpControl:
 
     def actions(self) -> dict[str, Action]:
         return {
-            "ajouter_patient": Action("crée le DMP d'un patient (ins, oid, nom, prenom, sexe, naissance)",
+            "ajouter_patient": Action("crée le DMP d'un patient (ins, oid, nom, prenom, sexe, naissance) et, "
+                                      "avec documents=N, y verse N documents de l'hôpital et du médecin",
                                       self._add_patient),
             "autoriser": Action("le patient autorise (ou bloque) un professionnel : ins, professionnel, "
                                 "medecin_traitant, bloque", self._authorize),
         }
 
     def _add_patient(self, ins: str, oid: str = "1.2.250.1.213.1.4.10", nom: str = "", prenom: str = "",
-                     sexe: str = "", naissance: str = "") -> dict:
+                     sexe: str = "", naissance: str = "", documents: int = 0) -> dict:
         if len(ins) != 15:
             raise ControlError(f"INS « {ins} » : 15 caractères attendus", 422)
+        if not isinstance(documents, int) or not 0 <= documents <= 20:
+            raise ControlError(f"documents « {documents} » : un nombre de 0 à 20 attendu", 422)
         self.store.add_patient(Patient(ins, oid, nom, prenom, sexe, naissance))
-        return {"patient": ins}
+        if not documents:
+            return {"patient": ins}
+        try:
+            born = dt.date.fromisoformat(naissance)
+        except ValueError:
+            raise ControlError(f"naissance « {naissance} » : date AAAA-MM-JJ attendue pour produire des documents",
+                               422) from None
+        identity = Identity(nom, (prenom,), sexe, born, matricule=ins[:13], key=ins[13:], oid=oid)
+        first = dt.datetime.now(paris_zone()).replace(microsecond=0) - dt.timedelta(days=7 * documents)
+        return {"patient": ins, "documents": seed_documents(self.store, identity, documents, first=first)}
 
     def _authorize(self, ins: str, professionnel: str, medecin_traitant: bool = False,
                    bloque: bool = False) -> dict:

@@ -157,12 +157,24 @@ def seed_store(store: DmpStore, *, documents_per_patient: int = 2) -> int:
     for number, identity in enumerate(identities.values()):
         store.add_patient(Patient(identity.ins or "", identity.oid, identity.birth_name, identity.first_name,
                                   identity.sex, identity.birth_date.strftime("%Y%m%d")))
-        qualified = with_status(identity, IdentityStatus.QUALIFIEE)
-        for index in range(documents_per_patient):
-            kind, author = AUTHORS[index % len(AUTHORS)]
-            when = dt.datetime(2024, 1, 8, 10, tzinfo=paris_zone()) + dt.timedelta(days=7 * index + number)
-            _submit_generated(store, factory.generate(
-                kind, DocumentContext(identity=qualified, author=author, when=when, seed=number * 10 + index)))
+        seed_documents(store, identity, documents_per_patient, number=number)
     seed_official_examples(store)
     return len(identities)
+
+
+def seed_documents(store: DmpStore, identity: Identity, count: int, *, number: int = 0,
+                   first: dt.datetime | None = None) -> list[str]:
+    """`count` documents of the patient (LDL-SES of the hospital, VSM of the GP, in turn), a
+    week apart from `first`, as those authors would have fed them; their unique ids."""
+    qualified = with_status(identity, IdentityStatus.QUALIFIEE)
+    start = first or dt.datetime(2024, 1, 8, 10, tzinfo=paris_zone()) + dt.timedelta(days=number)
+    unique_ids = []
+    for index in range(count):
+        kind, author = AUTHORS[index % len(AUTHORS)]
+        made = factory.generate(kind, DocumentContext(identity=qualified, author=author,
+                                                      when=start + dt.timedelta(days=7 * index),
+                                                      seed=number * 10 + index))
+        _submit_generated(store, made)
+        unique_ids.append(made.document_id)
+    return unique_ids
 
