@@ -49,8 +49,9 @@ ACTIONS: tuple[ProtocolAction, ...] = (
                    ("professionnel",), optional=False),
     ProtocolAction("recherche_ins", "Recherche de l'INS par les traits (INSi)",
                    "Le DUI crée ou complète l'usager et obtient son INS par le téléservice INSi. Résultat : "
-                   "« ins », « oid » et « statut » de l'identité (qualifiee, ou recuperee si INSi ne "
-                   "renvoie pas d'identité unique — compte rendu 01 ou 02 — et l'usager reste sans INS).",
+                   "« ins », « oid », « statut » de l'identité et « compte_rendu » d'INSi : qualifiee "
+                   "(00), ou provisoire quand INSi ne renvoie pas d'identité unique — compte rendu 01 ou "
+                   "02 — et l'usager reste sans INS.",
                    {"nom": _STRING, "prenom": _STRING, "sexe": _SEX, "naissance": _DATE,
                     "lieu": {**_STRING, "description": "code INSEE du lieu de naissance (facultatif)"}},
                    ("nom", "prenom", "sexe", "naissance"), optional=False),
@@ -61,6 +62,15 @@ ACTIONS: tuple[ProtocolAction, ...] = (
     ProtocolAction("recherche_annuaire", "Recherche dans l'Annuaire Santé",
                    "Le DUI cherche un professionnel dans l'Annuaire Santé et retient son adresse MSSanté.",
                    {"nom": _STRING, "prenom": _STRING}, ("nom",)),
+    ProtocolAction("importer_annuaire", "Import de l'extraction de l'Annuaire Santé",
+                   "Le DUI télécharge l'extraction en données ouvertes du jour (PS_LibreAcces) et met à "
+                   "jour son annuaire local des professionnels (SC.ANN.01.MS1). Résultat : « fichier » et "
+                   "« professionnels » (nombre de professionnels importés).", {}),
+    ProtocolAction("professionnels_proposes", "Professionnels proposés par le DUI (lecture)",
+                   "Le DUI donne les professionnels de son annuaire local qu'il propose pour un nom "
+                   "(saisie d'un destinataire, d'un correspondant) : « professionnels », liste "
+                   "d'identifiant national, nom, prénom, profession.",
+                   {"nom": _STRING}, ("nom",)),
     ProtocolAction("ajouter_correspondant", "Ajout d'un correspondant au dossier de l'usager",
                    "Le DUI ajoute au dossier de l'usager un professionnel correspondant, trouvé dans "
                    "l'Annuaire Santé par son RPPS (SC.MSS.14.MS1).",

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from scenarios.reference_dui.annuaire import AnnuaireActions
 from scenarios.reference_dui.dashboard import DashboardActions
-from scenarios.reference_dui.dmp import DmpActions
+from scenarios.reference_dui.dmp_consultation import DmpConsultationActions
 from scenarios.reference_dui.insi import InsiActions
 from scenarios.reference_dui.mssante import MssanteActions
 from scenarios.reference_dui.psc import PscActions
 
 
-class ReferenceDui(PscActions, AnnuaireActions, InsiActions, DmpActions, MssanteActions, DashboardActions):
+class ReferenceDui(PscActions, AnnuaireActions, InsiActions, DmpConsultationActions, MssanteActions, DashboardActions):
     """One run's session of the reference DUI (see `base.DuiBase` for its state)."""

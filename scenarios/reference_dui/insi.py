@@ -44,10 +44,18 @@ class InsiActions(DuiBase):
             LieuNaissance=lieu or None, _soapheaders=[lps, bam])
 
     def recherche_ins(self, nom: str, prenom: str, sexe: str, naissance: str, lieu: str = "") -> dict:
-        """Create (or find) the usager from their traits and qualify the identity with INSi."""
+        """Create (or find) the usager from their traits and qualify the identity with INSi.
+
+        INSi's CR 01 (no identity) or 02 (several) leaves the usager created from their traits
+        alone, provisional and without INS: the DUI must neither pick an INS nor qualify."""
         result = self._insi_search(nom, prenom, sexe, naissance, lieu)
-        if result.CR.CodeCR != "00":
-            raise RuntimeError(f"INSi : compte rendu {result.CR.CodeCR}")
+        code = result.CR.CodeCR
+        if code in ("01", "02"):
+            self.store.save_usager(ins=None, oid="", nom=nom, prenom=prenom, sexe=sexe, naissance=naissance,
+                                   lieu=lieu, statut=IdentityStatus.PROVISOIRE.value)
+            return {"ins": None, "statut": "provisoire", "compte_rendu": code, "libelle": result.CR.LibelleCR}
+        if code != "00":
+            raise RuntimeError(f"INSi : compte rendu {code}")
         found = result.INDIVIDU.INSACTIF.IdIndividu
         ins = f"{found.NumIdentifiant}{found.Cle}"
         # The DMP test platform knows patients under the test INS OID (official DMP examples),
@@ -55,7 +63,7 @@ class InsiActions(DuiBase):
         self.store.save_usager(ins=ins, oid=OID_INS_NIR_TEST, nom=nom, prenom=prenom, sexe=sexe,
                                naissance=naissance, lieu=lieu, statut=IdentityStatus.QUALIFIEE.value)
         self.facts["ins"] = ins
-        return {"ins": ins, "oid": result.INDIVIDU.INSACTIF.OID, "statut": "qualifiee"}
+        return {"ins": ins, "oid": result.INDIVIDU.INSACTIF.OID, "statut": "qualifiee", "compte_rendu": code}
 
     def verifier_ins(self, ins: str) -> dict:
         """Unit verification of a known usager's INS: the traits search again, whose answer

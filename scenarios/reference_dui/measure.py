@@ -22,6 +22,10 @@ from banc.scenario.verdicts import registered_scenarios, requirement_verdicts
 from scenarios.reference_dui import ReferenceDriver
 from scenarios.reference_dui.faults import FAULTS
 
+CLEAN = frozenset({Outcome.PASSED, Outcome.SKIPPED, Outcome.OMITTED})
+"""What the requirements a fault does not break may be: passed, skipped after a failed step, or
+omitted (a PEUT function the reference DUI does not offer)."""
+
 
 def play(bench: RunningBench, scenarios: Iterable[Scenario], faults: tuple[str, ...] = (),
          timeout_scale: float = 0.2) -> list[Run]:
@@ -67,7 +71,7 @@ def main(names: list[str]) -> int:
             runs = play(bench, scenarios, (name,))
             red, others, _ = red_and_others(runs)
             declared = set(FAULTS[name].breaks)
-            mark = "=" if red == declared and others <= {Outcome.PASSED, Outcome.SKIPPED} else "≠"
+            mark = "=" if red == declared and others <= CLEAN else "≠"
             print(f"{mark} {name}: {tuple(sorted(red))}"
                   + ("" if mark == "=" else f"  (déclaré : {tuple(sorted(declared))}, autres : "
                                              f"{sorted(str(o) for o in others)})"), flush=True)

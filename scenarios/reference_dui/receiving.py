@@ -239,16 +239,14 @@ class ReceivingActions(MailTransport):
             raise ActionImpossible(f"le document porte l'INS {stored.ins_document or '(aucun)'}, pas {ins} : "
                                    "rattachement refusé")
         details = stored.details
-        usager = self.store.usager_by_ins(ins)
-        if usager is None or usager.statut != IdentityStatus.QUALIFIEE.value or not _same_person(usager, details):
-            if "rattachement-sans-verification" in self.faults:
-                usager = self.store.save_usager(
-                    ins=ins, oid=details.get("ins_oid", ""), nom=details["usager_nom"],
-                    prenom=details["usager_prenom"], sexe=details["usager_sexe"],
-                    naissance=details["usager_naissance"], lieu=details.get("usager_lieu", ""),
-                    statut=IdentityStatus.QUALIFIEE.value)
-            else:
-                usager = self._verified(ins, details)
+        if "rattachement-sans-verification" in self.faults:
+            usager = self.store.save_usager(
+                ins=ins, oid=details.get("ins_oid", ""), nom=details["usager_nom"],
+                prenom=details["usager_prenom"], sexe=details["usager_sexe"],
+                naissance=details["usager_naissance"], lieu=details.get("usager_lieu", ""),
+                statut=IdentityStatus.QUALIFIEE.value)
+        else:  # the document's INS is verified even when the usager's own identity is qualified
+            usager = self._verified(ins, details)
         self.store.update_document(stored.id, usager=usager.id)
         self.store.trace(stored.id, "rattache", f"usager {ins}")
         return {"document": stored.id, "ins": ins, "usager": f"{usager.prenom} {usager.nom}"}

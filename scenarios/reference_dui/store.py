@@ -1,8 +1,10 @@
-"""The reference DUI's own memory: usagers, their correspondents, documents, worklist, activity.
+"""The reference DUI's own memory: usagers, their correspondents, documents, worklist, activity,
+and its local copy of the Annuaire Santé.
 
 A DUI keeps a file per usager; the bench never reads this store to judge (verdicts come from
 what the mocks observed) — it is what the reference DUI answers the protocol's read actions
-from (`liste_de_travail`, `documents_usager`, `correspondants`, `tableau_de_bord`) and what
+from (`liste_de_travail`, `documents_usager`, `correspondants`, `professionnels_proposes`,
+`tableau_de_bord`) and what
 makes it behave like a DUI across actions and runs: an usager created by an INSi search is
 found again by INS, a refusal recorded once is honoured by every later send, an incoming
 replacement supersedes the document it replaces. One SQLite file (`banc.sqlite`), shared by
@@ -62,6 +64,11 @@ CREATE TABLE IF NOT EXISTS historique (
     evenement TEXT NOT NULL,    -- 'recu', 'rattache', 'remplace', 'supprime', 'verse_dmp', 'envoye'…
     detail TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS annuaire_local (  -- the last PS_LibreAcces extraction imported
+    identifiant TEXT PRIMARY KEY,  -- identifiant national (8 + RPPS)
+    nom TEXT NOT NULL, prenom TEXT NOT NULL DEFAULT '', profession TEXT NOT NULL DEFAULT '',
+    fichier TEXT NOT NULL          -- the extraction it comes from
+);
 CREATE TABLE IF NOT EXISTS activite (
     id INTEGER PRIMARY KEY,
     quand TEXT NOT NULL,
@@ -72,7 +79,7 @@ CREATE TABLE IF NOT EXISTS activite (
 """
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped with every change of `SCHEMA`: an older file is set aside, never half-read."""
 
 
@@ -205,6 +212,26 @@ class ReferenceStore:
         rows = self._sql().execute("SELECT identifiant, nom, prenom, bal, role FROM correspondants "
                                    "WHERE usager = ? ORDER BY nom, prenom", (usager_id,)).fetchall()
         return [dict(zip(("identifiant", "nom", "prenom", "bal", "role"), row, strict=True)) for row in rows]
+
+    # -- local copy of the Annuaire Santé ----------------------------------------------------
+    def replace_directory(self, fichier: str, professionals: list[tuple[str, str, str, str]]) -> int:
+        """The imported extraction replaces the previous one: (identifiant, nom, prenom, profession)."""
+        db = self._sql()
+        db.execute("BEGIN IMMEDIATE")  # autocommit connection: one explicit transaction
+        try:
+            db.execute("DELETE FROM annuaire_local")
+            db.executemany("INSERT OR REPLACE INTO annuaire_local VALUES (?,?,?,?,?)",
+                           [(*row, fichier) for row in professionals])
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return len(professionals)
+
+    def directory_named(self, nom: str) -> list[dict]:
+        rows = self._sql().execute("SELECT identifiant, nom, prenom, profession, fichier FROM annuaire_local "
+                                   "WHERE upper(nom) = upper(?) ORDER BY prenom", (nom,)).fetchall()
+        return [dict(zip(("identifiant", "nom", "prenom", "profession", "fichier"), r, strict=True)) for r in rows]
 
     # -- documents -------------------------------------------------------------------------
     def add_document(self, *, id: str, lot: str, sens: str, cda: bytes, pdf: bytes | None = None,
