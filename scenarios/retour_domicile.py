@@ -23,6 +23,7 @@ from banc.scenario.judge import RULES
 from banc.scenario.model import BenchActs, DuiActs, Expectation, Scenario
 from banc.scenario.runner import RunContext
 from banc.verdict import Finding
+from scenarios.incoming import fetched, find_entry, remembered, shows_in_worklist
 from scenarios.usagers import fresh_identity, known_to_national_services, usager_values
 
 SEARCH = ("rechercherInsAvecTraitsIdentite",)
@@ -45,47 +46,10 @@ def _inputs(context: RunContext) -> dict:
 
 # -- what the DUI shows, compared with what the bench sent ----------------------------------
 
-def _digits(value: Any, length: int) -> str:
-    return "".join(c for c in str(value or "") if c.isdigit())[:length]
-
-
-def _entry(documents: Any, document_id: str) -> Mapping | None:
-    if not isinstance(documents, list):
-        return None
-    return next((d for d in documents if isinstance(d, Mapping) and d.get("document") == document_id), None)
-
-
-def _shows_letter(result: Mapping[str, Any], context: RunContext, prefix: str = "lettre") -> list[Finding]:
-    """The worklist holds the letter the hospital sent, unread, with its CDA metadata: title,
-    creation date, author, usager concerned (SC.MSS.26.MS1)."""
-    values = context.values
-    document = str(values.get(f"{prefix}_document", ""))
-    entry = _entry(result.get("documents"), document)
-    if entry is None:
-        return [RULES.error("LISTE_DE_TRAVAIL", f"le document {document} envoyé par l'hôpital est absent de la "
-                            "liste de travail des documents non lus du DUI")]
-    wrong = []
-    if str(entry.get("titre", "")).strip().lower() != str(values.get(f"{prefix}_titre", "")).strip().lower():
-        wrong.append(f"titre « {entry.get('titre')} » au lieu de « {values.get(f'{prefix}_titre')} »")
-    if _digits(entry.get("date"), 12) != _digits(values.get(f"{prefix}_date"), 12):
-        wrong.append(f"date {entry.get('date')} au lieu de {values.get(f'{prefix}_date')}")
-    author = f"{entry.get('auteur', '')} {entry.get('auteur_nom', '')}".lower()
-    if str(values.get(f"{prefix}_auteur", "")).lower() not in author and \
-            str(values.get(f"{prefix}_auteur_nom", "")).lower() not in author:
-        wrong.append(f"auteur « {author.strip()} » au lieu de {values.get(f'{prefix}_auteur')}")
-    patient = f"{entry.get('ins', '')} {entry.get('usager_nom', '')}".upper()
-    if str(values.get(f"{prefix}_patient_ins", "")) not in patient and \
-            str(values.get(f"{prefix}_patient_nom", "")).upper() not in patient:
-        wrong.append("usager concerné absent")
-    if entry.get("lu") not in (False, 0, None):
-        wrong.append("document marqué lu")
-    return [RULES.error("LISTE_DE_TRAVAIL", f"liste de travail : {document} : {'; '.join(wrong)}")] if wrong else []
-
-
 def _stranger_letter_waits(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
     """The letter of the person INSi does not know is still listed, attached to nobody."""
-    found = _shows_letter(result, context, "inconnue")
-    entry = _entry(result.get("documents"), str(context.values.get("inconnue_document", "")))
+    found = shows_in_worklist(result, context, "inconnue")
+    entry = find_entry(result.get("documents"), str(context.values.get("inconnue_document", "")))
     if entry is not None and entry.get("usager"):
         found.append(RULES.error("RATTACHEMENT", f"le document {entry.get('document')}, dont INSi ne confirme pas "
                                  f"l'identité, a été rattaché à l'usager {entry.get('usager')}"))
@@ -95,7 +59,7 @@ def _stranger_letter_waits(result: Mapping[str, Any], context: RunContext) -> li
 def _letter_in_file(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
     """The usager's file holds the hospital letter once attached (SC.MSS.25.MS1)."""
     document = str(context.values.get("lettre_document", ""))
-    if _entry(result.get("documents"), document) is None:
+    if find_entry(result.get("documents"), document) is None:
         return [RULES.error("DOSSIER", f"la lettre de liaison {document} n'est pas dans le dossier de l'usager "
                             f"{context.values.get('usager_ins')} après rattachement")]
     return []
@@ -109,7 +73,7 @@ def _correction_applied(result: Mapping[str, Any], context: RunContext) -> list[
     """The corrected letter supersedes the first one, which stays in the file as replaced
     (SC.MSS.24.MS1: modified incoming documents are traced)."""
     old_id, new_id = (str(context.values.get(k, "")) for k in ("lettre_document", "corrigee_document"))
-    old, new = _entry(result.get("documents"), old_id), _entry(result.get("documents"), new_id)
+    old, new = find_entry(result.get("documents"), old_id), find_entry(result.get("documents"), new_id)
     wrong = []
     if new is None or _state(new) != "actif":
         wrong.append(f"nouvelle version {new_id} absente du dossier ou non active ({_state(new) or 'absente'})")
@@ -124,7 +88,7 @@ def _correction_applied(result: Mapping[str, Any], context: RunContext) -> list[
 def _deletion_applied(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
     """The letter its sender deleted is shown deleted and kept as a trace (SC.MSS.23/24.MS1)."""
     document = str(context.values.get("corrigee_document", ""))
-    entry = _entry(result.get("documents"), document)
+    entry = find_entry(result.get("documents"), document)
     if entry is None:
         return [RULES.error("SUPPRESSION", f"document {document} supprimé par l'hôpital disparu du dossier : "
                             "aucune trace de la suppression")]
@@ -139,15 +103,7 @@ def _letter_sent(prefix: str, traits: str) -> BenchActs:
         f"{prefix}-envoyee", "L'hôpital envoie sa lettre de liaison de sortie (accusé de lecture demandé)", (),
         service="mssante", action="envoyer_lettre_sortie",
         params={"a": "{infirmiere_bal}", "usager": f"{{{traits}}}", "accuse": True},
-        remember={"message_id": f"{prefix}_message_id", "document": f"{prefix}_document",
-                  "titre": f"{prefix}_titre", "date": f"{prefix}_date", "auteur": f"{prefix}_auteur",
-                  "auteur_nom": f"{prefix}_auteur_nom", "patient_ins": f"{prefix}_patient_ins",
-                  "patient_nom": f"{prefix}_patient_nom"})
-
-
-def _fetched(prefix: str) -> Expectation:
-    return Expectation("mssante", ("imap.fetch", "imap.fetch.message"), "lecture IMAP du message de l'hôpital",
-                       where={"message_id": f"{{{prefix}_message_id}}"}, timeout=120)
+        remember=remembered(prefix))
 
 
 RECEIVING = (
@@ -165,7 +121,7 @@ RECEIVING = (
         requirements=("SC.MSS.26.MS1",), requires=("lettre-envoyee",), action="lire_messagerie",
         instruction="Relevez la boîte MSSanté {infirmiere_bal} : la lettre de liaison de l'hôpital pour "
                     "{usager_prenom} {usager_nom} doit être intégrée et son accusé de lecture envoyé.",
-        expect=(_fetched("lettre"),
+        expect=(fetched("lettre"),
                 Expectation("mssante", SUBMISSION, "accusé de lecture (MDN) de la lettre",
                             where={"mdn_original_message_id": "{lettre_message_id}"}, timeout=120)),
     ),
@@ -173,7 +129,7 @@ RECEIVING = (
         id="liste-de-travail", title="La lettre en liste de travail des documents non lus",
         requirements=("SC.MSS.26.MS1",), requires=("releve-lettre",), action="liste_de_travail",
         instruction="Affichez la liste de travail des documents entrants non lus.",
-        result_checks=(_shows_letter,),
+        result_checks=(shows_in_worklist,),
     ),
     DuiActs(
         id="rattachement", title="Rattachement de la lettre à l'usager après vérification INSi",
@@ -195,7 +151,7 @@ RECEIVING = (
         id="releve-inconnue", title="Relève d'une lettre pour une personne inconnue d'INSi",
         requirements=("SC.MSS.26.MS1",), requires=("inconnue-envoyee",), action="lire_messagerie",
         instruction="Relevez de nouveau la boîte MSSanté {infirmiere_bal}.",
-        expect=(_fetched("inconnue"),),
+        expect=(fetched("inconnue"),),
     ),
     DuiActs(
         id="rattachement-non-verifie", title="Pas de rattachement quand INSi ne confirme pas l'identité",
@@ -299,7 +255,7 @@ UPDATES = (
         id="releve-correction", title="Relève de la lettre corrigée", requirements=("SC.MSS.24.MS1",),
         requires=("correction-envoyee",), action="lire_messagerie",
         instruction="Relevez la boîte MSSanté {infirmiere_bal} : la lettre corrigée remplace la première.",
-        expect=(_fetched("corrigee"),)),
+        expect=(fetched("corrigee"),)),
     DuiActs(
         id="dossier-correction", title="La lettre corrigée remplace la première, tracée",
         requirements=("SC.MSS.24.MS1",), requires=("releve-correction",), action="documents_usager",
@@ -314,7 +270,7 @@ UPDATES = (
         id="releve-suppression", title="Relève de la demande de suppression", requirements=("SC.MSS.23.MS1",),
         requires=("suppression-envoyee",), action="lire_messagerie",
         instruction="Relevez la boîte MSSanté {infirmiere_bal} : l'hôpital supprime sa lettre.",
-        expect=(_fetched("suppression"),)),
+        expect=(fetched("suppression"),)),
     DuiActs(
         id="dossier-suppression", title="La lettre supprimée est signalée comme telle et tracée",
         requirements=("SC.MSS.23.MS1", "SC.MSS.24.MS1"), requires=("releve-suppression",),

@@ -37,14 +37,30 @@ def usager_values(identity: Identity, prefix: str = "usager") -> dict:
     }
 
 
-def known_to_national_services(prefix: str = "usager") -> tuple[BenchActs, ...]:
-    """Bench steps making the run's usager exist in INSi and in the DMP (no requirement: setup)."""
+def homonyms(context: RunContext) -> tuple[Identity, Identity]:
+    """Two people of the run with the same birth name, first names, sex and birth date (other
+    birthplace and NIR): a traits search without birthplace gets INSi's CR 02."""
+    seed = int(hashlib.sha256(f"{context.run.id}:homonymes".encode()).hexdigest()[:12], 16)
+    first, second = generated_identities(2, seed=seed, corsica_every=0, homonym_every=2)
+    return first, second
+
+
+def in_insi(prefix: str, title: str = "L'usager existe dans le référentiel INSi") -> BenchActs:
+    """Bench step: the identity of `prefix` exists in the INSi reference (no requirement: setup)."""
+    return BenchActs(f"{prefix}-insi", title, (), service="insi", action="ajouter_identite",
+                     params={key: f"{{{prefix}_identite_{key}}}" for key in _IDENTITY_KEYS})
+
+
+def known_to_national_services(prefix: str = "usager", dmp_documents: int = 0) -> tuple[BenchActs, ...]:
+    """Bench steps making the run's usager exist in INSi and in the DMP (no requirement: setup),
+    with `dmp_documents` documents the hospital and the GP already fed."""
     return (
-        BenchActs(f"{prefix}-insi", "L'usager existe dans le référentiel INSi", (), service="insi",
-                  action="ajouter_identite",
-                  params={key: f"{{{prefix}_identite_{key}}}" for key in _IDENTITY_KEYS}),
-        BenchActs(f"{prefix}-dmp", "L'usager a un DMP", (), service="dmp", action="ajouter_patient",
+        in_insi(prefix),
+        BenchActs(f"{prefix}-dmp", "L'usager a un DMP" + (" où l'hôpital et le médecin ont versé des documents"
+                                                          if dmp_documents else ""),
+                  (), service="dmp", action="ajouter_patient",
                   params={"ins": f"{{{prefix}_ins}}", "oid": f"{{{prefix}_oid}}", "nom": f"{{{prefix}_nom}}",
                           "prenom": f"{{{prefix}_prenom}}", "sexe": f"{{{prefix}_sexe}}",
-                          "naissance": f"{{{prefix}_naissance}}"}),
+                          "naissance": f"{{{prefix}_naissance}}",
+                          **({"documents": dmp_documents} if dmp_documents else {})}),
     )

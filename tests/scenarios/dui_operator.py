@@ -93,6 +93,14 @@ class Operator:
                 "Content-Type": 'application/soap+xml; charset=utf-8; action="urn:ServiceIdentiteCertifiee'
                                 ':1.0.0:rechercherInsAvecTraitsIdentite"'})
 
+    def insi_of(self, prefix: str) -> None:
+        """Search the person the current run's instruction names (`{prefix}_nom`…), as an
+        operator types the traits the bench shows: read from the run's inputs."""
+        database = sqlite3.connect(self.sheet["journal"], timeout=30)
+        (inputs,) = database.execute("SELECT inputs FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        values = json.loads(inputs)
+        self.insi({key: values[f"{prefix}_{key}"] for key in ("nom", "prenom", "sexe", "naissance")})
+
     def psc_login(self) -> None:
         endpoints = self.sheet["endpoints"]
         verifier = secrets.token_urlsafe(48)

@@ -121,4 +121,6 @@ def test_a_stub_written_from_the_document_alone_passes_the_ins_scenario(bench: R
                      planes=bench.planes(), timeout_scale=0.2).play(ins.SCENARIO, profile)
         driver.close()
     assert [(r.step, r.outcome) for r in run.steps] == [
-        ("recherche", Outcome.PASSED), ("verification", Outcome.PASSED)], [r.reason for r in run.steps]
+        ("homonyme1-insi", Outcome.PASSED), ("homonyme2-insi", Outcome.PASSED),
+        ("recherche", Outcome.PASSED), ("verification", Outcome.PASSED),
+        ("recherche-inconnu", Outcome.PASSED), ("recherche-homonymes", Outcome.PASSED)], [r.reason for r in run.steps]

@@ -28,7 +28,7 @@ from banc.population import cnam_test_identities
 from banc.scenario.drivers import ManualDriver, OperatorConsole
 from banc.scenario.model import DuiActs, Expectation, ManualProof, Outcome, Scenario
 from banc.scenario.runner import Console, Runner
-from banc.scenario.verdicts import requirement_verdicts
+from banc.scenario.verdicts import registered_scenarios, requirement_verdicts
 
 pytestmark = pytest.mark.slow
 
@@ -154,6 +154,38 @@ def test_manual_run_with_an_operator_in_another_process(bench: RunningBench, tmp
                         "SC.MSS.26.MS1": Outcome.AWAITING_PROOF}
     for exchange_id in results["insi-bon"].evidence + results["mss-envoi"].evidence:
         assert bench.journal.get(exchange_id).dui == "dui-e2e"
+
+
+def test_the_ins_scenario_played_by_an_operator_in_another_process(bench: RunningBench, tmp_path: Path) -> None:
+    """A registered DSR scenario (`ins`: CR 00, verification, CR 01, CR 02) with the manual
+    driver: the INSi answers judged from the traffic; what the DUI then shows of the identities
+    INSi could not confirm is awaited as a manual proof, never taken as passed."""
+    directory = default_directory()
+    person = next(p for p in directory.members(directory.ssiad.id) if p.mailbox)
+    profile = _profile(tmp_path, "dui-ins", "E2E-INS-IDAM", person.mailbox.address, "dui-ins")
+    assert main(["dui", "enregistrer", str(profile), "--fiche", str(_sheet(bench))]) == 0
+    search = [[{"do": "insi_of", "args": [prefix]}] for prefix in ("usager", "usager", "inconnu", "homonyme1")]
+    plan = {"address": ADDRESS, "idam": "E2E-INS-IDAM", "steps": [[], [], *search]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    operator = subprocess.Popen([sys.executable, str(OPERATOR), str(_sheet(bench)), str(tmp_path / "plan.json")])
+    try:
+        runner = Runner(bench.journal, bench.sheet, ManualDriver(OperatorConsole(io.StringIO())),
+                        console=Console(quiet=True), planes=bench.planes(), timeout_scale=0.5)
+        run = runner.play(registered_scenarios()["ins"], bench.journal.dui("dui-ins"))
+    finally:
+        operator.wait(timeout=60)
+    assert operator.returncode == 0
+    outcomes = {r.step: r.outcome for r in run.steps}
+    assert outcomes == {
+        "homonyme1-insi": Outcome.PASSED, "homonyme2-insi": Outcome.PASSED,
+        "recherche": Outcome.PASSED, "verification": Outcome.PASSED,
+        "recherche-inconnu": Outcome.AWAITING_PROOF, "recherche-homonymes": Outcome.AWAITING_PROOF,
+    }, {r.step: r.reason for r in run.steps}
+    answers = [bench.journal.get(i).summary.get("cr") for step in ("recherche", "recherche-inconnu",
+                                                                   "recherche-homonymes")
+               for i in run.result(step).evidence]
+    assert answers == ["00", "01", "02"]
+    assert all(bench.journal.get(i).dui == "dui-ins" for r in run.steps for i in r.evidence)
 
 
 CONTROL_CLIENT = """

@@ -1,0 +1,69 @@
+"""Documents a correspondent sends the DUI, as the scenarios judge their arrival: the DUI's IMAP
+read of the message, and its worklist compared with the CDA metadata the bench sent.
+
+Shared by the scenarios where a hospital or a GP writes to the SSIAD (retour-domicile,
+demande-ssiad). `prefix` names the run values a `BenchActs` remembered of the message sent
+(`{prefix}_message_id`, `{prefix}_document`, `{prefix}_titre`…).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from banc.scenario.judge import RULES
+from banc.scenario.model import Expectation
+from banc.scenario.runner import RunContext
+from banc.verdict import Finding
+
+SENT_FACTS = ("message_id", "document", "titre", "date", "auteur", "auteur_nom", "patient_ins", "patient_nom")
+"""What the mock's control plane answers of a message a correspondent sent, kept per prefix."""
+
+
+def remembered(prefix: str, under: str = "") -> dict[str, str]:
+    """`BenchActs.remember` of a correspondent's message (`under`: its key in a nested answer)."""
+    return {f"{under}.{fact}" if under else fact: f"{prefix}_{fact}" for fact in SENT_FACTS}
+
+
+def _digits(value: Any, length: int) -> str:
+    return "".join(c for c in str(value or "") if c.isdigit())[:length]
+
+
+def find_entry(documents: Any, document_id: str) -> Mapping | None:
+    """The entry of `document_id` in a list of documents a DUI showed (worklist, usager's file)."""
+    if not isinstance(documents, list):
+        return None
+    return next((d for d in documents if isinstance(d, Mapping) and d.get("document") == document_id), None)
+
+
+def shows_in_worklist(result: Mapping[str, Any], context: RunContext, prefix: str = "lettre") -> list[Finding]:
+    """The worklist holds the document the correspondent sent, unread, with its CDA metadata:
+    title, creation date, author, usager concerned (SC.MSS.26.MS1)."""
+    values = context.values
+    document = str(values.get(f"{prefix}_document", ""))
+    entry = find_entry(result.get("documents"), document)
+    if entry is None:
+        return [RULES.error("LISTE_DE_TRAVAIL", f"le document {document} envoyé au DUI est absent de la "
+                            "liste de travail des documents non lus du DUI")]
+    wrong = []
+    if str(entry.get("titre", "")).strip().lower() != str(values.get(f"{prefix}_titre", "")).strip().lower():
+        wrong.append(f"titre « {entry.get('titre')} » au lieu de « {values.get(f'{prefix}_titre')} »")
+    if _digits(entry.get("date"), 12) != _digits(values.get(f"{prefix}_date"), 12):
+        wrong.append(f"date {entry.get('date')} au lieu de {values.get(f'{prefix}_date')}")
+    author = f"{entry.get('auteur', '')} {entry.get('auteur_nom', '')}".lower()
+    if str(values.get(f"{prefix}_auteur", "")).lower() not in author and \
+            str(values.get(f"{prefix}_auteur_nom", "")).lower() not in author:
+        wrong.append(f"auteur « {author.strip()} » au lieu de {values.get(f'{prefix}_auteur')}")
+    patient = f"{entry.get('ins', '')} {entry.get('usager_nom', '')}".upper()
+    if str(values.get(f"{prefix}_patient_ins", "")) not in patient and \
+            str(values.get(f"{prefix}_patient_nom", "")).upper() not in patient:
+        wrong.append("usager concerné absent")
+    if entry.get("lu") not in (False, 0, None):
+        wrong.append("document marqué lu")
+    return [RULES.error("LISTE_DE_TRAVAIL", f"liste de travail : {document} : {'; '.join(wrong)}")] if wrong else []
+
+
+def fetched(prefix: str, sender: str = "de l'hôpital") -> Expectation:
+    """The DUI read the message over IMAP (its Message-ID: `{prefix}_message_id`)."""
+    return Expectation("mssante", ("imap.fetch", "imap.fetch.message"), f"lecture IMAP du message {sender}",
+                       where={"message_id": f"{{{prefix}_message_id}}"}, timeout=120)
