@@ -3,7 +3,8 @@
 It holds the reports (HTML, JSON, JUnit, referencing sheet), every raw exchange of the run as
 the mocks received and answered it (SOAP with its VIHF token, MTOM parts, mails as `.eml` with
 their XDM archives, the IMAP transcript), the documents those exchanges carried, the manual
-proofs attached by the operator, and a manifest: `manifeste.json` (what each file is) and
+proofs attached by the operator, the SVRL report of every rule set on every document (the CDA
+engine run again on it), and a manifest: `manifeste.json` (what each file is) and
 `SHA256SUMS` (checkable with `sha256sum -c`).
 
 `redact=True` masks the run's personal data (values of the run inputs whose key ends in
@@ -24,7 +25,7 @@ import json
 import quopri
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html import escape as html_escape
 from pathlib import Path
@@ -32,6 +33,8 @@ from pathlib import Path
 from banc.journal import Exchange, Journal
 from banc.scenario.report.model import RunReport
 from banc.soap import mtom
+from banc.verdict import Verdict
+from banc.xdm import XdmError, read_xdm
 
 PERSONAL_SUFFIXES = ("_nom", "_prenom", "_ins", "_nir", "_naissance")
 MASK = "[masque]"
@@ -143,12 +146,57 @@ def documents(files: Iterable[PackFile]) -> list[PackFile]:
 
 
 def _zip_members(name: str, data: bytes) -> list[tuple[str, bytes]]:
+    """Members of an archive a DUI sent, read with the XDM reader's limits (no traversal, no
+    bomb: sizes are counted while decompressing); an archive it refuses yields nothing."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return [(f"{name}/{info.filename}", archive.read(info)) for info in archive.infolist()
-                    if not info.is_dir() and info.file_size < 64 * 1024 * 1024]
-    except (zipfile.BadZipFile, OSError, ValueError):
+        return [(f"{name}/{member}", content) for member, content in read_xdm(data).files.items()]
+    except XdmError:
         return []
+
+
+class SvrlReports:
+    """The SVRL reports of each document of the pack: the CDA engine run again on it, as the
+    mocks ran it (the warm validation service, else this process), keeping every rule set's
+    raw report. Without an ANS package, `missing` says why and the pack has none."""
+
+    def __init__(self) -> None:
+        self.missing = ""
+        self._validate: Callable[[bytes, str], Verdict] | None = None
+        self._seen: dict[str, Verdict] = {}  # by content hash: a document fed and mailed is judged once
+
+    def _validator(self) -> Callable[[bytes, str], Verdict] | None:
+        if self._validate is not None or self.missing:
+            return self._validate
+        from banc.cda.engine import Engine
+        from banc.cda.package import PackageError, find_package
+        from banc.cda.service import Client, ServiceError
+
+        try:
+            package = find_package()
+        except PackageError as exc:
+            self.missing = f"rapports SVRL absents : {exc}"
+            return None
+        client, local = Client(package), Engine(package)
+
+        def validate(data: bytes, subject: str) -> Verdict:
+            try:
+                return client.validate(data, subject=subject, svrl=True)
+            except ServiceError:
+                return local.validate(data, subject=subject, svrl=True)
+
+        self._validate = validate
+        return validate
+
+    def files(self, document: PackFile) -> list[PackFile]:
+        validate = self._validator()
+        if validate is None:
+            return []
+        digest = hashlib.sha256(document.data).hexdigest()
+        verdict = self._seen.get(digest) or self._seen.setdefault(digest, validate(document.data, document.name))
+        folder = "svrl/" + document.name.removeprefix("documents/").removesuffix(".xml")
+        return [PackFile(f"{folder}/{_safe(name)}.svrl.xml", text.encode("utf-8"),
+                         f"rapport SVRL du jeu de règles {name} sur {document.name}")
+                for name, text in sorted(verdict.details.get("svrl", {}).items())]
 
 
 def run_exchanges(journal: Journal, report: RunReport) -> list[Exchange]:
@@ -230,13 +278,15 @@ class Redactor:
 # -- the pack --------------------------------------------------------------------------------
 
 def build_pack(report: RunReport, journal: Journal, reports: dict[str, bytes], proofs: list[PackFile],
-               *, redact: bool = False) -> bytes:
-    """The zip's bytes. `reports` are the rendered reports by file name."""
+               *, redact: bool = False, svrl: SvrlReports | None = None) -> bytes:
+    """The zip's bytes. `reports` are the rendered reports by file name; `svrl` (None: no
+    SVRL) validates each document again for its SVRL reports."""
     files = [PackFile(name, data, f"rapport ({name})") for name, data in reports.items()]
     raw: list[PackFile] = []
     for exchange in run_exchanges(journal, report):
         raw.extend(exchange_files(exchange))
-    files += raw + documents(raw) + proofs
+    carried = documents(raw)
+    files += raw + carried + [f for document in carried for f in (svrl.files(document) if svrl else [])] + proofs
     redactor = Redactor(personal_values(report.run.inputs) if redact else ())
     kept, left_out = [], []
     for file in files:
@@ -248,6 +298,7 @@ def build_pack(report: RunReport, journal: Journal, reports: dict[str, bytes], p
     manifest = {
         "execution": report.run.id, "scenario": report.run.scenario, "dui": report.run.dui,
         "banc": report.bench_version, "paquet_ans": report.ans_version,
+        **({"svrl": svrl.missing} if svrl is not None and svrl.missing else {}),
         "masquage": ({"actif": True, "remplace_par": MASK, "fichiers_retires": left_out,
                       "raison": "données personnelles de l'usager masquées ; un PDF ne peut être masqué sûrement"}
                      if redact else {"actif": False}),

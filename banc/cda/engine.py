@@ -176,7 +176,10 @@ class Engine:
 
     # --- validation -------------------------------------------------------------------------
 
-    def validate(self, data: bytes | Path, *, volet: str | None = None, subject: str = "") -> Verdict:
+    def validate(self, data: bytes | Path, *, volet: str | None = None, subject: str = "",
+                 svrl: bool = False) -> Verdict:
+        """`svrl`: keep each rule set's raw SVRL report in `details["svrl"]` (name → XML text),
+        for the evidence pack; off by default (a report weighs more than its findings)."""
         try:
             if isinstance(data, Path):
                 subject = subject or str(data)
@@ -184,9 +187,10 @@ class Engine:
             root = parse_untrusted(data, what=subject or "le document")
         except XmlInputError as exc:
             return input_verdict(subject, str(exc), exc.code)
-        return self.validate_root(root, volet=volet, subject=subject)
+        return self.validate_root(root, volet=volet, subject=subject, svrl=svrl)
 
-    def validate_root(self, root: etree._Element, *, volet: str | None = None, subject: str = "") -> Verdict:
+    def validate_root(self, root: etree._Element, *, volet: str | None = None, subject: str = "",
+                      svrl: bool = False) -> Verdict:
         documents = self._clinical_documents(root)
         if not documents:
             return input_verdict(
@@ -241,6 +245,7 @@ class Engine:
                     rulesets.append((own.name, None, str(exc)))
         text = etree.tostring(document, encoding="unicode")
         roots = {r for r in document.xpath("//*[local-name()='templateId']/@root")}
+        reports: dict[str, str] = {}
         with self._lock:
             node = self._processor.parse_xml(xml_text=text)
             for name, compiled, error in rulesets:
@@ -252,7 +257,7 @@ class Engine:
                     skip = " " + " ".join(compiled.meta.skipped(roots)) + " "
                     compiled.executable.set_parameter(SKIP_PARAM, self._processor.make_string_value(skip))
                 try:
-                    svrl = compiled.executable.transform_to_string(xdm_node=node)
+                    report = compiled.executable.transform_to_string(xdm_node=node)
                 except Exception as exc:  # PySaxonApiError: a dynamic error in the rules
                     verdict.not_evaluated.append(
                         NotEvaluated(name, f"erreur d'exécution des règles : {' '.join(str(exc).split())}")
@@ -260,13 +265,17 @@ class Engine:
                     continue
                 finally:
                     timings[name] = (time.perf_counter() - start) * 1000
-                self._collect(verdict, name, compiled.meta, svrl)
+                self._collect(verdict, name, compiled.meta, report)
+                if svrl:
+                    reports[name] = report
         if header.non_xml_body:
             start = time.perf_counter()
             verdict.extend(n1.check_n1(document))
             timings["n1"] = (time.perf_counter() - start) * 1000
         verdict.details["rulesets"] = ["xsd", *(name for name, compiled, _ in rulesets if compiled)]
         verdict.details["timings_ms"] = {k: round(v, 2) for k, v in timings.items()}
+        if svrl:
+            verdict.details["svrl"] = reports
         return verdict
 
     @staticmethod

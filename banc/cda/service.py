@@ -199,7 +199,8 @@ class _Handler(BaseHTTPRequestHandler):
         volet = unquote(self.headers.get("X-Banc-Volet", "")) or None
         subject = unquote(self.headers.get("X-Banc-Subject", ""))
         try:
-            verdict = self.server.engine.validate(data, volet=volet, subject=subject)
+            verdict = self.server.engine.validate(data, volet=volet, subject=subject,
+                                                  svrl=self.headers.get("X-Banc-SVRL") == "1")
         except Exception as exc:  # a defect of ours: say it for this document, keep serving the others
             self._reply(500, {"erreur": f"{type(exc).__name__} : {' '.join(str(exc).split())[:300]}"})
             return
@@ -398,9 +399,11 @@ class Client:
         health = _status(state) if state else None
         return _running(state, health).describe() if health else None
 
-    def validate(self, data: bytes, *, volet: str | None = None, subject: str = "") -> Verdict:
+    def validate(self, data: bytes, *, volet: str | None = None, subject: str = "", svrl: bool = False) -> Verdict:
         state = self._state or self.ensure()
         headers = {"X-Banc-Token": state["token"], "X-Banc-Subject": quote(subject)}
+        if svrl:
+            headers["X-Banc-SVRL"] = "1"
         if volet:
             headers["X-Banc-Volet"] = quote(volet)
         try:

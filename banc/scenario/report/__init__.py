@@ -40,9 +40,9 @@ def write_reports(report: RunReport, folder: Path) -> Path:
 
 
 def evidence_pack(run: Run, journal: Journal, store: RunStore, *, redact: bool = False) -> bytes:
-    from banc.evidence import PackFile, build_pack
+    from banc.evidence import PackFile, SvrlReports, build_pack
 
     report = build(run, journal, store)
     proofs = [PackFile(sheet.proof_file(step, name), content, f"preuve manuelle de l'étape {step}")
               for step, name, content in store.proof_contents(run.id)]
-    return build_pack(report, journal, render(report), proofs, redact=redact)
+    return build_pack(report, journal, render(report), proofs, redact=redact, svrl=SvrlReports())

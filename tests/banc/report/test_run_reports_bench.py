@@ -17,6 +17,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from junitparser import Failure, JUnitXml
+from lxml import etree
 from openpyxl import load_workbook
 
 from banc.bench import RunningBench, start_bench
@@ -129,6 +130,14 @@ def test_evidence_pack_hashes_verify_and_name_real_files(bench, clean_run, tmp_p
     sheet = load_workbook(io.BytesIO(pack.read("fiche-referencement.xlsx")))["Preuves"]
     cited = {row[7] for row in sheet.iter_rows(min_row=2, values_only=True) if row[7]}
     assert cited and cited <= names, cited - names
+    # every document carried has the SVRL report of each rule set the engine ran on it
+    documents = {n.removeprefix("documents/").removesuffix(".xml") for n in names if n.startswith("documents/")}
+    reports = [n for n in names if n.startswith("svrl/")]
+    assert {n.split("/")[1] for n in reports} == documents
+    for name in reports:
+        root = etree.fromstring(pack.read(name))
+        assert etree.QName(root).localname == "schematron-output", name
+    assert any(n.endswith("/dsr.svrl.xml") for n in reports), reports
 
 
 def _texts(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
