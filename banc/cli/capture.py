@@ -65,6 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                "étrangers expirés, SOAP 1.1…), chacune signalée")
     importer.add_argument("--masquer", action="store_true",
                           help="masquer les noms et INS dans le rapport")
+    option(importer, "--sortie", default="out/executions",
+           help="dossier des rapports de l'exécution d'import (un sous-dossier par exécution)")
     importer.set_defaults(handler=_import)
 
 
@@ -120,8 +122,11 @@ def _import(args: argparse.Namespace) -> int:
     from banc.capture.flows import CaptureError, read_captures
     from banc.capture.replay import OFFICIAL_EXAMPLES, ReplaySettings, import_capture
     from banc.capture.report import Redactor, lines
+    from banc.capture.run import record_run
     from banc.cli.run import resolve_profile
     from banc.journal import Journal, default_path
+    from banc.scenario.report import build, write_reports
+    from banc.scenario.runs import RunStore
 
     try:
         captured = read_captures(args.fichiers)
@@ -137,5 +142,9 @@ def _import(args: argparse.Namespace) -> int:
                               label=f"capture {', '.join(Path(f).name for f in args.fichiers)}")
     for line in lines(imported, Redactor(enabled=args.masquer)):
         print(line)
+    run = record_run(imported, journal, profile, files=[Path(f).name for f in args.fichiers])
+    report = write_reports(build(run, journal, RunStore(journal)), Path(args.sortie) / run.id)
+    print(f"Exécution {run.id} : rapport {report} (banc rapport {run.id} --paquet [--masquer] pour le "
+          "paquet de preuves)")
     print(f"Journal : {journal.path} (banc journal liste --dui {profile.name})", file=sys.stderr)
     return 1 if any(i.judged and not i.exchange.conform for i in imported) else 0

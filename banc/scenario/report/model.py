@@ -198,7 +198,7 @@ def build(run: Run, journal: Journal | None = None, store: RunStore | None = Non
                               [p for p in proofs if p["step"] == result.step]))
     return RunReport(
         run=run,
-        scenario_title=scenario.title if scenario else run.scenario,
+        scenario_title=scenario.title if scenario else str(run.inputs.get("titre") or run.scenario),
         scenario_profile=scenario.profile if scenario else "",
         requirements=requirement_rows(run),
         steps=steps,

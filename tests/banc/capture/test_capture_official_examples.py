@@ -5,6 +5,9 @@ is classified and judged offline — the same operations and findings the mocks 
 
 from __future__ import annotations
 
+import json
+import re
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -114,7 +117,7 @@ def test_importer_command_reports_and_masks(captured, pki: TestPki, tmp_path: Pa
                        encoding="utf-8")
     journal = tmp_path / "journal.sqlite"
     args = ["capture", "importer", str(capture), "--dui", str(profile), "--journal", str(journal),
-            "--pki", str(pki.directory), "--exemples-officiels"]
+            "--pki", str(pki.directory), "--exemples-officiels", "--sortie", str(tmp_path / "rapports")]
     code = main(args)
     plain = capsys.readouterr().out
     assert "DMP — alimentation, ITI-41 (TD2.1)" in plain
@@ -125,3 +128,30 @@ def test_importer_command_reports_and_masks(captured, pki: TestPki, tmp_path: Pa
     assert INS in plain and INS not in masked  # the TD2.1 example's patient, in its XDS findings
     assert masked.count("•••") > 0 and len(masked.splitlines()) == len(plain.splitlines())
     assert "DMP — alimentation, ITI-41 (TD2.1)" in masked
+
+
+
+def test_an_import_is_a_run_with_the_reports_and_pack_of_a_scenario_run(
+        captured, pki: TestPki, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`banc capture importer` records the import as an execution: one step per captured
+    exchange, its reports written, and `banc rapport RUN --paquet` packs the captured requests."""
+    _, capture, _ = captured
+    profile = tmp_path / "dui.toml"
+    profile.write_text(f'nom = "dui-exemples-ans"\n[insi]\nidam = "{IDAM}"\n[tls]\n'
+                       f'certificats = ["{pki.cert("dui")}", "{pki.cert("insi-auto")}"]\n', encoding="utf-8")
+    journal = tmp_path / "journal.sqlite"
+    main(["capture", "importer", str(capture), "--dui", str(profile), "--journal", str(journal),
+          "--pki", str(pki.directory), "--exemples-officiels", "--sortie", str(tmp_path / "rapports")])
+    run_id = re.search(r"Exécution (\S+) : rapport", capsys.readouterr().out).group(1)
+    assert (tmp_path / "rapports" / run_id / "rapport.html").is_file()
+    assert main(["rapport", run_id, "--journal", str(journal), "--format", "json",
+                 "--sortie", str(tmp_path / "r.json")]) == 0
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    steps = data["etapes"]
+    assert len(steps) == len(Journal(journal).exchanges(dui="dui-exemples-ans"))
+    feed = next(s for s in steps if s["etape"].endswith("-TD2.1"))
+    assert {"SC.DMP.01.MS1", "SC.DMP.04.MS1"} <= set(feed["exigences"])
+    assert main(["rapport", run_id, "--journal", str(journal), "--paquet",
+                 "--sortie", str(tmp_path / "paquet.zip")]) == 0
+    names = zipfile.ZipFile(tmp_path / "paquet.zip").namelist()
+    assert any("TD2.1" in n and n.endswith("requete.mime") for n in names), names
