@@ -13,6 +13,7 @@ import atexit
 import html
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -88,7 +89,12 @@ class PlayedRun:
 
     run: Run
     journal: Journal
-    scenario: Scenario
+    scenario: Scenario | None
+    """None for a run that is not a registered scenario's (an import of captured traffic)."""
+
+    @property
+    def title(self) -> str:
+        return self.scenario.title if self.scenario else self.report.scenario_title
 
     # -- reading ---------------------------------------------------------------------------
     def exchanges(self, step: str | None = None) -> list[Exchange]:
@@ -167,13 +173,13 @@ class PlayedRun:
         """Each step as a trainer tells it: who acts, what the DUI had to do, what was observed."""
         parts = []
         for result in self.run.steps:
-            step = self.scenario.step(result.step)
+            step = self.scenario.step(result.step) if self.scenario else None
             colour = _COLOURS.get(result.outcome, "#555")
-            said = fill(getattr(step, "instruction", ""), self.run.inputs)
+            said = fill(getattr(step, "instruction", ""), self.run.inputs) if step else ""
             parts.append(
                 f"<h4>{result.position + 1}. {html.escape(result.title)} — "
                 f"<span style='color:{colour}'>{html.escape(str(result.outcome))}</span></h4>"
-                f"<p><i>{html.escape(kind_of(step))}</i> — exigences : "
+                f"<p><i>{html.escape(kind_of(step) if step else result.kind)}</i> — exigences : "
                 f"{html.escape(', '.join(result.requirements) or 'aucune (préparation)')}"
                 + (f"<br>Consigne : {html.escape(str(said))}" if said else "")
                 + (f"<br>{html.escape(result.reason)}" if result.reason else "") + "</p>"
@@ -194,13 +200,14 @@ class PlayedRun:
         bad = [v for v in verdicts if v.outcome in (Outcome.FAILED, Outcome.NOT_EVALUATED, Outcome.SKIPPED)]
         if not bad:
             waiting = sum(v.outcome is Outcome.AWAITING_PROOF for v in verdicts)
-            return (f"Scénario « {self.scenario.title} » : {len(verdicts)} exigence(s) jugée(s), aucune en échec"
+            return (f"« {self.title} » : {len(verdicts)} exigence(s) jugée(s), aucune en échec"
                     + (f", {waiting} en attente de preuve manuelle." if waiting else "."))
-        lines = [f"Scénario « {self.scenario.title} » (exécution {self.run.id}) : "
+        lines = [f"« {self.title} » (exécution {self.run.id}) : "
                  f"{len(bad)} exigence(s) non satisfaite(s)."]
         for verdict in bad:
             steps = [s for s in self.run.steps if s.step in verdict.steps and s.outcome is not Outcome.PASSED]
-            why = "; ".join(f"étape « {s.title} » ({s.outcome}) : {s.reason}" for s in steps) or str(verdict.outcome)
+            why = "; ".join(dict.fromkeys(f"étape « {s.title} » ({s.outcome}) : {s.reason}" for s in steps)) \
+                or str(verdict.outcome)  # a capture repeats an operation: each distinct failure once
             lines.append(f"- {describe(verdict.requirement)} — {why}")
         raise ScenarioFailed(lines)
 
@@ -320,9 +327,51 @@ class Workbench:
             raise NotebookCheckFailed([f"exécution « {run_id} » introuvable dans le journal {self.journal.path}"
                                        if run_id else f"aucune exécution dans le journal {self.journal.path}"])
         scenario = registered_scenarios().get(found.scenario)
-        if scenario is None:
+        if scenario is None and found.driver != "capture":
             raise NotebookCheckFailed([f"le scénario « {found.scenario} » de l'exécution n'est plus enregistré"])
         return PlayedRun(found, self.journal, scenario)
+
+    # -- captures ------------------------------------------------------------------------
+    def capture(self, scenario: str, folder: str | Path, *, faults: Iterable[str] = ()) -> list[Path]:
+        """The reference DUI plays `scenario` through recorders in front of the INSi and DMP
+        mocks (`banc.capture.rehearsal`): the capture files, as `banc capture` writes them."""
+        from banc.capture.rehearsal import recorded
+        from banc.cli.run import register_everywhere
+
+        made = make_driver("reference", **({"faults": tuple(faults)} if faults else {}))
+        try:
+            with recorded(self.sheet, self.sheet.pki, Path(folder)) as (sheet, recorders):
+                profile = made.default_profile(sheet)  # type: ignore[attr-defined]
+                register_everywhere(profile, self.journal, sheet, self.planes())
+                Runner(self.journal, sheet, made, console=Console(quiet=True), planes=self.planes()).play(
+                    registered_scenarios()[scenario], profile)
+        finally:
+            made.close()
+        return [r.capture_file for r in recorders.values()]
+
+    def import_capture(self, files: Iterable[str | Path], dui: DuiProfile | str | Path) -> PlayedRun:
+        """`banc capture importer`: every captured request replayed into its mock and journaled
+        as the DUI's, recorded as an execution (reports and evidence pack as a scenario run's)."""
+        from banc.capture.flows import read_captures
+        from banc.capture.replay import ReplaySettings, import_capture
+        from banc.capture.run import record_run
+
+        paths = [Path(f) for f in files]
+        if isinstance(dui, DuiProfile):
+            profile = dui
+        elif Path(dui).is_file():
+            profile = DuiProfile.from_toml(dui)
+        else:
+            known = self.journal.dui(str(dui))
+            if known is None:
+                raise NotebookCheckFailed([f"DUI « {dui} » : ni un profil TOML, ni un DUI déclaré au journal "
+                                           f"{self.journal.path} (banc dui liste)"])
+            profile = known
+        with ThreadPoolExecutor(1) as worker:  # the replay runs its own event loop; the kernel's is running here
+            imported = worker.submit(import_capture, read_captures(paths), self.journal, profile,
+                                     ReplaySettings(pki=self.sheet.pki)).result()
+        run = record_run(imported, self.journal, profile, files=[p.name for p in paths])
+        return PlayedRun(run, self.journal, None)
 
     def stop(self) -> None:
         if self.running is not None:

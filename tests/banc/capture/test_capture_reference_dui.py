@@ -6,15 +6,13 @@ expectations, judged on the imported exchanges, are met."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-from banc.bench import RunningBench, start_bench
+from banc.bench import start_bench
 from banc.capture.flows import read_captures
-from banc.capture.process import RecorderProcess
+from banc.capture.rehearsal import CLIENT_CERTIFICATES, recorded
 from banc.capture.replay import ReplaySettings, import_capture
 from banc.cli.run import register_everywhere
 from banc.journal import Journal
@@ -26,43 +24,20 @@ from scenarios.reference_dui import ReferenceDriver
 
 pytestmark = pytest.mark.slow
 
-CLIENT_CERTIFICATES = {"dmp": "dui", "insi": "insi-auto"}
-"""The certificate each recorder presents upstream: the one the reference DUI uses there."""
-
-
-def _recorder(bench: RunningBench, service: str, folder: Path) -> RecorderProcess:
-    """`banc capture` in front of one mock, presenting upstream the DUI's certificate there."""
-    pki = bench.context.pki
-    name = CLIENT_CERTIFICATES[service]
-    return RecorderProcess([
-        "--ecoute", "0", "--amont", bench.mocks[service].server.url,  # type: ignore[attr-defined]
-        "--pki", str(pki.directory), "--sortie", str(folder / service),
-        "--certificat-client", str(pki.cert(name)), "--cle-client", str(pki.key(name))])
-
-
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory, pki, reference: Path) -> Iterator[tuple]:
     folder = tmp_path_factory.mktemp("capture-reference")
     with start_bench(data_dir=folder / "bench", pki_dir=pki.directory, ports={}, label="capture") as bench:
-        recorders = {service: _recorder(bench, service, folder) for service in CLIENT_CERTIFICATES}
-        endpoints = dict(bench.sheet.endpoints)
-        for key, url in endpoints.items():
-            service = key.split(".")[0]
-            if service in recorders and not key.endswith(".controle"):
-                mock = urlparse(bench.mocks[service].server.url).netloc  # type: ignore[attr-defined]
-                endpoints[key] = url.replace(mock, urlparse(recorders[service].url).netloc)
-        sheet = replace(bench.sheet, endpoints=endpoints)
         driver = ReferenceDriver()
         since = bench.journal.last_id()
         try:
-            profile = driver.default_profile(sheet)
-            register_everywhere(profile, bench.journal, sheet, bench.planes())
-            run = Runner(bench.journal, sheet, driver, console=Console(quiet=True), planes=bench.planes(),
-                         timeout_scale=0.2).play(registered_scenarios()["tour"], profile)
+            with recorded(bench.sheet, bench.context.pki, folder) as (sheet, recorders):
+                profile = driver.default_profile(sheet)
+                register_everywhere(profile, bench.journal, sheet, bench.planes())
+                run = Runner(bench.journal, sheet, driver, console=Console(quiet=True), planes=bench.planes(),
+                             timeout_scale=0.2).play(registered_scenarios()["tour"], profile)
         finally:
             driver.close()
-            for recorder in recorders.values():
-                recorder.stop()
         live = [e for e in bench.journal.exchanges(since_id=since) if e.service in recorders]
         captures = [r.capture_file for r in recorders.values()]
         target = Journal(folder / "import.sqlite")
