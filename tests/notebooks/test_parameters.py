@@ -43,6 +43,17 @@ def test_a_fault_profile_fails_the_getting_started_notebook_for_the_right_requir
     assert any(out.get("output_type") == "error" for out in last.outputs), "c'est la dernière cellule qui échoue"
 
 
+def test_the_capture_notebook_judges_a_faulty_dui_from_its_captured_traffic(tmp_path: Path, reference: Path) -> None:
+    """The reference DUI recorded with an expired VIHF: the offline import fails the notebook on
+    the captured feed, for the DMP requirements, with the DMP's reason."""
+    notebook = _run("60_capturer_et_juger.ipynb", tmp_path, DEFAUTS=["vihf-expire"])
+    error = _error(notebook)
+    assert error is not None and error["ename"] == "ScenarioFailed", error
+    text = "\n".join(error["traceback"])
+    assert "SC.DMP.04.MS1" in text and "DMP — alimentation, ITI-41 (TD2.1)" in text and "expiré" in text
+    assert "\x1b[" not in text
+
+
 def test_a_changed_parameter_is_visible_in_the_run(tmp_path: Path, reference: Path) -> None:
     notebook = _run("00_demarrage.ipynb", tmp_path, SCENARIO="ins", DELAIS=0.2)
     assert _error(notebook) is None
