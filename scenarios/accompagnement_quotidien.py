@@ -29,6 +29,7 @@ from banc.scenario.model import BenchActs, Check, DuiActs, Expectation, ManualPr
 from banc.scenario.runner import RunContext
 from banc.verdict import Finding
 from scenarios import dmp
+from scenarios.staff import nurse_values, psc_login
 from scenarios.usagers import fresh_identity, known_to_national_services, usager_values
 
 REQ_REPLACEMENT = ("SC.DMP.02.MS1", "SC.MSS.20.MS1")
@@ -39,12 +40,11 @@ MENTION = "annule et remplace"
 
 def inputs(context: RunContext) -> dict:
     directory = default_directory()
-    gp, nurse = directory.gp, directory.person("infirmiere_coordinatrice")
+    gp = directory.gp
     usager = fresh_identity(context)
     today = dt.datetime.now(dt.UTC).date().isoformat()
     return {**usager_values(usager), "usager_traits": identity_to_dict(usager),
-            "infirmiere": nurse.national_id, "infirmiere_nom": f"{nurse.given} {nurse.family}",
-            "infirmiere_bal": nurse.mailbox.address if nurse.mailbox else "", "medecin_nom": gp.family,
+            **nurse_values(), "medecin_nom": gp.family,
             "medecin_bal": gp.mailbox.address if gp.mailbox else "", "periode_debut": today, "periode_fin": today}
 
 
@@ -274,15 +274,6 @@ def _refusals() -> tuple:
 
 # -- the steps -----------------------------------------------------------------------------------
 
-def _connexion() -> DuiActs:
-    return DuiActs(
-        id="connexion-psc", title="Connexion Pro Santé Connect", requirements=(), action="connexion_psc",
-        params={"professionnel": "{infirmiere}"},
-        instruction="Connectez-vous au DUI avec Pro Santé Connect en tant que {infirmiere_nom} "
-                    "(identifiant e-CPS {infirmiere}).",
-        expect=(Expectation("psc", ("token",), "échange du code contre un jeton PSC", timeout=120),))
-
-
 def _send_to_gp() -> DuiActs:
     return DuiActs(
         id="envoi-medecin", title="Envoi du compte rendu au médecin traitant (MSSanté)",
@@ -350,7 +341,7 @@ SCENARIO = Scenario(
     inputs=inputs,
     steps=(
         *known_to_national_services(),
-        _connexion(),
+        psc_login("Connexion Pro Santé Connect"),
         _dashboard_before(),
         dmp.search_ins(),
         dmp.produce("produire", "document_v1", ("{medecin_bal}",)),

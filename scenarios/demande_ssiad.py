@@ -25,8 +25,9 @@ from banc.scenario.judge import RULES
 from banc.scenario.model import BenchActs, Check, DuiActs, Expectation, Scenario
 from banc.scenario.runner import RunContext
 from banc.verdict import Finding
-from scenarios.incoming import fetched, find_entry, remembered, shows_in_worklist
+from scenarios.incoming import fetched, in_usager_file, remembered, shows_in_worklist
 from scenarios.ins import traits_search
+from scenarios.staff import nurse_values, psc_login
 from scenarios.usagers import (
     fresh_identity,
     homonyms,
@@ -61,8 +62,6 @@ def _published(professional: Professional) -> str:
 
 
 def _inputs(context: RunContext) -> dict:
-    directory = default_directory()
-    nurse = directory.person("infirmiere_coordinatrice")
     usager, stranger = fresh_identity(context), fresh_identity(context, "inconnu")
     twin, other_twin = homonyms(context)
     chosen = correspondents(context)
@@ -70,8 +69,7 @@ def _inputs(context: RunContext) -> dict:
         **usager_values(usager), **usager_values(stranger, "inconnu"),
         **usager_values(twin, "homonyme1"), **usager_values(other_twin, "homonyme2"),
         "usager_traits": identity_to_dict(usager),
-        "infirmiere": nurse.national_id, "infirmiere_nom": f"{nurse.given} {nurse.family}",
-        "infirmiere_bal": nurse.mailbox.address if nurse.mailbox else "",
+        **nurse_values(),
         **{f"correspondant_{n}": p.national_id for n, p in enumerate(chosen, 1)},
         **{f"correspondant_{n}_nom": f"{p.given} {p.family}" for n, p in enumerate(chosen, 1)},
         "correspondants": [{"identifiant": p.national_id, "nom": p.family, "bal": _published(p)} for p in chosen],
@@ -101,22 +99,8 @@ def _request_in_worklist(result: Mapping[str, Any], context: RunContext) -> list
     return [*shows_in_worklist(result, context, "demande"), *shows_in_worklist(result, context, "synthese")]
 
 
-def _request_in_file(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
-    """The prescription is in the usager's file once attached (SC.MSS.25.MS1)."""
-    document = str(context.values.get("demande_document", ""))
-    if find_entry(result.get("documents"), document) is None:
-        return [RULES.error("DOSSIER", f"la prescription {document} du médecin n'est pas dans le dossier de "
-                            f"l'usager {context.values.get('usager_ins')} après rattachement")]
-    return []
-
-
 REQUEST = (
-    DuiActs(
-        id="connexion-psc", title="Connexion Pro Santé Connect de l'infirmière coordinatrice", requirements=(),
-        action="connexion_psc", params={"professionnel": "{infirmiere}"},
-        instruction="Connectez-vous au DUI avec Pro Santé Connect en tant que {infirmiere_nom} "
-                    "(identifiant e-CPS {infirmiere}).",
-        expect=(Expectation("psc", ("token",), "échange du code contre un jeton PSC", timeout=120),)),
+    psc_login(),
     BenchActs("demande-envoyee", "Le médecin traitant envoie sa prescription puis sa synthèse (VSM)", (),
               service="mssante", action="envoyer_demande_medecin",
               params={"a": "{infirmiere_bal}", "usager": "{usager_traits}", "accuse": True},
@@ -147,7 +131,7 @@ REQUEST = (
         id="dossier-usager", title="La prescription est dans le dossier de l'usager",
         requirements=("SC.MSS.25.MS1",), requires=("rattachement",), action="documents_usager",
         params={"ins": "{usager_ins}"}, instruction="Ouvrez le dossier de l'usager {usager_prenom} {usager_nom}.",
-        result_checks=(_request_in_file,)),
+        result_checks=(in_usager_file("demande", "la prescription du médecin"),)),
 )
 
 

@@ -8,7 +8,7 @@ demande-ssiad). `prefix` names the run values a `BenchActs` remembered of the me
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from banc.scenario.judge import RULES
@@ -61,6 +61,18 @@ def shows_in_worklist(result: Mapping[str, Any], context: RunContext, prefix: st
     if entry.get("lu") not in (False, 0, None):
         wrong.append("document marqué lu")
     return [RULES.error("LISTE_DE_TRAVAIL", f"liste de travail : {document} : {'; '.join(wrong)}")] if wrong else []
+
+
+def in_usager_file(prefix: str, what: str) -> Callable[[Mapping[str, Any], RunContext], list[Finding]]:
+    """A result check: the usager's file holds the document `{prefix}_document` once attached
+    (SC.MSS.25.MS1); `what` names it in the finding ("la lettre de liaison")."""
+    def check(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
+        document = str(context.values.get(f"{prefix}_document", ""))
+        if find_entry(result.get("documents"), document) is None:
+            return [RULES.error("DOSSIER", f"{what} {document} n'est pas dans le dossier de l'usager "
+                                f"{context.values.get('usager_ins')} après rattachement")]
+        return []
+    return check
 
 
 def fetched(prefix: str, sender: str = "de l'hôpital") -> Expectation:

@@ -23,7 +23,8 @@ from banc.scenario.judge import RULES
 from banc.scenario.model import BenchActs, DuiActs, Expectation, Scenario
 from banc.scenario.runner import RunContext
 from banc.verdict import Finding
-from scenarios.incoming import fetched, find_entry, remembered, shows_in_worklist
+from scenarios.incoming import fetched, find_entry, in_usager_file, remembered, shows_in_worklist
+from scenarios.staff import nurse_values, psc_login
 from scenarios.usagers import fresh_identity, known_to_national_services, usager_values
 
 SEARCH = ("rechercherInsAvecTraitsIdentite",)
@@ -32,13 +33,12 @@ SUBMISSION = ("smtp.submission",)
 
 def _inputs(context: RunContext) -> dict:
     directory = default_directory()
-    nurse, gp = directory.person("infirmiere_coordinatrice"), directory.gp
+    gp = directory.gp
     usager, stranger = fresh_identity(context), fresh_identity(context, "inconnu")
     return {
         **usager_values(usager), **usager_values(stranger, "inconnu"),
         "usager_traits": identity_to_dict(usager), "inconnu_traits": identity_to_dict(stranger),
-        "infirmiere": nurse.national_id, "infirmiere_nom": f"{nurse.given} {nurse.family}",
-        "infirmiere_bal": nurse.mailbox.address if nurse.mailbox else "",
+        **nurse_values(),
         "medecin_nom": gp.family, "medecin_prenom": gp.given,
         "medecin_bal": gp.mailbox.address if gp.mailbox else "",
     }
@@ -54,15 +54,6 @@ def _stranger_letter_waits(result: Mapping[str, Any], context: RunContext) -> li
         found.append(RULES.error("RATTACHEMENT", f"le document {entry.get('document')}, dont INSi ne confirme pas "
                                  f"l'identité, a été rattaché à l'usager {entry.get('usager')}"))
     return found
-
-
-def _letter_in_file(result: Mapping[str, Any], context: RunContext) -> list[Finding]:
-    """The usager's file holds the hospital letter once attached (SC.MSS.25.MS1)."""
-    document = str(context.values.get("lettre_document", ""))
-    if find_entry(result.get("documents"), document) is None:
-        return [RULES.error("DOSSIER", f"la lettre de liaison {document} n'est pas dans le dossier de l'usager "
-                            f"{context.values.get('usager_ins')} après rattachement")]
-    return []
 
 
 def _state(entry: Mapping | None) -> str:
@@ -108,13 +99,7 @@ def _letter_sent(prefix: str, traits: str) -> BenchActs:
 
 RECEIVING = (
     *known_to_national_services(),
-    DuiActs(
-        id="connexion-psc", title="Connexion Pro Santé Connect de l'infirmière coordinatrice", requirements=(),
-        action="connexion_psc", params={"professionnel": "{infirmiere}"},
-        instruction="Connectez-vous au DUI avec Pro Santé Connect en tant que {infirmiere_nom} "
-                    "(identifiant e-CPS {infirmiere}).",
-        expect=(Expectation("psc", ("token",), "échange du code contre un jeton PSC", timeout=120),),
-    ),
+    psc_login(),
     _letter_sent("lettre", "usager_traits"),
     DuiActs(
         id="releve-lettre", title="Relève de la messagerie et accusé de lecture de la lettre",
@@ -144,7 +129,7 @@ RECEIVING = (
         id="dossier-usager", title="La lettre est dans le dossier de l'usager",
         requirements=("SC.MSS.25.MS1",), requires=("rattachement",), action="documents_usager",
         params={"ins": "{usager_ins}"}, instruction="Ouvrez le dossier de l'usager {usager_prenom} {usager_nom}.",
-        result_checks=(_letter_in_file,),
+        result_checks=(in_usager_file("lettre", "la lettre de liaison"),),
     ),
     _letter_sent("inconnue", "inconnu_traits"),
     DuiActs(

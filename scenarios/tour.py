@@ -12,17 +12,17 @@ from banc.directory import default_directory
 from banc.population import cnam_test_identities
 from banc.scenario.model import DuiActs, Expectation, Scenario
 from banc.scenario.runner import RunContext
+from scenarios.staff import nurse_values, psc_login
 
 USAGER = ("ADRTROIS", "DOMINIQUE")
 
 
 def _inputs(context: RunContext) -> dict:
     directory = default_directory()
-    nurse = directory.person("infirmiere_coordinatrice")
     gp = directory.gp
     usager = next(i for i in cnam_test_identities() if (i.birth_name, i.first_name) == USAGER)
     return {
-        "infirmiere": nurse.national_id, "infirmiere_nom": f"{nurse.given} {nurse.family}",
+        **nurse_values(),
         "medecin_nom": gp.family, "medecin_prenom": gp.given,
         "medecin_bal": gp.mailbox.address if gp.mailbox else "",
         "usager_nom": usager.birth_name, "usager_prenom": usager.first_name,
@@ -41,13 +41,7 @@ SCENARIO = Scenario(
         "envoi MSSanté au médecin traitant."),
     inputs=_inputs,
     steps=(
-        DuiActs(
-            id="connexion-psc", title="Connexion Pro Santé Connect (code + PKCE)", requirements=(),
-            action="connexion_psc", params={"professionnel": "{infirmiere}"},
-            instruction="Connectez-vous au DUI avec Pro Santé Connect en tant que {infirmiere_nom} "
-                        "(identifiant e-CPS {infirmiere}).",
-            expect=(Expectation("psc", ("token",), "échange du code contre un jeton PSC", timeout=120),),
-        ),
+        psc_login("Connexion Pro Santé Connect (code + PKCE)"),
         DuiActs(
             id="annuaire-medecin", title="Adresse MSSanté du médecin traitant (Annuaire Santé)",
             requirements=("SC.ANN.01.MS1",), requires=(),
