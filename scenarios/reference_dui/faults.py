@@ -80,13 +80,13 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
     Fault("dmp-sans-autorisation", "consulte le DMP de l'usager sans s'y être déclaré dans ses autorisations (TD0.3)",
           ("SC.DMP.03.MS1",), "autorisation (TD0.3)"),
     Fault("sans-td09", "n'offre pas l'accès web contextuel au DMP (TD0.9)",
-          ("SC.DMP.03.MS1",), "accès web contextuel au DMP (TD0.9)"),
+          ("SC.DMP.03.MS1",), "accès web au DMP (TD0.9) non proposé"),
     Fault("moins-de-10-correspondants", "ne garde que 9 correspondants dans le dossier de l'usager, sans prévenir",
           ("SC.MSS.14.MS1",), "10 attendus au moins"),
     # -- scénario annuaire -------------------------------------------------------------------
     Fault("sans-extraction-annuaire", "ne télécharge pas l'extraction PS_LibreAcces du jour : son annuaire local "
           "reste celui d'un import précédent",
-          ("SC.ANN.01.MS1",), "annuaire local n'est pas à jour"),
+          ("SC.ANN.01.MS1",), "téléchargement de l'extraction"),
 )}
 
 
