@@ -32,9 +32,14 @@ def _inputs(context: RunContext) -> dict:
     digest = int(hashlib.sha256(f"{context.run.id}:annuaire".encode()).hexdigest()[:12], 16)
     faker = Faker("fr_FR")
     faker.seed_instance(digest)
-    family, given = normalise_name(faker.last_name()), faker.first_name_female()
+    directory = default_directory()
+    taken = {(p.family.upper(), p.given.upper()) for p in directory.professionals}
+    while True:  # a name of nobody in the directory: a search by name finds this professional only
+        family, given = normalise_name(faker.last_name()), faker.first_name_female()
+        if (family.upper(), given.upper()) not in taken:
+            break
     rpps = make_rpps(RUN_RPPS_FROM + digest % 4_000_000)
-    practice = default_directory().gp.activities[0].organisation
+    practice = directory.gp.activities[0].organisation
     return {"pro_rpps": rpps, "pro_identifiant": "8" + rpps, "pro_nom": family, "pro_prenom": given,
             "pro_organisation": practice,
             "pro_bal": f"{ascii_slug(f'{given} {family}')}.{rpps[-4:]}@medecin.mssante.fr"}

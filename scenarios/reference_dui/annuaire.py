@@ -32,7 +32,8 @@ class AnnuaireActions(DuiBase):
 
     def recherche_annuaire(self, nom: str, prenom: str = "") -> dict:
         """Find a professional by name in the Annuaire Santé; keep their MSSanté address."""
-        found = self._practitioners(family=nom, **({"given": prenom} if prenom else {}))
+        found = [p for p in self._practitioners(family=nom, **({"given": prenom} if prenom else {}))
+                 if _named(p, nom, prenom)]  # FHIR string search matches the start of a name
         addresses = [a for a in map(self._mailbox, found) if a]
         if not addresses:
             raise RuntimeError(f"aucune adresse MSSanté pour {prenom} {nom} dans l'Annuaire")
@@ -89,3 +90,12 @@ class AnnuaireActions(DuiBase):
     def professionnels_proposes(self, nom: str) -> dict:
         """The professionals of the local directory the DUI proposes for a name."""
         return {"nom": nom, "professionnels": self.store.directory_named(nom)}
+
+
+def _named(practitioner: dict[str, Any], nom: str, prenom: str) -> bool:
+    """The practitioner's own name is `nom` (and `prenom`), not merely starting with it."""
+    for name in practitioner.get("name", []):
+        if str(name.get("family", "")).upper() == nom.upper() and (
+                not prenom or prenom.upper() in (g.upper() for g in name.get("given", []))):
+            return True
+    return False
