@@ -1,7 +1,7 @@
 """Focused scenario: INS qualification with INSi, for a vendor fixing their INSi integration.
 
 The DUI creates the usager from their identity traits and obtains the INS by INSi (CR 00), then
-verifies it (unit verification); then it searches a person INSi does not know (CR 01) and a
+verifies it (unit verification), finds it again from the usager's carte Vitale; then it searches a person INSi does not know (CR 01) and a
 person with a homonym (CR 02, searched without birthplace): both identities must stay
 provisional, without INS. Every step is judged on the INSi exchanges the mock observed — the CR
 it answered and, for CR 00, the INS — and the CR 01/02 steps also on what the DUI then says of
@@ -66,7 +66,7 @@ SCENARIO = Scenario(
     title="Qualification de l'INS par INSi",
     profile="DSR ESMS vague 1 — DUI domicile (ciblé INS)",
     description=("Création de l'usager par ses traits avec recherche INSi, vérification unitaire de son INS, "
-                 "puis deux recherches qui doivent laisser l'identité provisoire : personne inconnue d'INSi "
+                 "recherche par la carte Vitale, puis deux recherches qui doivent laisser l'identité provisoire : personne inconnue d'INSi "
                  "(compte rendu 01) et homonymes (compte rendu 02)."),
     inputs=_inputs,
     steps=(
@@ -81,6 +81,15 @@ SCENARIO = Scenario(
             instruction="Vérifiez l'INS {usager_ins} de l'usager auprès d'INSi.",
             expect=(Expectation("insi", SEARCH, "vérification INSi",
                                 where={"patient_ins": "{usager_ins}"}, timeout=120),),
+        ),
+        DuiActs(
+            id="recherche-carte", title="Recherche de l'INS par la carte Vitale", requirements=REQ_INS,
+            action="recherche_ins_carte",
+            params={"nir": "{usager_ins}", "naissance": "{usager_naissance}", "nom": "{usager_nom}"},
+            instruction="Lisez la carte Vitale de {usager_prenom} {usager_nom} (NIR {usager_ins}, né(e) le "
+                        "{usager_naissance}) et obtenez son INS par INSi.",
+            expect=(Expectation("insi", ("rechercherInsAvecCarteVitale",), "recherche INSi par la carte Vitale",
+                                where={"cr": "00", "patient_ins": "{usager_ins}"}, timeout=120),),
         ),
         traits_search("recherche-inconnu", "Recherche INSi sans résultat : identité laissée provisoire",
                       "inconnu", "01",

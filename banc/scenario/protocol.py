@@ -55,6 +55,14 @@ ACTIONS: tuple[ProtocolAction, ...] = (
                    {"nom": _STRING, "prenom": _STRING, "sexe": _SEX, "naissance": _DATE,
                     "lieu": {**_STRING, "description": "code INSEE du lieu de naissance (facultatif)"}},
                    ("nom", "prenom", "sexe", "naissance"), optional=False),
+    ProtocolAction("recherche_ins_carte", "Recherche de l'INS par la carte Vitale (INSi)",
+                   "Le DUI lit la carte Vitale de l'usager et obtient son INS par le téléservice INSi "
+                   "(rechercherInsAvecCarteVitale : NIR du bénéficiaire, date et nom de naissance). "
+                   "Résultat : « ins », « statut », « compte_rendu », comme la recherche par les traits.",
+                   {"nir": {**_STRING, "pattern": "^[0-9][0-9AB][0-9]{11}([0-9]{2})?$",
+                            "description": "NIR du bénéficiaire lu sur la carte (13 caractères, clé facultative)"},
+                    "naissance": _DATE, "nom": {**_STRING, "description": "nom de naissance (facultatif)"}},
+                   ("nir", "naissance")),
     ProtocolAction("verifier_ins", "Vérification de l'INS (INSi)",
                    "Le DUI vérifie l'INS d'un usager (ou d'un document entrant) auprès d'INSi.",
                    {"ins": _INS}, ("ins",)),

@@ -20,7 +20,8 @@ INSI_BINDING = "{http://www.cnamts.fr/webservice}ICIRServiceBinding"
 
 
 class InsiActions(DuiBase):
-    def _insi_search(self, nom: str, prenom: str, sexe: str, naissance: str, lieu: str = ""):
+    def _insi_service(self):
+        """The zeep service of the INSi WSDL over mutual TLS, and the LPS/BAM context headers."""
         pki = self.sheet.pki
         session = requests.Session()
         session.trust_env = False
@@ -39,9 +40,13 @@ class InsiActions(DuiBase):
                  "Instance": secrets.token_hex(8), "Nom": "DUI DE REFERENCE DU BANC"})
         bam = client.get_element("{urn:siram:bam:ctxbam}ContexteBAM")(
             Id=secrets.token_hex(8), Temps=now, Emetteur="BANC-SEGUR", COUVERTURE={}, Version="01_02")
+        return service, [lps, bam]
+
+    def _insi_search(self, nom: str, prenom: str, sexe: str, naissance: str, lieu: str = ""):
+        service, headers = self._insi_service()
         return service.rechercherInsAvecTraitsIdentite(
             NomNaissance=nom, Prenom=[prenom], Sexe=sexe, DateNaissance=naissance,
-            LieuNaissance=lieu or None, _soapheaders=[lps, bam])
+            LieuNaissance=lieu or None, _soapheaders=headers)
 
     def recherche_ins(self, nom: str, prenom: str, sexe: str, naissance: str, lieu: str = "") -> dict:
         """Create (or find) the usager from their traits and qualify the identity with INSi.
@@ -62,6 +67,25 @@ class InsiActions(DuiBase):
         # while INSi answers with the production OID for the public test identities.
         self.store.save_usager(ins=ins, oid=OID_INS_NIR_TEST, nom=nom, prenom=prenom, sexe=sexe,
                                naissance=naissance, lieu=lieu, statut=IdentityStatus.QUALIFIEE.value)
+        self.facts["ins"] = ins
+        return {"ins": ins, "oid": result.INDIVIDU.INSACTIF.OID, "statut": "qualifiee", "compte_rendu": code}
+
+    def recherche_ins_carte(self, nir: str, naissance: str, nom: str = "") -> dict:
+        """The INS from a carte Vitale read (the beneficiary's NIR, birth date, birth name): the
+        usager created from the traits INSi answers (TIQ), qualified; CR 01/02 create nobody."""
+        service, headers = self._insi_service()
+        result = service.rechercherInsAvecCarteVitale(
+            MatriculeIndividu={"NumIdentifiant": nir[:13], "Cle": nir[13:] or None}, NomNaissance=nom or None,
+            DateNaissance=naissance, _soapheaders=headers)
+        code = result.CR.CodeCR
+        if code != "00":
+            return {"ins": None, "statut": "provisoire", "compte_rendu": code, "libelle": result.CR.LibelleCR}
+        found, traits = result.INDIVIDU.INSACTIF.IdIndividu, result.INDIVIDU.TIQ
+        ins = f"{found.NumIdentifiant}{found.Cle}"
+        prenoms = traits.Prenom if isinstance(traits.Prenom, list) else [traits.Prenom]
+        self.store.save_usager(ins=ins, oid=OID_INS_NIR_TEST, nom=traits.NomNaissance, prenom=str(prenoms[0]),
+                               sexe=traits.Sexe, naissance=str(traits.DateNaissance),
+                               lieu=traits.LieuNaissance or "", statut=IdentityStatus.QUALIFIEE.value)
         self.facts["ins"] = ins
         return {"ins": ins, "oid": result.INDIVIDU.INSACTIF.OID, "statut": "qualifiee", "compte_rendu": code}
 

@@ -101,6 +101,22 @@ class Operator:
         values = json.loads(inputs)
         self.insi({key: values[f"{prefix}_{key}"] for key in ("nom", "prenom", "sexe", "naissance")})
 
+    def insi_card_of(self, prefix: str) -> None:
+        """Read the person's carte Vitale (their NIR and birth date, from the run's inputs)."""
+        from banc.cli.insi import build_vitale_request
+
+        database = sqlite3.connect(self.sheet["journal"], timeout=30)
+        (inputs,) = database.execute("SELECT inputs FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        values = json.loads(inputs)
+        nir = values[f"{prefix}_ins"]
+        body = build_vitale_request(nir[:13], nir[13:], values[f"{prefix}_naissance"], idam=self.plan["idam"])
+        context = self.tls()
+        context.load_cert_chain(*self.insi_cert)
+        with httpx.Client(verify=context, trust_env=False) as client:
+            client.post(self.sheet["endpoints"]["insi"], content=body, headers={
+                "Content-Type": 'application/soap+xml; charset=utf-8; action="urn:ServiceIdentiteCertifiee'
+                                ':1.0.0:rechercherInsAvecCarteVitale"'})
+
     def psc_login(self) -> None:
         endpoints = self.sheet["endpoints"]
         verifier = secrets.token_urlsafe(48)

@@ -157,7 +157,7 @@ def test_manual_run_with_an_operator_in_another_process(bench: RunningBench, tmp
 
 
 def test_the_ins_scenario_played_by_an_operator_in_another_process(bench: RunningBench, tmp_path: Path) -> None:
-    """A registered DSR scenario (`ins`: CR 00, verification, CR 01, CR 02) with the manual
+    """A registered DSR scenario (`ins`: CR 00, verification, carte Vitale, CR 01, CR 02) with the manual
     driver: the INSi answers judged from the traffic; what the DUI then shows of the identities
     INSi could not confirm is awaited as a manual proof, never taken as passed."""
     directory = default_directory()
@@ -165,7 +165,8 @@ def test_the_ins_scenario_played_by_an_operator_in_another_process(bench: Runnin
     profile = _profile(tmp_path, "dui-ins", "E2E-INS-IDAM", person.mailbox.address, "dui-ins")
     assert main(["dui", "enregistrer", str(profile), "--fiche", str(_sheet(bench))]) == 0
     search = [[{"do": "insi_of", "args": [prefix]}] for prefix in ("usager", "usager", "inconnu", "homonyme1")]
-    plan = {"address": ADDRESS, "idam": "E2E-INS-IDAM", "steps": [[], [], *search]}
+    card = [{"do": "insi_card_of", "args": ["usager"]}]
+    plan = {"address": ADDRESS, "idam": "E2E-INS-IDAM", "steps": [[], [], *search[:2], card, *search[2:]]}
     (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
     operator = subprocess.Popen([sys.executable, str(OPERATOR), str(_sheet(bench)), str(tmp_path / "plan.json")])
     try:
@@ -178,7 +179,7 @@ def test_the_ins_scenario_played_by_an_operator_in_another_process(bench: Runnin
     outcomes = {r.step: r.outcome for r in run.steps}
     assert outcomes == {
         "homonyme1-insi": Outcome.PASSED, "homonyme2-insi": Outcome.PASSED,
-        "recherche": Outcome.PASSED, "verification": Outcome.PASSED,
+        "recherche": Outcome.PASSED, "verification": Outcome.PASSED, "recherche-carte": Outcome.PASSED,
         "recherche-inconnu": Outcome.AWAITING_PROOF, "recherche-homonymes": Outcome.AWAITING_PROOF,
     }, {r.step: r.reason for r in run.steps}
     answers = [bench.journal.get(i).summary.get("cr") for step in ("recherche", "recherche-inconnu",
