@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from banc.scenario.judge import RULES
-from banc.scenario.model import Expectation
+from banc.scenario.model import BenchActs, Expectation
 from banc.scenario.runner import RunContext
 from banc.verdict import Finding
 
@@ -73,6 +73,16 @@ def in_usager_file(prefix: str, what: str) -> Callable[[Mapping[str, Any], RunCo
                                 f"{context.values.get('usager_ins')} après rattachement")]
         return []
     return check
+
+
+def hospital_letter(prefix: str, traits: str) -> BenchActs:
+    """Bench step: the hospital sends its discharge letter (LDL-SES, read receipt asked) for the
+    person of the run value `traits` to the nurse; what it sent is kept under `prefix`."""
+    return BenchActs(
+        f"{prefix}-envoyee", "L'hôpital envoie sa lettre de liaison de sortie (accusé de lecture demandé)", (),
+        service="mssante", action="envoyer_lettre_sortie",
+        params={"a": "{infirmiere_bal}", "usager": f"{{{traits}}}", "accuse": True},
+        remember=remembered(prefix))
 
 
 def fetched(prefix: str, sender: str = "de l'hôpital") -> Expectation:

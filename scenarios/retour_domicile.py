@@ -23,7 +23,13 @@ from banc.scenario.judge import RULES
 from banc.scenario.model import BenchActs, DuiActs, Expectation, Scenario
 from banc.scenario.runner import RunContext
 from banc.verdict import Finding
-from scenarios.incoming import fetched, find_entry, in_usager_file, remembered, shows_in_worklist
+from scenarios.incoming import (
+    fetched,
+    find_entry,
+    hospital_letter,
+    in_usager_file,
+    shows_in_worklist,
+)
 from scenarios.staff import nurse_values, psc_login
 from scenarios.usagers import fresh_identity, known_to_national_services, usager_values
 
@@ -89,18 +95,10 @@ def _deletion_applied(result: Mapping[str, Any], context: RunContext) -> list[Fi
     return []
 
 
-def _letter_sent(prefix: str, traits: str) -> BenchActs:
-    return BenchActs(
-        f"{prefix}-envoyee", "L'hôpital envoie sa lettre de liaison de sortie (accusé de lecture demandé)", (),
-        service="mssante", action="envoyer_lettre_sortie",
-        params={"a": "{infirmiere_bal}", "usager": f"{{{traits}}}", "accuse": True},
-        remember=remembered(prefix))
-
-
 RECEIVING = (
     *known_to_national_services(),
     psc_login(),
-    _letter_sent("lettre", "usager_traits"),
+    hospital_letter("lettre", "usager_traits"),
     DuiActs(
         id="releve-lettre", title="Relève de la messagerie et accusé de lecture de la lettre",
         requirements=("SC.MSS.26.MS1",), requires=("lettre-envoyee",), action="lire_messagerie",
@@ -131,7 +129,7 @@ RECEIVING = (
         params={"ins": "{usager_ins}"}, instruction="Ouvrez le dossier de l'usager {usager_prenom} {usager_nom}.",
         result_checks=(in_usager_file("lettre", "la lettre de liaison"),),
     ),
-    _letter_sent("inconnue", "inconnu_traits"),
+    hospital_letter("inconnue", "inconnu_traits"),
     DuiActs(
         id="releve-inconnue", title="Relève d'une lettre pour une personne inconnue d'INSi",
         requirements=("SC.MSS.26.MS1",), requires=("inconnue-envoyee",), action="lire_messagerie",

@@ -123,7 +123,9 @@ ACTIONS: tuple[ProtocolAction, ...] = (
                    "« document », « messages » (Message-ID par envoi : professionnels, usager).",
                    {"destinataires": _MAILBOXES, "destinataire": {**_STRING, "format": "email",
                                                                   "description": "un seul destinataire"},
-                    "usager": {"type": "boolean"}, "document": _DOCUMENT_ID}, optional=False),
+                    "usager": {"type": "boolean"}, "document": _DOCUMENT_ID,
+                    "accuse_lecture": {"type": "boolean", "description": "demander un accusé de lecture "
+                                       "(Disposition-Notification-To) aux destinataires"}}, optional=False),
     ProtocolAction("refus_usager", "Refus de l'usager",
                    "Le DUI enregistre que l'usager refuse les envois par sa messagerie citoyenne et/ou "
                    "par MSSanté professionnelle (SC.MSS.15.MS1, SC.MSS.16.MS1) ; faux lève le refus.",

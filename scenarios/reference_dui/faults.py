@@ -76,6 +76,9 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
           ("SC.DOC.08.MS1",), "non auto-présentable"),
     Fault("sans-mentions-rgpd", "produit le PDF/A du document N1 sans les mentions d'information RGPD en bas de page",
           ("SC.DOC.06.MS1",), "mention d'information RGPD"),
+    Fault("sans-demande-accuse", "envoie ses documents sans jamais demander d'accusé de lecture "
+          "(pas d'en-tête Disposition-Notification-To)",
+          ("SC.MSS.17.MS1",), "Disposition-Notification-To"),
     # -- scénario demande-ssiad (DMP consulté, correspondants) --------------------------------
     Fault("dmp-sans-autorisation", "consulte le DMP de l'usager sans s'y être déclaré dans ses autorisations (TD0.3)",
           ("SC.DMP.03.MS1",), "autorisation (TD0.3)"),

@@ -29,10 +29,11 @@ def _is_patient(address: str) -> bool:
 
 class MssanteActions(ReceivingActions, DocumentActions):
     def envoi_mssante(self, destinataires: list[str] | None = None, destinataire: str = "",
-                      usager: bool = False, document: str | None = None) -> dict:
+                      usager: bool = False, document: str | None = None, accuse_lecture: bool = False) -> dict:
         """Send the document (XDM + PDF) to the professionals named and, when asked, to the
         usager's Mon espace santé mailbox (qualified INS only) — each unless the usager
-        refused it (SC.MSS.15.MS1, SC.MSS.16.MS1)."""
+        refused it (SC.MSS.15.MS1, SC.MSS.16.MS1); `accuse_lecture` asks the recipients for a
+        read receipt (Disposition-Notification-To: the nurse's mailbox)."""
         professionals = [*(destinataires or []), *([destinataire] if destinataire else [])]
         if not professionals and not usager:
             professionals = [str(self.facts.get("correspondent_mailbox", ""))]
@@ -45,7 +46,7 @@ class MssanteActions(ReceivingActions, DocumentActions):
                 raise ActionImpossible(f"INS de l'usager non qualifié (statut {record.statut}) : pas d'envoi "
                                        "à sa messagerie de Mon espace santé")
             recipients.append(patient_mail_address(record.ins))
-        sent = self.send_messages(made.document_id, recipients)
+        sent = self.send_messages(made.document_id, recipients, notify=accuse_lecture)
         return {"document": made.document_id, "messages": sent,
                 "message_id": next(iter(sent.values()), "")}
 
@@ -80,7 +81,8 @@ class MssanteActions(ReceivingActions, DocumentActions):
         """The document to `recipients` (see `send_messages`); the Message-ID of the first message."""
         return next(iter(self.send_messages(document_id, recipients, replaces=replaces).values()))
 
-    def send_messages(self, document_id: str, recipients: list[str], *, replaces: str | None = None) -> dict:
+    def send_messages(self, document_id: str, recipients: list[str], *, replaces: str | None = None,
+                      notify: bool = False) -> dict:
         """The document to `recipients`: one message to the professionals, one to the usager's
         mailbox; a new version says it cancels and replaces `replaces`. Returns the Message-ID
         of each message sent by kind (`professionnels`, `usager`); refused when the usager's
@@ -94,18 +96,20 @@ class MssanteActions(ReceivingActions, DocumentActions):
                 "envoi refusé par l'usager (" + ", ".join(refused) + ")" if refused else "aucun destinataire")
         groups = {"professionnels": [r for r in allowed if not _is_patient(r)],
                   "usager": [r for r in allowed if _is_patient(r)]}
-        sent = {kind: self._send_message(made, group, replaces) for kind, group in groups.items() if group}
+        sent = {kind: self._send_message(made, group, replaces, notify) for kind, group in groups.items() if group}
         if refused:
             self.store.trace(document_id, "refus", "non envoyé (refus de l'usager) : " + ", ".join(refused))
         return sent
 
-    def _send_message(self, made: GeneratedDocument, recipients: list[str], replaces: str | None) -> str:
+    def _send_message(self, made: GeneratedDocument, recipients: list[str], replaces: str | None,
+                      notify: bool = False) -> str:
         sender = self.personal_mailbox
         message_id = f"<{secrets.token_hex(12)}@dui-reference.banc-segur.test>"
         cda, archive = (made.xml, None) if "sans-feuille-de-style" in self.faults else presented(made)
         # a structured CDA travels with its PDF/A-1 copy (the usager's mailbox requires it: SC.MSS.18.MS1)
         message = HealthMessage(sender=sender, recipients=recipients, cda=cda, xdm=archive,
-                                pdf=made.pdf or pdf_copy(made), message_id=message_id)
+                                pdf=made.pdf or pdf_copy(made), message_id=message_id,
+                                notify_to=sender if notify and "sans-demande-accuse" not in self.faults else None)
         if replaces:
             message = replace(message, body=REPLACEMENT_BODY.format(replaces=replaces))
         if "sans-xdm" in self.faults:

@@ -5,8 +5,10 @@ by the SMTP server and by the simulated correspondents alike."""
 
 from __future__ import annotations
 
+import email.policy
 import time
 from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
 
 from banc.journal import Journal
 from banc.mail.health import CdaValidator, HealthFacts
@@ -150,7 +152,10 @@ class Postmaster:
             return
         mdn = build_mdn(raw, final_recipient=recipient, notify_to=notify_to, error_code=code)
         outcome.receipts.append(
-            self._receipt(mdn, recipient, notify_to, "mdn", {"error_code": code, "reason": reason})
+            self._receipt(mdn, recipient, notify_to, "mdn", {
+                "error_code": code, "reason": reason,
+                "mdn_original_message_id": str(BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+                                               .get("Message-ID", ""))})
         )
 
     def _dsn(
@@ -181,10 +186,12 @@ class Postmaster:
         """Deliver a receipt the mock produced (MDN/DSN) and journal it."""
         record = self.store.mailbox(to)
         delivered = record is not None and record.is_open
+        headers = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
         exchange = exchange_for_stream(
             SERVICE, kind, channel="smtp", response=raw,
             status="delivered" if delivered else "undeliverable",
-            summary={"from": sender, "to": to, "mailbox": to, **summary},
+            summary={"from": sender, "to": to, "mailbox": to, "message_id": str(headers.get("Message-ID", "")),
+                     **summary},
         )
         journal_id = self.journal.record(exchange)
         if delivered:
