@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from banc.scenario.judge import RULES
-from banc.scenario.model import BenchActs, Expectation
+from banc.scenario.model import BenchActs, DuiActs, Expectation, Step
 from banc.scenario.runner import RunContext
 from banc.verdict import Finding
 
@@ -89,3 +89,39 @@ def fetched(prefix: str, sender: str = "de l'hôpital") -> Expectation:
     """The DUI read the message over IMAP (its Message-ID: `{prefix}_message_id`)."""
     return Expectation("mssante", ("imap.fetch", "imap.fetch.message"), f"lecture IMAP du message {sender}",
                        where={"message_id": f"{{{prefix}_message_id}}"}, timeout=120)
+
+
+def letter_received() -> tuple[Step, ...]:
+    """The hospital's letter for the run's usager (`{usager_traits}`), read and acknowledged
+    (SC.MSS.26), listed unread with its metadata (SC.MSS.26), attached after an INSi
+    verification (SC.INS.26, SC.MSS.25) and found in the usager's file (SC.MSS.25)."""
+    return (
+        hospital_letter("lettre", "usager_traits"),
+        DuiActs(
+            id="releve-lettre", title="Relève de la messagerie et accusé de lecture de la lettre",
+            requirements=("SC.MSS.26.MS1",), requires=("lettre-envoyee",), action="lire_messagerie",
+            instruction="Relevez la boîte MSSanté {infirmiere_bal} : la lettre de liaison de l'hôpital pour "
+                        "{usager_prenom} {usager_nom} doit être intégrée et son accusé de lecture envoyé.",
+            expect=(fetched("lettre"),
+                    Expectation("mssante", ("smtp.submission",), "accusé de lecture (MDN) de la lettre",
+                                where={"mdn_original_message_id": "{lettre_message_id}"}, timeout=120))),
+        DuiActs(
+            id="liste-de-travail", title="La lettre en liste de travail des documents non lus",
+            requirements=("SC.MSS.26.MS1",), requires=("releve-lettre",), action="liste_de_travail",
+            instruction="Affichez la liste de travail des documents entrants non lus.",
+            result_checks=(shows_in_worklist,)),
+        DuiActs(
+            id="rattachement", title="Rattachement de la lettre à l'usager après vérification INSi",
+            requirements=("SC.INS.26.MS1", "SC.MSS.25.MS1"), requires=("liste-de-travail",),
+            action="rattacher_document", params={"document": "{lettre_document}", "ins": "{usager_ins}"},
+            instruction="Rattachez la lettre de liaison à l'usager {usager_prenom} {usager_nom} (INS {usager_ins}) "
+                        "en vérifiant son identité auprès d'INSi.",
+            expect=(Expectation("insi", ("rechercherInsAvecTraitsIdentite",),
+                                "vérification INSi de l'identité du document",
+                                where={"patient_ins": "{usager_ins}"}, timeout=120),)),
+        DuiActs(
+            id="dossier-usager", title="La lettre est dans le dossier de l'usager",
+            requirements=("SC.MSS.25.MS1",), requires=("rattachement",), action="documents_usager",
+            params={"ins": "{usager_ins}"}, instruction="Ouvrez le dossier de l'usager {usager_prenom} {usager_nom}.",
+            result_checks=(in_usager_file("lettre", "la lettre de liaison"),)),
+    )

@@ -14,15 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from banc.directory import default_directory
 from banc.journal import Exchange
 from banc.population import identity_to_dict
 from banc.scenario.judge import RULES
 from banc.scenario.model import BenchActs, DuiActs, Expectation, Scenario
 from banc.scenario.runner import RunContext
 from banc.verdict import Finding
-from scenarios.incoming import fetched, hospital_letter, in_usager_file, shows_in_worklist
-from scenarios.staff import nurse_values, psc_login
+from scenarios.incoming import fetched, letter_received
+from scenarios.staff import gp_lookup, gp_values, nurse_values, psc_login
 from scenarios.usagers import fresh_identity, known_to_national_services, usager_values
 
 SUBMISSION = ("smtp.submission",)
@@ -30,11 +29,8 @@ SEARCH = ("rechercherInsAvecTraitsIdentite",)
 
 
 def _inputs(context: RunContext) -> dict:
-    gp = default_directory().gp
     usager = fresh_identity(context)
-    return {**usager_values(usager), "usager_traits": identity_to_dict(usager), **nurse_values(),
-            "medecin_nom": gp.family, "medecin_prenom": gp.given,
-            "medecin_bal": gp.mailbox.address if gp.mailbox else ""}
+    return {**usager_values(usager), "usager_traits": identity_to_dict(usager), **nurse_values(), **gp_values()}
 
 
 def _asks_receipt(exchange: Exchange, context: RunContext) -> list[Finding]:
@@ -69,39 +65,8 @@ SCENARIO = Scenario(
     steps=(
         *known_to_national_services(),
         psc_login(),
-        hospital_letter("lettre", "usager_traits"),
-        DuiActs(
-            id="releve-lettre", title="Relève de la messagerie et accusé de lecture de la lettre",
-            requirements=("SC.MSS.26.MS1",), requires=("lettre-envoyee",), action="lire_messagerie",
-            instruction="Relevez la boîte MSSanté {infirmiere_bal} : la lettre de l'hôpital doit être intégrée et "
-                        "son accusé de lecture envoyé.",
-            expect=(fetched("lettre"),
-                    Expectation("mssante", SUBMISSION, "accusé de lecture (MDN) de la lettre",
-                                where={"mdn_original_message_id": "{lettre_message_id}"}, timeout=120))),
-        DuiActs(
-            id="liste-de-travail", title="La lettre en liste de travail des documents non lus",
-            requirements=("SC.MSS.26.MS1",), requires=("releve-lettre",), action="liste_de_travail",
-            instruction="Affichez la liste de travail des documents entrants non lus.",
-            result_checks=(shows_in_worklist,)),
-        DuiActs(
-            id="rattachement", title="Rattachement de la lettre à l'usager après vérification INSi",
-            requirements=("SC.INS.26.MS1", "SC.MSS.25.MS1"), requires=("releve-lettre",),
-            action="rattacher_document", params={"document": "{lettre_document}", "ins": "{usager_ins}"},
-            instruction="Rattachez la lettre à {usager_prenom} {usager_nom} (INS {usager_ins}) après vérification "
-                        "INSi, puis ouvrez son dossier.",
-            expect=(Expectation("insi", SEARCH, "vérification INSi de l'identité du document",
-                                where={"patient_ins": "{usager_ins}"}, timeout=120),)),
-        DuiActs(
-            id="dossier-usager", title="La lettre est dans le dossier de l'usager", requirements=("SC.MSS.25.MS1",),
-            requires=("rattachement",), action="documents_usager", params={"ins": "{usager_ins}"},
-            instruction="Ouvrez le dossier de {usager_prenom} {usager_nom}.",
-            result_checks=(in_usager_file("lettre", "la lettre de liaison"),)),
-        DuiActs(
-            id="annuaire-medecin", title="Adresse MSSanté du médecin traitant (Annuaire Santé)",
-            requirements=("SC.ANN.01.MS1",), action="recherche_annuaire",
-            params={"nom": "{medecin_nom}", "prenom": "{medecin_prenom}"},
-            instruction="Recherchez le Dr {medecin_prenom} {medecin_nom} dans l'Annuaire Santé.",
-            expect=(Expectation("annuaire", ("search Practitioner",), "recherche d'un professionnel", timeout=120),)),
+        *letter_received(),
+        gp_lookup(),
         DuiActs(
             id="produire-dlu", title="Production du DLU de l'usager", requirements=(), requires=("rattachement",),
             action="produire_document", params={"ins": "{usager_ins}", "type": "DLU", "destinataires": ["{medecin_bal}"]},

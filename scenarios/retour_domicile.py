@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from banc.directory import default_directory
 from banc.journal import Exchange
 from banc.population import identity_to_dict
 from banc.scenario.judge import RULES
@@ -27,10 +26,10 @@ from scenarios.incoming import (
     fetched,
     find_entry,
     hospital_letter,
-    in_usager_file,
+    letter_received,
     shows_in_worklist,
 )
-from scenarios.staff import nurse_values, psc_login
+from scenarios.staff import gp_lookup, gp_values, nurse_values, psc_login
 from scenarios.usagers import fresh_identity, known_to_national_services, usager_values
 
 SEARCH = ("rechercherInsAvecTraitsIdentite",)
@@ -38,15 +37,12 @@ SUBMISSION = ("smtp.submission",)
 
 
 def _inputs(context: RunContext) -> dict:
-    directory = default_directory()
-    gp = directory.gp
     usager, stranger = fresh_identity(context), fresh_identity(context, "inconnu")
     return {
         **usager_values(usager), **usager_values(stranger, "inconnu"),
         "usager_traits": identity_to_dict(usager), "inconnu_traits": identity_to_dict(stranger),
         **nurse_values(),
-        "medecin_nom": gp.family, "medecin_prenom": gp.given,
-        "medecin_bal": gp.mailbox.address if gp.mailbox else "",
+        **gp_values(),
     }
 
 
@@ -98,37 +94,7 @@ def _deletion_applied(result: Mapping[str, Any], context: RunContext) -> list[Fi
 RECEIVING = (
     *known_to_national_services(),
     psc_login(),
-    hospital_letter("lettre", "usager_traits"),
-    DuiActs(
-        id="releve-lettre", title="Relève de la messagerie et accusé de lecture de la lettre",
-        requirements=("SC.MSS.26.MS1",), requires=("lettre-envoyee",), action="lire_messagerie",
-        instruction="Relevez la boîte MSSanté {infirmiere_bal} : la lettre de liaison de l'hôpital pour "
-                    "{usager_prenom} {usager_nom} doit être intégrée et son accusé de lecture envoyé.",
-        expect=(fetched("lettre"),
-                Expectation("mssante", SUBMISSION, "accusé de lecture (MDN) de la lettre",
-                            where={"mdn_original_message_id": "{lettre_message_id}"}, timeout=120)),
-    ),
-    DuiActs(
-        id="liste-de-travail", title="La lettre en liste de travail des documents non lus",
-        requirements=("SC.MSS.26.MS1",), requires=("releve-lettre",), action="liste_de_travail",
-        instruction="Affichez la liste de travail des documents entrants non lus.",
-        result_checks=(shows_in_worklist,),
-    ),
-    DuiActs(
-        id="rattachement", title="Rattachement de la lettre à l'usager après vérification INSi",
-        requirements=("SC.INS.26.MS1", "SC.MSS.25.MS1"), requires=("liste-de-travail",),
-        action="rattacher_document", params={"document": "{lettre_document}", "ins": "{usager_ins}"},
-        instruction="Rattachez la lettre de liaison à l'usager {usager_prenom} {usager_nom} (INS {usager_ins}) "
-                    "en vérifiant son identité auprès d'INSi.",
-        expect=(Expectation("insi", SEARCH, "vérification INSi de l'identité du document",
-                            where={"patient_ins": "{usager_ins}"}, timeout=120),),
-    ),
-    DuiActs(
-        id="dossier-usager", title="La lettre est dans le dossier de l'usager",
-        requirements=("SC.MSS.25.MS1",), requires=("rattachement",), action="documents_usager",
-        params={"ins": "{usager_ins}"}, instruction="Ouvrez le dossier de l'usager {usager_prenom} {usager_nom}.",
-        result_checks=(in_usager_file("lettre", "la lettre de liaison"),),
-    ),
+    *letter_received(),
     hospital_letter("inconnue", "inconnu_traits"),
     DuiActs(
         id="releve-inconnue", title="Relève d'une lettre pour une personne inconnue d'INSi",
@@ -209,13 +175,7 @@ def _sent(slug: str, requirements: tuple[str, ...], to_usager: bool = False) -> 
 PRODUCING = (
     BenchActs("boite-patient", "L'usager a une messagerie Mon espace santé", (), service="mssante",
               action="ajouter_boite_patient", params={"usager": "{usager_traits}"}),
-    DuiActs(
-        id="annuaire-medecin", title="Adresse MSSanté du médecin traitant (Annuaire Santé)",
-        requirements=("SC.ANN.01.MS1",), action="recherche_annuaire",
-        params={"nom": "{medecin_nom}", "prenom": "{medecin_prenom}"},
-        instruction="Recherchez le Dr {medecin_prenom} {medecin_nom} dans l'Annuaire Santé.",
-        expect=(Expectation("annuaire", ("search Practitioner",), "recherche d'un professionnel", timeout=120),),
-    ),
+    gp_lookup(),
     _produced("DLU", "dlu"),
     _fed("dlu", ("SC.DMP.01.MS1", "SC.DMP.04.MS1", "SC.DOC.02.MS1")),
     _sent("dlu", ("SC.MSS.17.MS1", "SC.DOC.04.MS1", "SC.DOC.07.MS1")),

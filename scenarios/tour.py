@@ -8,23 +8,19 @@ DUI's automation endpoint, or the reference DUI) judged from what the simulators
 
 from __future__ import annotations
 
-from banc.directory import default_directory
 from banc.population import cnam_test_identities
 from banc.scenario.model import DuiActs, Expectation, Scenario
 from banc.scenario.runner import RunContext
-from scenarios.staff import nurse_values, psc_login
+from scenarios.staff import gp_lookup, gp_values, nurse_values, psc_login
 
 USAGER = ("ADRTROIS", "DOMINIQUE")
 
 
 def _inputs(context: RunContext) -> dict:
-    directory = default_directory()
-    gp = directory.gp
     usager = next(i for i in cnam_test_identities() if (i.birth_name, i.first_name) == USAGER)
     return {
         **nurse_values(),
-        "medecin_nom": gp.family, "medecin_prenom": gp.given,
-        "medecin_bal": gp.mailbox.address if gp.mailbox else "",
+        **gp_values(),
         "usager_nom": usager.birth_name, "usager_prenom": usager.first_name,
         "usager_sexe": usager.sex, "usager_naissance": usager.birth_date.isoformat(),
         "usager_lieu": usager.birth_place or "", "usager_ins": usager.ins or "",
@@ -42,15 +38,7 @@ SCENARIO = Scenario(
     inputs=_inputs,
     steps=(
         psc_login("Connexion Pro Santé Connect (code + PKCE)"),
-        DuiActs(
-            id="annuaire-medecin", title="Adresse MSSanté du médecin traitant (Annuaire Santé)",
-            requirements=("SC.ANN.01.MS1",), requires=(),
-            action="recherche_annuaire", params={"nom": "{medecin_nom}", "prenom": "{medecin_prenom}"},
-            instruction="Recherchez dans l'Annuaire Santé le Dr {medecin_prenom} {medecin_nom} et "
-                        "retenez son adresse MSSanté.",
-            expect=(Expectation("annuaire", ("search Practitioner",), "recherche d'un professionnel",
-                                timeout=120),),
-        ),
+        gp_lookup(),
         DuiActs(
             id="insi-traits", title="INS de l'usager par ses traits (INSi)",
             requirements=("SC.INS.26.MS1", "SC.INS.27.MS1"),
