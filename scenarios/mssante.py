@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from banc.journal import Exchange
+from banc.mail.message import parse_mail
 from banc.population import identity_to_dict
 from banc.scenario.judge import RULES
 from banc.scenario.model import BenchActs, DuiActs, Expectation, Scenario
@@ -35,8 +36,7 @@ def _inputs(context: RunContext) -> dict:
 
 def _asks_receipt(exchange: Exchange, context: RunContext) -> list[Finding]:
     """The message asks its recipients for a read receipt, to the sender's own mailbox."""
-    head = exchange.request.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].lower()
-    if b"\ndisposition-notification-to:" in b"\n" + head:
+    if parse_mail(exchange.request, headers_only=True).addresses("Disposition-Notification-To"):
         return []
     return [RULES.error("ACCUSE_DEMANDE", "message envoyé sans en-tête Disposition-Notification-To : aucun accusé "
                         "de lecture ne peut revenir au DUI", requirements=("SC.MSS.17.MS1",))]

@@ -10,6 +10,7 @@ the DMP's journal.
 from __future__ import annotations
 
 from banc.xds import codes as xc
+from banc.xds.ebrim import entry_from_element
 from scenarios.reference_dui.base import ActionImpossible
 from scenarios.reference_dui.dmp import DmpActions, refusal_of
 from simulators.dmp_mock.client import response_root, retrieved
@@ -28,10 +29,9 @@ class DmpConsultationActions(DmpActions):
             refusal = refusal_of(found)
             if refusal:
                 raise ActionImpossible(f"consultation du DMP refusée : {refusal}")
-            entries = sorted(
-                ((_slot(e, "creationTime"), _unique_id(e)) for e in response_root(found).iter(f"{{{xc.NS_RIM}}}ExtrinsicObject")),
-                reverse=True)
-            listed = [unique_id for _, unique_id in entries if unique_id]
+            entries = sorted((entry_from_element(e) for e in response_root(found).iter(f"{{{xc.NS_RIM}}}ExtrinsicObject")),
+                             key=lambda entry: entry.creation_time, reverse=True)
+            listed = [entry.unique_id for entry in entries if entry.unique_id]
             if not listed:
                 return {"documents": 0, "recupere": None}
             documents = retrieved(client.retrieve(ins, listed[:1]))
@@ -53,12 +53,3 @@ class DmpConsultationActions(DmpActions):
             raise ActionImpossible(f"page web du DMP refusée (HTTP {page.status_code})")
         return {"url": str(page.url), "statut_http": page.status_code}
 
-
-def _unique_id(entry) -> str:
-    return next((e.get("value", "") for e in entry.iter(f"{{{xc.NS_RIM}}}ExternalIdentifier")
-                 if e.get("identificationScheme") == xc.DE_UNIQUE_ID), "")
-
-
-def _slot(entry, name: str) -> str:
-    slot = next((s for s in entry.iter(f"{{{xc.NS_RIM}}}Slot") if s.get("name") == name), None)
-    return (slot.findtext(f".//{{{xc.NS_RIM}}}Value") or "") if slot is not None else ""

@@ -58,17 +58,21 @@ class InsiActions(DuiBase):
         if code in ("01", "02"):
             self.store.save_usager(ins=None, oid="", nom=nom, prenom=prenom, sexe=sexe, naissance=naissance,
                                    lieu=lieu, statut=IdentityStatus.PROVISOIRE.value)
-            return {"ins": None, "statut": "provisoire", "compte_rendu": code, "libelle": result.CR.LibelleCR}
+            return _unconfirmed(result)
         if code != "00":
             raise RuntimeError(f"INSi : compte rendu {code}")
+        return self._qualified(result, nom=nom, prenom=prenom, sexe=sexe, naissance=naissance, lieu=lieu)
+
+    def _qualified(self, result, **traits: str) -> dict:
+        """The usager of INSi's CR 00 answer saved qualified with the INS answered."""
         found = result.INDIVIDU.INSACTIF.IdIndividu
         ins = f"{found.NumIdentifiant}{found.Cle}"
         # The DMP test platform knows patients under the test INS OID (official DMP examples),
         # while INSi answers with the production OID for the public test identities.
-        self.store.save_usager(ins=ins, oid=OID_INS_NIR_TEST, nom=nom, prenom=prenom, sexe=sexe,
-                               naissance=naissance, lieu=lieu, statut=IdentityStatus.QUALIFIEE.value)
+        self.store.save_usager(ins=ins, oid=OID_INS_NIR_TEST, statut=IdentityStatus.QUALIFIEE.value, **traits)
         self.facts["ins"] = ins
-        return {"ins": ins, "oid": result.INDIVIDU.INSACTIF.OID, "statut": "qualifiee", "compte_rendu": code}
+        return {"ins": ins, "oid": result.INDIVIDU.INSACTIF.OID, "statut": "qualifiee",
+                "compte_rendu": result.CR.CodeCR}
 
     def recherche_ins_carte(self, nir: str, naissance: str, nom: str = "") -> dict:
         """The INS from a carte Vitale read (the beneficiary's NIR, birth date, birth name): the
@@ -77,17 +81,12 @@ class InsiActions(DuiBase):
         result = service.rechercherInsAvecCarteVitale(
             MatriculeIndividu={"NumIdentifiant": nir[:13], "Cle": nir[13:] or None}, NomNaissance=nom or None,
             DateNaissance=naissance, _soapheaders=headers)
-        code = result.CR.CodeCR
-        if code != "00":
-            return {"ins": None, "statut": "provisoire", "compte_rendu": code, "libelle": result.CR.LibelleCR}
-        found, traits = result.INDIVIDU.INSACTIF.IdIndividu, result.INDIVIDU.TIQ
-        ins = f"{found.NumIdentifiant}{found.Cle}"
+        if result.CR.CodeCR != "00":
+            return _unconfirmed(result)
+        traits = result.INDIVIDU.TIQ
         prenoms = traits.Prenom if isinstance(traits.Prenom, list) else [traits.Prenom]
-        self.store.save_usager(ins=ins, oid=OID_INS_NIR_TEST, nom=traits.NomNaissance, prenom=str(prenoms[0]),
-                               sexe=traits.Sexe, naissance=str(traits.DateNaissance),
-                               lieu=traits.LieuNaissance or "", statut=IdentityStatus.QUALIFIEE.value)
-        self.facts["ins"] = ins
-        return {"ins": ins, "oid": result.INDIVIDU.INSACTIF.OID, "statut": "qualifiee", "compte_rendu": code}
+        return self._qualified(result, nom=traits.NomNaissance, prenom=str(prenoms[0]), sexe=traits.Sexe,
+                               naissance=str(traits.DateNaissance), lieu=traits.LieuNaissance or "")
 
     def verifier_ins(self, ins: str) -> dict:
         """Unit verification of a known usager's INS: the traits search again, whose answer
@@ -97,3 +96,8 @@ class InsiActions(DuiBase):
         if found["ins"] != ins:
             raise RuntimeError(f"INSi renvoie {found['ins']} au lieu de {ins}")
         return {"ins": ins, "verifie": True}
+
+
+def _unconfirmed(result) -> dict:
+    """INSi's CR 01/02: no INS, the identity stays provisional."""
+    return {"ins": None, "statut": "provisoire", "compte_rendu": result.CR.CodeCR, "libelle": result.CR.LibelleCR}
