@@ -47,7 +47,7 @@ th{background:#f6f8fa}
 .counts{display:flex;flex-wrap:wrap;gap:.5rem;margin:.6rem 0}
 .counts span{font-size:1rem;padding:.2rem .7rem}
 nav{background:#f6f8fa;border:1px solid #d0d7de;border-radius:.4rem;padding:.4rem .8rem;margin:1rem 0}
-nav ol{margin:.2rem 0;padding-left:1.4rem;columns:2}
+nav ol{margin:.2rem 0;padding-left:1.4rem;columns:2;column-gap:2.6rem}
 .step{border:1px solid #d0d7de;border-radius:.4rem;padding:.2rem 1rem 1rem;margin:1.2rem 0}
 .sequence{display:block;max-width:100%;height:auto;margin:.6rem 0;font-size:11px}
 .sequence rect.actor{fill:#ddf4ff;stroke:#0969da}
